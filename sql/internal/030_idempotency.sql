@@ -1,0 +1,40 @@
+-- Invariant 7. The advisory lock makes two concurrent requests with one key
+-- queue behind each other: the second sees the first's stored response. It is
+-- always taken before the cart row lock, so the two cannot deadlock.
+create function pos.idempotency_replay(p_store_id uuid, p_key text, p_request jsonb)
+returns jsonb
+language plpgsql
+set search_path = ''
+as $$
+declare
+  v_stored pos.idempotency_keys;
+begin
+  if p_key is null then
+    return null;
+  end if;
+  if length(p_key) not between 1 and 255 then
+    perform pos.raise('invalid_input', 'An idempotency key is 1 to 255 characters.');
+  end if;
+  perform pg_advisory_xact_lock(hashtextextended(p_store_id::text || '/' || p_key, 7));
+  select * into v_stored from pos.idempotency_keys k where k.store_id = p_store_id and k.key = p_key;
+  if not found then
+    return null;
+  end if;
+  if v_stored.request <> p_request then
+    perform pos.raise('idempotency_key_reused',
+      'This idempotency key was already used for a different request.',
+      jsonb_build_object('first_request', v_stored.request -> 'rpc'));
+  end if;
+  return v_stored.response;
+end;
+$$;
+
+create function pos.idempotency_save(p_store_id uuid, p_key text, p_request jsonb, p_response jsonb)
+returns void
+language sql
+set search_path = ''
+as $$
+  insert into pos.idempotency_keys (store_id, key, request, response)
+  select p_store_id, p_key, p_request, p_response
+  where p_key is not null
+$$;

@@ -1,0 +1,46 @@
+-- Finds the open cart for a customer (or, with no customer, a device) at a
+-- location, creating it when none is open. Concurrent callers race on the insert;
+-- the partial unique indexes let exactly one win and the rest read its row. The
+-- loop only repeats when the winner's cart closed in between.
+create function pos.open_cart(p_location_id uuid, p_customer_id uuid, p_device_id text)
+returns uuid
+language plpgsql
+set search_path = ''
+as $$
+declare
+  v_store_id uuid;
+  v_cart_id uuid;
+begin
+  select l.store_id into v_store_id from pos.locations l where l.id = p_location_id;
+  perform pos.assert_store_access(v_store_id, 'location');
+  if p_customer_id is not null and not exists (
+      select 1 from pos.customers c where c.id = p_customer_id and c.store_id = v_store_id) then
+    perform pos.raise('not_found', 'No such customer.');
+  end if;
+
+  for attempt in 1..5 loop
+    select c.id into v_cart_id
+      from pos.carts c
+     where c.location_id = p_location_id
+       and c.status in ('active', 'locked')
+       and case when p_customer_id is not null then c.customer_id = p_customer_id
+                else c.customer_id is null and c.device_id = p_device_id end
+     order by c.created_at, c.id
+     limit 1;
+    if found then
+      return v_cart_id;
+    end if;
+
+    insert into pos.carts (store_id, location_id, customer_id, device_id)
+    values (v_store_id, p_location_id, p_customer_id, p_device_id)
+    on conflict do nothing
+    returning id into v_cart_id;
+    if found then
+      perform pos.record_cart_event(v_cart_id, 1, 'created',
+        jsonb_build_object('customer_id', p_customer_id, 'device_id', p_device_id));
+      return v_cart_id;
+    end if;
+  end loop;
+  raise exception 'pos.open_cart: no open cart after 5 attempts for location %', p_location_id;
+end;
+$$;

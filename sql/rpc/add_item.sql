@@ -1,0 +1,60 @@
+-- SECURITY DEFINER: clients have no write grant; pos.cart_store checks the caller
+-- is staff of the cart's store before anything is read or written.
+create function public.add_item(
+  p_cart_id uuid,
+  p_product_id uuid,
+  p_quantity integer default 1,
+  p_options jsonb default '{}',
+  p_expected_version bigint default null,
+  p_idempotency_key text default null
+)
+returns jsonb
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+  v_options jsonb := coalesce(p_options, '{}'::jsonb);
+  v_request jsonb := jsonb_build_object('rpc', 'add_item', 'cart_id', p_cart_id, 'product_id', p_product_id,
+    'quantity', p_quantity, 'options', p_options, 'expected_version', p_expected_version);
+  v_store_id uuid;
+  v_response jsonb;
+  v_product pos.products;
+  v_item_id uuid;
+begin
+  if p_cart_id is null or p_product_id is null then
+    perform pos.raise('invalid_input', 'A cart and a product are required.');
+  end if;
+  if p_quantity is null or p_quantity not between 1 and 999 then
+    perform pos.raise('invalid_input', 'Quantity is 1 to 999 per call.');
+  end if;
+  if jsonb_typeof(v_options) <> 'object' or octet_length(v_options::text) > 4096 then
+    perform pos.raise('invalid_input', 'Options are a JSON object of at most 4 KiB.');
+  end if;
+
+  v_store_id := pos.cart_store(p_cart_id);
+  v_response := pos.idempotency_replay(v_store_id, p_idempotency_key, v_request);
+  if v_response is not null then
+    return v_response;
+  end if;
+
+  perform pos.lock_cart_row(p_cart_id, p_expected_version);
+  select * into v_product from pos.products p
+   where p.id = p_product_id and p.store_id = v_store_id and p.active;
+  if not found then
+    perform pos.raise('not_found', 'No such product.');
+  end if;
+
+  insert into pos.cart_items (cart_id, product_id, quantity, unit_price_cents, options)
+  values (p_cart_id, p_product_id, p_quantity, v_product.price_cents, v_options)
+  on conflict (cart_id, product_id, options)
+  do update set quantity = pos.cart_items.quantity + excluded.quantity
+  returning id into v_item_id;
+
+  v_response := pos.publish_cart_change(p_cart_id, 'item_added', jsonb_build_object(
+    'item_id', v_item_id, 'product_id', p_product_id, 'quantity', p_quantity, 'options', v_options));
+  perform pos.idempotency_save(v_store_id, p_idempotency_key, v_request, v_response);
+  return v_response;
+end;
+$$;
+grant execute on function public.add_item(uuid, uuid, integer, jsonb, bigint, text) to authenticated, service_role;

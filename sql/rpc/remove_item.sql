@@ -1,0 +1,44 @@
+-- SECURITY DEFINER: clients have no write grant; pos.cart_store checks the caller
+-- is staff of the cart's store before anything is read or written.
+create function public.remove_item(
+  p_cart_id uuid,
+  p_item_id uuid,
+  p_expected_version bigint default null,
+  p_idempotency_key text default null
+)
+returns jsonb
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+  v_request jsonb := jsonb_build_object('rpc', 'remove_item', 'cart_id', p_cart_id, 'item_id', p_item_id,
+    'expected_version', p_expected_version);
+  v_store_id uuid;
+  v_response jsonb;
+  v_item pos.cart_items;
+begin
+  if p_cart_id is null or p_item_id is null then
+    perform pos.raise('invalid_input', 'A cart and an item are required.');
+  end if;
+
+  v_store_id := pos.cart_store(p_cart_id);
+  v_response := pos.idempotency_replay(v_store_id, p_idempotency_key, v_request);
+  if v_response is not null then
+    return v_response;
+  end if;
+
+  perform pos.lock_cart_row(p_cart_id, p_expected_version);
+  delete from pos.cart_items i where i.id = p_item_id and i.cart_id = p_cart_id
+  returning * into v_item;
+  if not found then
+    perform pos.raise('not_found', 'No such item in this cart.');
+  end if;
+
+  v_response := pos.publish_cart_change(p_cart_id, 'item_removed', jsonb_build_object(
+    'item_id', p_item_id, 'product_id', v_item.product_id, 'quantity_before', v_item.quantity));
+  perform pos.idempotency_save(v_store_id, p_idempotency_key, v_request, v_response);
+  return v_response;
+end;
+$$;
+grant execute on function public.remove_item(uuid, uuid, bigint, text) to authenticated, service_role;

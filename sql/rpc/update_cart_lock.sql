@@ -1,0 +1,43 @@
+-- SECURITY DEFINER: clients have no write grant; pos.cart_store checks the caller
+-- is staff of the cart's store before anything is read or written.
+create function public.update_cart_lock(
+  p_cart_id uuid,
+  p_lock_token uuid,
+  p_checkout_ref text,
+  p_expected_version bigint default null,
+  p_idempotency_key text default null
+)
+returns jsonb
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+  v_request jsonb := jsonb_build_object('rpc', 'update_cart_lock', 'cart_id', p_cart_id, 'lock_token', p_lock_token,
+    'checkout_ref', p_checkout_ref, 'expected_version', p_expected_version);
+  v_store_id uuid;
+  v_response jsonb;
+  v_cart pos.carts;
+begin
+  if p_cart_id is null or p_lock_token is null then
+    perform pos.raise('invalid_input', 'A cart and a lock token are required.');
+  end if;
+  if p_checkout_ref is null or length(p_checkout_ref) not between 1 and 200 then
+    perform pos.raise('invalid_input', 'A checkout ref is 1 to 200 characters.');
+  end if;
+
+  v_store_id := pos.cart_store(p_cart_id);
+  v_response := pos.idempotency_replay(v_store_id, p_idempotency_key, v_request);
+  if v_response is not null then
+    return v_response;
+  end if;
+
+  v_cart := pos.lock_cart_row_for_token(p_cart_id, p_lock_token, p_expected_version);
+  update pos.carts c set lock_checkout_ref = p_checkout_ref where c.id = p_cart_id;
+  v_response := pos.publish_cart_change(p_cart_id, 'lock_updated', jsonb_build_object(
+    'checkout_ref_before', v_cart.lock_checkout_ref, 'checkout_ref', p_checkout_ref));
+  perform pos.idempotency_save(v_store_id, p_idempotency_key, v_request, v_response);
+  return v_response;
+end;
+$$;
+grant execute on function public.update_cart_lock(uuid, uuid, text, bigint, text) to authenticated, service_role;
