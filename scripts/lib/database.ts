@@ -48,8 +48,16 @@ export async function pushMigrations(
 }
 
 export function cliEnv(): NodeJS.ProcessEnv {
-  // Telemetry and update checks would try to leave this machine.
-  return { ...process.env, DO_NOT_TRACK: "1", SUPABASE_TELEMETRY_DISABLED: "1", NO_COLOR: "1" };
+  // Telemetry and update checks would try to leave this machine. Our servers
+  // are on loopback without TLS; the CLI would warn about that on stdout, which
+  // is also where `gen types` writes the types.
+  return {
+    ...process.env,
+    DO_NOT_TRACK: "1",
+    SUPABASE_TELEMETRY_DISABLED: "1",
+    NO_COLOR: "1",
+    PGSSLMODE: process.env.PGSSLMODE ?? "disable",
+  };
 }
 
 export async function supabaseCli(args: string[]): Promise<{ stdout: string; stderr: string }> {
@@ -84,7 +92,7 @@ export async function dropDatabase(adminUrl: string, name: string): Promise<void
 /** The files of sql/ that make the current definition, in the order they apply. */
 export async function currentDefinitionFiles(): Promise<string[]> {
   const files: string[] = [];
-  for (const dir of ["schema", "internal", "rpc", "ops", "schedule"]) {
+  for (const dir of ["schema", "internal", "rpc", "ops", "realtime", "schedule"]) {
     const names = (await readdir(join(repoRoot, "sql", dir))).filter((n) => n.endsWith(".sql")).sort();
     files.push(...names.map((n) => join(repoRoot, "sql", dir, n)));
   }

@@ -1,0 +1,108 @@
+// The schema as a whole: sql/ and supabase/migrations describe the same
+// database, the Supabase advisors find nothing, the generated types are current,
+// and the TypeScript tables mirror the SQL ones.
+import { readFile } from "node:fs/promises";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import {
+  applyCurrentDefinition, bootstrap, connect, createDatabase, dropDatabase, supabaseCli,
+} from "../scripts/lib/database.ts";
+import { generateTypes, typesFile } from "../scripts/gen-types.ts";
+import { ERROR_STATUS } from "../functions/_shared/errors.ts";
+import { RPCS } from "../functions/_shared/rpc.ts";
+import { freshDatabase, type Sql, type TestDatabase } from "./helpers/db.ts";
+
+let db: TestDatabase;
+const fromSqlDir = `sqldir_${process.pid}`;
+let sqlDir: Sql;
+
+beforeAll(async () => {
+  db = await freshDatabase();
+  const url = await createDatabase(inject("adminUrl"), fromSqlDir);
+  await bootstrap(url);
+  await applyCurrentDefinition(url);
+  sqlDir = connect(url, { max: 2 });
+});
+afterAll(async () => {
+  await sqlDir?.end();
+  await dropDatabase(inject("adminUrl"), fromSqlDir);
+});
+
+/** Everything about onecart's objects that a reader of sql/ would expect to find. */
+async function catalog(sql: Sql) {
+  const schemas = ["pos", "ops", "public"];
+  return {
+    columns: await sql`
+      select table_schema, table_name, column_name, data_type, is_nullable, column_default, is_generated
+        from information_schema.columns where table_schema = any(${schemas}) order by 1, 2, 3`,
+    constraints: await sql`
+      select conrelid::regclass::text as rel, conname, pg_get_constraintdef(oid) as def
+        from pg_constraint where connamespace = any(${schemas}::regnamespace[]) order by 1, 2`,
+    indexes: await sql`select schemaname, indexname, indexdef from pg_indexes
+                        where schemaname = any(${schemas}) order by 1, 2`,
+    policies: await sql`select schemaname, tablename, policyname, cmd, roles::text[], qual, with_check
+                         from pg_policies where schemaname = any(${[...schemas, "realtime"]}) order by 1, 2, 3`,
+    rls: await sql`select c.oid::regclass::text as rel, c.relrowsecurity from pg_class c
+                    where c.relnamespace = any(${schemas}::regnamespace[]) and c.relkind in ('r', 'v') order by 1`,
+    tableGrants: await sql`select table_schema, table_name, grantee, privilege_type
+                            from information_schema.role_table_grants
+                           where table_schema = any(${schemas}) order by 1, 2, 3, 4`,
+    functions: await sql`
+      select p.oid::regprocedure::text as fn, p.prosrc, p.prosecdef, p.provolatile, p.proconfig,
+             pg_get_function_result(p.oid) as result, pg_get_function_arguments(p.oid) as args,
+             (select array_agg(a::text order by a::text) from aclexplode(p.proacl) a) as acl
+        from pg_proc p where p.pronamespace = any(${schemas}::regnamespace[]) order by 1`,
+    views: await sql`select schemaname, viewname, definition from pg_views where schemaname = any(${schemas}) order by 1, 2`,
+    defaultAcl: await sql`select defaclnamespace::regnamespace::text, defaclobjtype, defaclacl::text[]
+                           from pg_default_acl order by 1, 2`,
+  };
+}
+
+describe("sql/ and supabase/migrations", () => {
+  it("build the same tables, columns, indexes, policies, grants and function bodies", async () => {
+    const [migrated, defined] = await Promise.all([catalog(db.sql), catalog(sqlDir)]);
+    for (const key of Object.keys(migrated) as Array<keyof typeof migrated>) {
+      expect(defined[key], key).toEqual(migrated[key]);
+    }
+    expect(migrated.functions.length).toBeGreaterThan(30);
+  });
+});
+
+describe("supabase db advisors", () => {
+  it("finds nothing at its default levels", async () => {
+    const { stdout, stderr } = await supabaseCli(["db", "advisors", "--db-url", db.url]);
+    expect(stdout + stderr).toContain("No issues found");
+  });
+
+  it("finds nothing at info level either, but that every index of a fresh database is unused", async () => {
+    const { stdout } = await supabaseCli([
+      "db", "advisors", "--db-url", db.url, "--type", "all", "--level", "info", "--output-format", "json",
+    ]);
+    const { results } = JSON.parse(stdout) as { results: Array<{ name: string; detail: string }> };
+    expect(results.filter((r) => r.name !== "unused_index")).toEqual([]);
+  });
+});
+
+describe("generated types", () => {
+  it("match what `supabase gen types typescript` prints now (npm run types:gen rewrites them)", async () => {
+    expect(await readFile(typesFile, "utf8")).toBe(await generateTypes(db.url));
+  });
+});
+
+describe("tables mirrored in TypeScript", () => {
+  it("ERROR_STATUS is pos.errors", async () => {
+    const rows = await db.sql`select code, http_status, sqlstate from pos.errors order by code`;
+    expect(Object.fromEntries(rows.map((r) => [r.code, r.http_status]))).toEqual(ERROR_STATUS);
+    expect(rows.every((r) => r.sqlstate === `PT${r.http_status}`)).toBe(true);
+  });
+
+  it("RPCS is the public functions' parameters", async () => {
+    const rows = await db.sql`
+      select p.proname, coalesce(p.proargnames, '{}') as names,
+             array(select format_type(t, null) from unnest(p.proargtypes) t) as types
+        from pg_proc p where p.pronamespace = 'public'::regnamespace order by 1`;
+    const actual = Object.fromEntries(rows.map((r) => [
+      r.proname, Object.fromEntries(r.names.map((n: string, i: number) => [n, r.types[i]])),
+    ]));
+    expect(actual).toEqual(RPCS);
+  });
+});
