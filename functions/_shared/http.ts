@@ -1,0 +1,174 @@
+// The request pipeline every onecart function shares: CORS, size limit, auth,
+// JSON parsing, validation, one RPC, error mapping, one log line.
+import { z } from "npm:zod@4.6.7";
+import { authenticate } from "./auth.ts";
+import { db } from "./db.ts";
+import { ApiError, fromPostgresError } from "./errors.ts";
+import { callRpc, type Claims, RPCS, type RpcName } from "./rpc.ts";
+
+export const MAX_BODY_BYTES = 64 * 1024;
+
+const CORS_HEADERS = {
+  "access-control-allow-origin": "*",
+  "access-control-allow-methods": "GET, POST, PATCH, DELETE, OPTIONS",
+  "access-control-allow-headers": "authorization, x-client-info, apikey, content-type, idempotency-key, x-request-id",
+  "access-control-max-age": "86400",
+};
+
+export interface RouteContext {
+  params: Record<string, string>;
+  query: Record<string, string>;
+  body: unknown;
+  claims: Claims;
+  idempotencyKey: string | null;
+}
+
+export interface Route {
+  method: "GET" | "POST" | "PATCH" | "DELETE";
+  /** e.g. "/:cart_id/items/:item_id", relative to the function's own path. */
+  path: string;
+  rpc: RpcName;
+  /** Validates and renames the request into the RPC's arguments. */
+  args(ctx: RouteContext): Record<string, unknown>;
+  /** The status for a null result (call_next with no one waiting: 204). */
+  emptyStatus?: number;
+}
+
+interface CompiledRoute extends Route {
+  pattern: RegExp;
+  names: string[];
+}
+
+function compile(route: Route): CompiledRoute {
+  const names: string[] = [];
+  const source = route.path
+    .split("/")
+    .map((part) => {
+      if (!part.startsWith(":")) return part;
+      names.push(part.slice(1));
+      return "([^/]+)";
+    })
+    .join("/");
+  return { ...route, pattern: new RegExp(`^${source === "" ? "/?" : `${source}/?`}$`), names };
+}
+
+export const uuid = z.guid({ error: "must be a uuid" });
+
+/** Parses `value` with `schema`, or throws invalid_input naming what was wrong. */
+export function parse<T>(schema: z.ZodType<T>, value: unknown): T {
+  const result = schema.safeParse(value);
+  if (!result.success) {
+    const details = result.error.issues.map((i) => ({ path: i.path.join("."), message: i.message }));
+    throw new ApiError("invalid_input", "The request does not match what this route takes.", { issues: details });
+  }
+  return result.data;
+}
+
+async function readBody(request: Request): Promise<unknown> {
+  const declared = Number(request.headers.get("content-length") ?? "0");
+  if (declared > MAX_BODY_BYTES) throw tooLarge();
+  if (!request.body) return undefined;
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of request.body) {
+    size += chunk.byteLength;
+    if (size > MAX_BODY_BYTES) throw tooLarge();
+    chunks.push(chunk);
+  }
+  if (size === 0) return undefined;
+  const text = new TextDecoder().decode(concat(chunks, size));
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new ApiError("invalid_input", "The body is not valid JSON.");
+  }
+}
+
+function tooLarge(): ApiError {
+  return new ApiError("payload_too_large", `A request body is at most ${MAX_BODY_BYTES} bytes.`);
+}
+
+function concat(chunks: Uint8Array[], size: number): Uint8Array {
+  const out = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return out;
+}
+
+function json(status: number, body: unknown, headers: Record<string, string>): Response {
+  return new Response(body === undefined ? null : JSON.stringify(body), {
+    status,
+    headers: { ...CORS_HEADERS, ...headers, ...(body === undefined ? {} : { "content-type": "application/json" }) },
+  });
+}
+
+/** A Deno.serve handler for the function `name` and its routes. */
+export function createHandler(name: string, routes: Route[]): (request: Request) => Promise<Response> {
+  const compiled = routes.map(compile);
+  // Deployed, the path starts with /<name>; the local stack also passes /functions/v1/<name>.
+  const prefix = new RegExp(`^(?:/functions/v1)?/${name}(?=/|$)`);
+
+  return async function handle(request: Request): Promise<Response> {
+    const started = performance.now();
+    const requestId = request.headers.get("x-request-id") ?? crypto.randomUUID();
+    const url = new URL(request.url);
+    const path = url.pathname.replace(prefix, "") || "/";
+    let routeName = "unmatched";
+    let status = 500;
+    let code: string | null = null;
+    const headers = { "x-request-id": requestId };
+    try {
+      if (request.method === "OPTIONS") {
+        status = 204;
+        return new Response(null, { status, headers: { ...CORS_HEADERS, ...headers } });
+      }
+      let match: RegExpExecArray | null = null;
+      const route = compiled.find((r) => r.method === request.method && (match = r.pattern.exec(path)));
+      if (!route || !match) throw new ApiError("not_found", `No route ${request.method} ${path}.`);
+      routeName = `${route.method} ${route.path || "/"}`;
+      const params = Object.fromEntries(route.names.map((n, i) => [n, match![i + 1]]));
+
+      if (Number(request.headers.get("content-length") ?? "0") > MAX_BODY_BYTES) throw tooLarge();
+      const claims = await authenticate(request);
+      const body = await readBody(request);
+      const args = route.args({
+        params,
+        query: Object.fromEntries(url.searchParams),
+        body,
+        claims,
+        idempotencyKey: request.headers.get("idempotency-key"),
+      });
+      if (args.p_idempotency_key != null && !("p_idempotency_key" in RPCS[route.rpc])) {
+        delete args.p_idempotency_key; // naturally idempotent RPCs take no key
+      }
+      const result = await callRpc(db(), route.rpc, args, claims);
+      status = result === null && route.emptyStatus ? route.emptyStatus : 200;
+      return json(status, status === 200 ? result : undefined, headers);
+    } catch (error) {
+      const apiError = error instanceof ApiError ? error : fromPostgresError(error);
+      if (apiError) {
+        status = apiError.status;
+        code = apiError.code;
+        return json(status, apiError.toBody(), headers);
+      }
+      status = 500;
+      code = "internal_error";
+      console.error(JSON.stringify({ level: "error", request_id: requestId, error: String(error) }));
+      return json(500, { error: { code, message: "Something went wrong on our side.", details: null } }, headers);
+    } finally {
+      console.log(JSON.stringify({
+        level: "info",
+        fn: name,
+        method: request.method,
+        route: routeName,
+        status,
+        code,
+        ms: Math.round((performance.now() - started) * 10) / 10,
+        request_id: requestId,
+      }));
+    }
+  };
+}

@@ -1,0 +1,130 @@
+// The local stack: Postgres (embedded unless DATABASE_URL), the bootstrap,
+// migrations and seed, and one Deno process serving the functions and Realtime.
+// Used by `npm start`, by the tests and by the benchmarks.
+import { spawn, type ChildProcess } from "node:child_process";
+import { join } from "node:path";
+import { SignJWT } from "jose";
+import { freePort, startPostgres, type RunningPostgres } from "./postgres.ts";
+import { buildDatabase, repoRoot } from "./database.ts";
+
+/** The Supabase CLI's local default, so local keys look like the ones people know. */
+export const DEFAULT_JWT_SECRET = "super-secret-jwt-token-with-at-least-32-characters-long";
+export const denoBin = join(repoRoot, "node_modules", ".bin", "deno");
+
+export async function signToken(secret: string, claims: Record<string, unknown>, ttlSeconds: number): Promise<string> {
+  const now = Math.floor(Date.now() / 1000);
+  return await new SignJWT({ iss: "onecart-local", ...claims })
+    .setProtectedHeader({ alg: "HS256", typ: "JWT" })
+    .setIssuedAt(now)
+    .setExpirationTime(now + ttlSeconds)
+    .sign(new TextEncoder().encode(secret));
+}
+
+export function staffToken(secret: string, userId: string, ttlSeconds = 3600): Promise<string> {
+  return signToken(secret, { sub: userId, role: "authenticated", aud: "authenticated" }, ttlSeconds);
+}
+
+export interface RunningServer {
+  apiUrl: string;
+  process: ChildProcess;
+  stop(): Promise<void>;
+}
+
+/** Starts scripts/serve.ts under Deno and waits until it answers. */
+export async function startServer(opts: {
+  dbUrl: string;
+  jwtSecret: string;
+  port?: number;
+  onOutput?: (text: string) => void;
+}): Promise<RunningServer> {
+  const port = opts.port ?? (await freePort());
+  const args = ["run", "--allow-net", "--allow-env", "--allow-read", "--allow-sys", "scripts/serve.ts"];
+  // Under --pdeathsig the server stops with the process that started it.
+  const child = spawn("setpriv", ["--pdeathsig", "SIGTERM", denoBin, ...args], {
+    cwd: repoRoot,
+    stdio: ["ignore", "pipe", "pipe"],
+    env: {
+      ...process.env,
+      PORT: String(port),
+      SUPABASE_DB_URL: opts.dbUrl,
+      SUPABASE_JWT_SECRET: opts.jwtSecret,
+      DENO_NO_UPDATE_CHECK: "1",
+      NO_COLOR: "1",
+    },
+  });
+  let output = "";
+  const collect = (chunk: Buffer) => {
+    const text = chunk.toString();
+    if (output.length < 20000) output += text;
+    opts.onOutput?.(text);
+  };
+  child.stdout!.on("data", collect);
+  child.stderr!.on("data", collect);
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+
+  const apiUrl = `http://127.0.0.1:${port}`;
+  // The first run downloads the functions' npm imports into Deno's cache.
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`the Deno server exited (${child.exitCode}):\n${output}`);
+    try {
+      if ((await fetch(`${apiUrl}/health`)).ok) break;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) {
+      child.kill("SIGKILL");
+      throw new Error(`the Deno server did not answer within 120 s:\n${output}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    apiUrl,
+    process: child,
+    async stop() {
+      if (child.exitCode === null) {
+        child.kill("SIGTERM");
+        const killer = setTimeout(() => child.kill("SIGKILL"), 3000);
+        await exited;
+        clearTimeout(killer);
+      }
+    },
+  };
+}
+
+export interface Stack {
+  apiUrl: string;
+  dbUrl: string;
+  anonKey: string;
+  serviceRoleKey: string;
+  jwtSecret: string;
+  postgres: RunningPostgres;
+  server: RunningServer;
+  stop(): Promise<void>;
+}
+
+export async function startStack(opts: { port?: number; onOutput?: (text: string) => void } = {}): Promise<Stack> {
+  const jwtSecret = process.env.ONECART_JWT_SECRET ?? DEFAULT_JWT_SECRET;
+  const pg = await startPostgres();
+  try {
+    await buildDatabase(pg.url);
+    const server = await startServer({ dbUrl: pg.url, jwtSecret, port: opts.port, onOutput: opts.onOutput });
+    const tenYears = 10 * 365 * 24 * 3600;
+    return {
+      apiUrl: server.apiUrl,
+      dbUrl: pg.url,
+      jwtSecret,
+      anonKey: await signToken(jwtSecret, { role: "anon" }, tenYears),
+      serviceRoleKey: await signToken(jwtSecret, { role: "service_role" }, tenYears),
+      postgres: pg,
+      server,
+      async stop() {
+        await server.stop();
+        await pg.stop();
+      },
+    };
+  } catch (error) {
+    await pg.stop();
+    throw error;
+  }
+}

@@ -1,0 +1,266 @@
+// A local stand-in for Supabase Realtime's Broadcast over the Phoenix protocol
+// (vsn 2.0.0) that @supabase/realtime-js speaks, so unmodified supabase-js
+// clients can subscribe to the local stack. What it keeps from the real service:
+// - messages come from realtime.messages rows, delivered after commit in commit
+//   order (NOTIFY from the bootstrap's trigger, read on one connection, in order);
+// - private channels are authorized the way Realtime does it: a probe row read
+//   back under the joining user's role, JWT claims and realtime.topic, so the
+//   RLS policies on realtime.messages decide;
+// - the channel closes when its token expires and re-authorizes on refresh.
+import postgres from "npm:postgres@3.4.9";
+import type { JWTPayload } from "npm:jose@6.2.18";
+import { verifyToken } from "../../functions/_shared/auth.ts";
+
+type Frame = [string | null, string | null, string, string, Record<string, unknown>];
+
+interface Subscription {
+  socket: WebSocket;
+  joinRef: string | null;
+  /** As the client names it, e.g. "realtime:cart:<id>". */
+  channelTopic: string;
+  /** As the database names it, e.g. "cart:<id>". */
+  topic: string;
+  isPrivate: boolean;
+  canWrite: boolean;
+  self: boolean;
+  claims: JWTPayload;
+  expiryTimer?: ReturnType<typeof setTimeout>;
+}
+
+interface Message {
+  id: string;
+  topic: string;
+  event: string;
+  private: boolean;
+  extension: string;
+  payload: unknown;
+}
+
+export interface RealtimeServer {
+  handle(request: Request): Response;
+  close(): Promise<void>;
+}
+
+export async function startRealtime(dbUrl: string, log: (line: Record<string, unknown>) => void): Promise<RealtimeServer> {
+  const sql = postgres(dbUrl, { max: 4, prepare: false, onnotice: () => {} });
+  const byTopic = new Map<string, Set<Subscription>>();
+  const bySocket = new Map<WebSocket, Map<string, Subscription>>();
+
+  // One listener connection: NOTIFY arrives in commit order; the chain keeps
+  // that order even when a large message must be read back first.
+  let chain = Promise.resolve();
+  const listener = await sql.listen("realtime_local", (raw) => {
+    chain = chain.then(async () => {
+      let message = JSON.parse(raw) as Message & { large?: boolean };
+      if (message.large) {
+        const [row] = await sql`select id, topic, event, private, extension, payload
+                                  from realtime.messages where id = ${message.id}`;
+        if (!row) return;
+        message = row as unknown as Message;
+      }
+      deliver(message);
+    }).catch((error) => log({ level: "error", realtime: "deliver", error: String(error) }));
+  });
+
+  function send(socket: WebSocket, frame: Frame) {
+    if (socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify(frame));
+  }
+
+  function deliver(message: Message, except?: WebSocket) {
+    if (message.extension !== "broadcast") return;
+    for (const sub of byTopic.get(message.topic) ?? []) {
+      // Private messages reach private channels only, as in Supabase Realtime.
+      if (message.private && !sub.isPrivate) continue;
+      if (sub.socket === except && !sub.self) continue;
+      send(sub.socket, [null, null, sub.channelTopic, "broadcast", {
+        type: "broadcast", event: message.event, payload: message.payload, meta: { id: message.id },
+      }]);
+    }
+  }
+
+  /** Read and write permission on a topic for these claims, decided by RLS. */
+  async function authorize(topic: string, claims: JWTPayload): Promise<{ read: boolean; write: boolean }> {
+    const role = typeof claims.role === "string" ? claims.role : "anon";
+    try {
+      return await sql.begin(async (tx) => {
+        const [probe] = await tx`insert into realtime.messages (topic, extension, private, event, payload)
+                                   values (${topic}, 'broadcast', true, 'authorization_probe', '{}')
+                                   returning id`;
+        await tx`select set_config('role', ${role}, true),
+                        set_config('request.jwt.claims', ${JSON.stringify(claims)}, true),
+                        set_config('realtime.topic', ${topic}, true)`;
+        const [{ read }] = await tx`select exists (select 1 from realtime.messages where id = ${probe.id}) as read`;
+        let write = false;
+        try {
+          await tx.savepoint(async (sp) => {
+            await sp`insert into realtime.messages (topic, extension, private, event, payload)
+                     values (${topic}, 'broadcast', true, 'authorization_probe', '{}')`;
+          });
+          write = true;
+        } catch {
+          write = false;
+        }
+        // Roll back the probes; nothing of this transaction may be delivered.
+        throw new Rollback({ read, write });
+      });
+    } catch (error) {
+      if (error instanceof Rollback) return error.result;
+      throw error;
+    }
+  }
+
+  function unsubscribe(sub: Subscription) {
+    clearTimeout(sub.expiryTimer);
+    byTopic.get(sub.topic)?.delete(sub);
+    bySocket.get(sub.socket)?.delete(sub.channelTopic);
+  }
+
+  function closeChannel(sub: Subscription, reason: string) {
+    send(sub.socket, [sub.joinRef, null, sub.channelTopic, "system", {
+      message: reason, status: "error", extension: "system", channel: sub.topic,
+    }]);
+    send(sub.socket, [sub.joinRef, null, sub.channelTopic, "phx_close", {}]);
+    unsubscribe(sub);
+  }
+
+  function scheduleExpiry(sub: Subscription) {
+    clearTimeout(sub.expiryTimer);
+    if (typeof sub.claims.exp !== "number") return;
+    const ms = sub.claims.exp * 1000 - Date.now();
+    // Timers overflow past 2^31 ms (~24 days); such tokens outlive any local run.
+    if (ms > 2 ** 31 - 1) return;
+    sub.expiryTimer = setTimeout(() => closeChannel(sub, "Token has expired"), Math.max(0, ms));
+  }
+
+  async function claimsFor(token: unknown): Promise<JWTPayload | null> {
+    if (typeof token !== "string" || token === "") return null;
+    try {
+      return await verifyToken(token);
+    } catch {
+      return null;
+    }
+  }
+
+  async function onFrame(socket: WebSocket, apiKey: string | null, frame: Frame) {
+    const [joinRef, ref, channelTopic, event, payload] = frame;
+    const reply = (status: "ok" | "error", response: Record<string, unknown> = {}) =>
+      send(socket, [joinRef, ref, channelTopic, "phx_reply", { status, response }]);
+    const subs = bySocket.get(socket)!;
+
+    if (channelTopic === "phoenix" && event === "heartbeat") return reply("ok");
+    const topic = channelTopic.replace(/^realtime:/, "");
+
+    if (event === "phx_join") {
+      const config = (payload.config ?? {}) as { private?: boolean; broadcast?: { self?: boolean } };
+      const claims = await claimsFor(payload.access_token ?? apiKey);
+      if (!claims) return reply("error", { reason: "Invalid or expired token" });
+      const isPrivate = config.private === true;
+      const rights = isPrivate ? await authorize(topic, claims) : { read: true, write: true };
+      if (!rights.read) {
+        return reply("error", {
+          reason: `Unauthorized: You do not have permissions to read from this Channel topic: ${topic}`,
+        });
+      }
+      const existing = subs.get(channelTopic);
+      if (existing) unsubscribe(existing);
+      const sub: Subscription = {
+        socket, joinRef, channelTopic, topic, isPrivate, canWrite: rights.write,
+        self: config.broadcast?.self === true, claims,
+      };
+      subs.set(channelTopic, sub);
+      if (!byTopic.has(topic)) byTopic.set(topic, new Set());
+      byTopic.get(topic)!.add(sub);
+      scheduleExpiry(sub);
+      return reply("ok", { postgres_changes: [] });
+    }
+
+    const sub = subs.get(channelTopic);
+    if (!sub) return reply("error", { reason: "unmatched topic" });
+    switch (event) {
+      case "phx_leave":
+        unsubscribe(sub);
+        reply("ok");
+        return send(socket, [joinRef, ref, channelTopic, "phx_close", {}]);
+      case "access_token": {
+        const claims = await claimsFor(payload.access_token);
+        if (!claims) return closeChannel(sub, "Token has expired or is invalid");
+        if (sub.isPrivate) {
+          const rights = await authorize(topic, claims);
+          if (!rights.read) return closeChannel(sub, "Unauthorized: access to this topic was revoked");
+          sub.canWrite = rights.write;
+        }
+        sub.claims = claims;
+        scheduleExpiry(sub);
+        return;
+      }
+      case "broadcast": {
+        if (!sub.canWrite) return ref ? reply("error", { reason: "Unauthorized: cannot send on this topic" }) : undefined;
+        const message = payload as { event?: string; payload?: unknown };
+        deliver({
+          id: crypto.randomUUID(), topic, event: String(message.event), private: sub.isPrivate,
+          extension: "broadcast", payload: message.payload,
+        }, socket);
+        return ref ? reply("ok") : undefined;
+      }
+      default:
+        // presence and postgres_changes are not part of onecart's contract.
+        return reply("ok");
+    }
+  }
+
+  return {
+    handle(request: Request): Response {
+      const url = new URL(request.url);
+      const { socket, response } = Deno.upgradeWebSocket(request);
+      socket.binaryType = "arraybuffer";
+      const apiKey = url.searchParams.get("apikey");
+      let inbox = Promise.resolve();
+      socket.onopen = () => bySocket.set(socket, new Map());
+      socket.onmessage = (event) => {
+        const frame = decode(event.data);
+        if (!frame) return;
+        // Frames of one socket are handled in the order they came.
+        inbox = inbox.then(() => onFrame(socket, apiKey, frame))
+          .catch((error) => log({ level: "error", realtime: "frame", error: String(error) }));
+      };
+      socket.onclose = () => {
+        for (const sub of bySocket.get(socket)?.values() ?? []) unsubscribe(sub);
+        bySocket.delete(socket);
+      };
+      return response;
+    },
+    async close() {
+      await listener.unlisten();
+      for (const socket of bySocket.keys()) socket.close(1001, "server shutting down");
+      await sql.end({ timeout: 2 });
+    },
+  };
+}
+
+class Rollback {
+  constructor(readonly result: { read: boolean; write: boolean }) {}
+}
+
+/** Text frames are JSON arrays; binary frames are realtime-js's user broadcast push (kind 3). */
+function decode(data: unknown): Frame | null {
+  if (typeof data === "string") {
+    const parsed = JSON.parse(data);
+    return Array.isArray(parsed) && parsed.length === 5 ? parsed as Frame : null;
+  }
+  if (!(data instanceof ArrayBuffer)) return null;
+  const view = new DataView(data);
+  if (view.getUint8(0) !== 3) return null;
+  const sizes = [1, 2, 3, 4, 5].map((i) => view.getUint8(i));
+  const encoding = view.getUint8(6);
+  const text = new TextDecoder();
+  let offset = 7;
+  const [joinRef, ref, topic, userEvent, metadata] = sizes.map((size) => {
+    const value = text.decode(data.slice(offset, offset + size));
+    offset += size;
+    return value;
+  });
+  const body = data.slice(offset);
+  const payload = encoding === 1 ? JSON.parse(text.decode(body)) : body;
+  void metadata;
+  return [joinRef || null, ref || null, topic, "broadcast", { type: "broadcast", event: userEvent, payload }];
+}

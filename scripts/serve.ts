@@ -1,0 +1,36 @@
+// The local stack's one Deno process: /functions/v1/<name> served by the very
+// handler modules that `supabase functions deploy` ships, and
+// /realtime/v1/websocket for supabase-js Realtime. Run by scripts/start.ts.
+import carts from "../functions/carts/handler.ts";
+import queue from "../functions/queue/handler.ts";
+import { startRealtime } from "./local/realtime.ts";
+
+const FUNCTIONS: Record<string, (request: Request) => Promise<Response>> = { carts, queue };
+
+const port = Number(Deno.env.get("PORT") ?? 54321);
+const dbUrl = Deno.env.get("SUPABASE_DB_URL")!;
+const log = (line: Record<string, unknown>) => console.log(JSON.stringify(line));
+const realtime = await startRealtime(dbUrl, log);
+
+const server = Deno.serve({ port, hostname: "127.0.0.1", onListen: () => log({ level: "info", listening: port }) }, (request) => {
+  const { pathname } = new URL(request.url);
+  if (pathname === "/realtime/v1/websocket") {
+    if (request.headers.get("upgrade")?.toLowerCase() !== "websocket") {
+      return new Response("expected a websocket upgrade", { status: 426 });
+    }
+    return realtime.handle(request);
+  }
+  const match = /^\/functions\/v1\/([^/]+)/.exec(pathname);
+  const fn = match && FUNCTIONS[match[1]];
+  if (fn) return fn(request);
+  if (pathname === "/health") return new Response("ok");
+  return Response.json({ error: { code: "not_found", message: `No route ${pathname}.`, details: null } }, { status: 404 });
+});
+
+async function shutdown() {
+  await realtime.close();
+  await server.shutdown();
+  Deno.exit(0);
+}
+Deno.addSignalListener("SIGINT", shutdown);
+Deno.addSignalListener("SIGTERM", shutdown);
