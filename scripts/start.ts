@@ -11,7 +11,8 @@ const STAFF = [
   ["eb000000-0000-4000-8000-000000000001", "store B (Valle Crucis Cuts), owner"],
 ] as const;
 
-const stateDir = join(repoRoot, ".onecart");
+// ONECART_STATE_DIR lets the tests run a stack beside a developer's own.
+const stateDir = process.env.ONECART_STATE_DIR ?? join(repoRoot, ".onecart");
 const pidFile = join(stateDir, "pid");
 const stackFile = join(stateDir, "stack.json");
 

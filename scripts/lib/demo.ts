@@ -28,6 +28,8 @@ export async function runDemo(stack: Stack, print: (line: string) => void): Prom
   });
   if (error) throw error;
 
+  // Private channels: hand Realtime the staff token before joining.
+  await Promise.all(devices.map((d) => d.client.realtime.setAuth()));
   const seen = devices.map(() => 0);
   const target = cart.version + 2;
   const done = new Promise<void>((resolve) => {

@@ -5,12 +5,13 @@
 // We run initdb and postgres ourselves rather than through the package's class:
 // the class installs a SIGINT/SIGTERM hook that exits the process mid-cleanup,
 // and it cannot tie the server's life to ours.
-import { execFile, spawn, type ChildProcess } from "node:child_process";
+import { execFile, type ChildProcess } from "node:child_process";
 import { chmod, chown, mkdir, mkdtemp, rm } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir, userInfo } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import { runTied, spawnTied } from "./process.ts";
 
 const run = promisify(execFile);
 
@@ -54,13 +55,6 @@ async function postgresOsUser(): Promise<{ uid: number; gid: number } | null> {
   }
 }
 
-/** setpriv: the kernel signals the child when we die; as root, drop to the postgres user. */
-function setprivArgs(osUser: { uid: number; gid: number } | null, deathSignal: string): string[] {
-  const args = ["--pdeathsig", deathSignal];
-  if (osUser) args.push("--reuid", String(osUser.uid), "--regid", String(osUser.gid), "--clear-groups");
-  return args;
-}
-
 export async function startPostgres(
   opts: { log?: (line: string) => void; settings?: Record<string, string> } = {},
 ): Promise<RunningPostgres> {
@@ -77,14 +71,13 @@ export async function startPostgres(
     await chmod(root, 0o755);
     await chown(dataDir, osUser.uid, osUser.gid);
   }
-  await run("setpriv", [
-    ...setprivArgs(osUser, "SIGKILL"), initdb, `--pgdata=${dataDir}`, "--username=postgres", "--auth=trust",
-    "--encoding=UTF8", "--locale=C", "--no-sync", "--no-instructions",
-  ], { env: { ...process.env, LC_ALL: "C" } });
+  await runTied(initdb, [
+    `--pgdata=${dataDir}`, "--username=postgres", "--auth=trust", "--encoding=UTF8", "--locale=C", "--no-sync",
+    "--no-instructions",
+  ], { deathSignal: "SIGKILL", user: osUser, env: { ...process.env, LC_ALL: "C" } });
 
-  // Under setpriv --pdeathsig the kernel stops the postmaster when this process
-  // dies for any reason (crash, SIGKILL, a test runner killed mid-run), so no
-  // server is ever left behind.
+  // The postmaster dies with us (crash, SIGKILL, a test runner killed mid-run):
+  // no server is ever left behind. SIGQUIT is Postgres's immediate shutdown.
   const settings: Record<string, string> = {
     listen_addresses: "127.0.0.1",
     unix_socket_directories: dataDir,
@@ -97,7 +90,9 @@ export async function startPostgres(
   };
   const args = ["-D", dataDir, "-p", String(port)];
   for (const [k, v] of Object.entries(settings)) args.push("-c", `${k}=${v}`);
-  const child: ChildProcess = spawn("setpriv", [...setprivArgs(osUser, "SIGQUIT"), postgres, ...args], {
+  const child: ChildProcess = spawnTied(postgres, args, {
+    deathSignal: "SIGQUIT",
+    user: osUser,
     stdio: ["ignore", "ignore", "pipe"],
     env: { ...process.env, LC_MESSAGES: "C" },
   });

@@ -1,11 +1,12 @@
 // The local stack: Postgres (embedded unless DATABASE_URL), the bootstrap,
 // migrations and seed, and one Deno process serving the functions and Realtime.
 // Used by `npm start`, by the tests and by the benchmarks.
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { join } from "node:path";
 import { SignJWT } from "jose";
 import { freePort, startPostgres, type RunningPostgres } from "./postgres.ts";
 import { buildDatabase, repoRoot } from "./database.ts";
+import { spawnTied } from "./process.ts";
 
 /** The Supabase CLI's local default, so local keys look like the ones people know. */
 export const DEFAULT_JWT_SECRET = "super-secret-jwt-token-with-at-least-32-characters-long";
@@ -39,8 +40,8 @@ export async function startServer(opts: {
 }): Promise<RunningServer> {
   const port = opts.port ?? (await freePort());
   const args = ["run", "--allow-net", "--allow-env", "--allow-read", "--allow-sys", "scripts/serve.ts"];
-  // Under --pdeathsig the server stops with the process that started it.
-  const child = spawn("setpriv", ["--pdeathsig", "SIGTERM", denoBin, ...args], {
+  const child = spawnTied(denoBin, args, {
+    deathSignal: "SIGTERM",
     cwd: repoRoot,
     stdio: ["ignore", "pipe", "pipe"],
     env: {

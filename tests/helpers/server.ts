@@ -1,0 +1,64 @@
+// The local Deno server (functions + Realtime) over a test file's own database,
+// and supabase-js clients for it, as a POS device would make them.
+import { afterAll } from "vitest";
+import { createClient, type SupabaseClient, type SupabaseClientOptions } from "@supabase/supabase-js";
+import { signToken, staffToken, startServer } from "../../scripts/lib/stack.ts";
+import type { TestDatabase } from "./db.ts";
+
+export const TEST_JWT_SECRET = "onecart-tests-jwt-secret-of-at-least-32-chars";
+
+export interface TestServer {
+  apiUrl: string;
+  anonKey: string;
+  serviceRoleKey: string;
+  /** Every line the server printed, for the request log assertions. */
+  output: string[];
+  token(userId: string, ttlSeconds?: number): Promise<string>;
+  /** A supabase-js client whose access token is `token` (or whatever the function returns now). */
+  client(token: string | (() => string), options?: SupabaseClientOptions<"public">): SupabaseClient;
+  /** fetch against /functions/v1 with a Bearer token and JSON. */
+  call(method: string, path: string, opts?: { token?: string | null; body?: unknown; headers?: Record<string, string> }):
+    Promise<{ status: number; body: any; headers: Headers }>;
+}
+
+export async function startTestServer(db: TestDatabase): Promise<TestServer> {
+  const output: string[] = [];
+  const server = await startServer({
+    dbUrl: db.url,
+    jwtSecret: TEST_JWT_SECRET,
+    onOutput: (text) => output.push(...text.split("\n").filter(Boolean)),
+  });
+  const clients: SupabaseClient[] = [];
+  afterAll(async () => {
+    await Promise.all(clients.map((c) => c.removeAllChannels()));
+    await server.stop();
+  });
+  const tenYears = 10 * 365 * 24 * 3600;
+  const anonKey = await signToken(TEST_JWT_SECRET, { role: "anon" }, tenYears);
+  return {
+    apiUrl: server.apiUrl,
+    anonKey,
+    serviceRoleKey: await signToken(TEST_JWT_SECRET, { role: "service_role" }, tenYears),
+    output,
+    token: (userId, ttl = 3600) => staffToken(TEST_JWT_SECRET, userId, ttl),
+    client(token, options = {}) {
+      const current = typeof token === "function" ? token : () => token;
+      const client = createClient(server.apiUrl, anonKey, { ...options, accessToken: async () => current() });
+      clients.push(client);
+      return client;
+    },
+    async call(method, path, { token, body, headers = {} } = {}) {
+      const response = await fetch(`${server.apiUrl}/functions/v1${path}`, {
+        method,
+        headers: {
+          ...(token ? { authorization: `Bearer ${token}` } : {}),
+          ...(body !== undefined ? { "content-type": "application/json" } : {}),
+          ...headers,
+        },
+        body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
+      });
+      const text = await response.text();
+      return { status: response.status, body: text ? JSON.parse(text) : null, headers: response.headers };
+    },
+  };
+}

@@ -1,0 +1,63 @@
+// `npm start` as a person runs it: it comes up, writes stack.json, shows the
+// two-device demo, refuses a second instance, and Ctrl-C (SIGINT to the whole
+// process group, as a terminal sends it) leaves no process behind.
+import { execFile, spawn } from "node:child_process";
+import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { createClient } from "@supabase/supabase-js";
+import { afterAll, expect, it } from "vitest";
+import { repoRoot } from "../scripts/lib/database.ts";
+import { freePort } from "../scripts/lib/postgres.ts";
+
+const run = promisify(execFile);
+const stateDir = await mkdtemp(join(tmpdir(), "onecart-start-"));
+afterAll(() => rm(stateDir, { recursive: true, force: true }));
+
+function groupMembers(pgid: number): Promise<string[]> {
+  return run("pgrep", ["-g", String(pgid)]).then(({ stdout }) => stdout.split("\n").filter(Boolean), () => []);
+}
+
+it("starts, serves supabase-js, refuses a second start, and stops cleanly on SIGINT", async () => {
+  const port = await freePort();
+  const env = { ...process.env, PORT: String(port), ONECART_STATE_DIR: stateDir };
+  delete env.DATABASE_URL;
+  const npm = spawn("npm", ["start"], { cwd: repoRoot, env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+  let output = "";
+  npm.stdout.on("data", (c) => (output += c));
+  npm.stderr.on("data", (c) => (output += c));
+  const exited = new Promise<number | null>((resolve) => npm.once("exit", resolve));
+  try {
+    const started = Date.now();
+    while (!output.includes("Both devices show the same cart") && !output.includes("demo failed")) {
+      if (npm.exitCode !== null || Date.now() - started > 90_000) throw new Error(`npm start did not come up:\n${output}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(output).toContain("Both devices show the same cart. Nothing was lost.");
+    expect(output).toMatch(/iPad sees v3: .*Haircut.*Beard Trim|iPad sees v3: .*Beard Trim.*Haircut/);
+
+    const stack = JSON.parse(await readFile(join(stateDir, "stack.json"), "utf8"));
+    expect(Object.keys(stack).sort()).toEqual(["anon_key", "api_url", "db_url", "jwt_secret", "service_role_key"]);
+    expect(stack.api_url).toBe(`http://127.0.0.1:${port}`);
+
+    const { stdout: token } = await run("npm", ["run", "--silent", "token", "--", "ea000000-0000-4000-8000-000000000002"],
+      { cwd: repoRoot, env });
+    const client = createClient(stack.api_url, stack.anon_key, { accessToken: async () => token.trim() });
+    const { data, error } = await client.functions.invoke("queue?location_id=1a000000-0000-4000-8000-000000000001",
+      { method: "GET" });
+    expect(error).toBeNull();
+    expect(data).toMatchObject({ location_id: "1a000000-0000-4000-8000-000000000001", entries: [] });
+
+    const second = await run("npm", ["start"], { cwd: repoRoot, env }).catch((e) => e);
+    expect(second.code).toBe(1);
+    expect(second.stderr).toContain("already running");
+  } finally {
+    process.kill(-npm.pid!, "SIGINT");
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 15_000))]);
+  }
+  expect(output).toContain("Stopped.");
+  expect(await groupMembers(npm.pid!)).toEqual([]);
+  await expect(stat(join(stateDir, "stack.json"))).rejects.toThrow();
+  await expect(fetch(`http://127.0.0.1:${port}/health`)).rejects.toThrow();
+}, 150_000);
