@@ -135,3 +135,20 @@ describe("reads", () => {
     await expectError(ann.rpc("list_open_carts", { p_location_id: MISSING }), "not_found");
   });
 });
+
+describe("values sent to Postgres", () => {
+  it("round-trip exactly, however they are quoted, and NUL is invalid_input", async () => {
+    const ann = db.as(STAFF_A1);
+    const nasty = `O'Brien's \\ "iPad" $$ $tag$ \\' ''; drop table pos.carts; -- ☕ \n\t`;
+    const cart = await ann.rpc("get_or_create_cart", { p_location_id: LOCATION_A1, p_device_id: nasty });
+    expect(cart.device_id).toBe(nasty);
+    const options = { note: nasty, nested: { list: [nasty, 1, null, true] } };
+    const added = await ann.rpc("add_item", { p_cart_id: cart.id, p_product_id: PRODUCT_A[0], p_options: options });
+    expect(added.items[0].options).toEqual(options);
+    await expectError(ann.rpc("get_or_create_cart", { p_location_id: LOCATION_A1, p_device_id: "a\0b" }), "invalid_input");
+    await expectError(ann.rpc("add_item", { p_cart_id: cart.id, p_product_id: PRODUCT_A[0], p_options: { x: "a\0b" } }),
+      "invalid_input");
+    const [{ n }] = await db.sql`select count(*)::int as n from pos.carts`;
+    expect(n).toBeGreaterThan(0);
+  });
+});

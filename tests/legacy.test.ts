@@ -59,8 +59,8 @@ it("folds 263 duplicate open carts into the oldest, keeps every quantity, repoin
     select ${STORE_A}, ${LOCATION_A1}, 'legacy-mac-' || n, now() - interval '2 days' + k * interval '1 minute'
       from generate_series(1, 23) n, generate_series(1, 2) k`;
   await sql`
-    insert into pos.cart_items (cart_id, product_id, quantity, unit_price_cents)
-    select c.id, p.id, 1 + (abs(hashtext(c.id::text || p.id::text)) % 4), p.price_cents
+    insert into pos.cart_items (cart_id, product_id, name, quantity, unit_price_cents)
+    select c.id, p.id, p.name, 1 + (abs(hashtext(c.id::text || p.id::text)) % 4), p.price_cents
       from pos.carts c
       join pos.products p on p.id = any(${[PRODUCT_A[0], PRODUCT_A[1], PRODUCT_A[2]]}::uuid[])
      where abs(hashtext(c.id::text || p.id::text)) % 3 <> 0`;

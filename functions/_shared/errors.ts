@@ -53,6 +53,7 @@ const SQLSTATE_CODES: Record<string, ErrorCode> = {
   "22P02": "invalid_input", // invalid_text_representation: a malformed uuid
   "22003": "invalid_input", // numeric_value_out_of_range
   "22023": "invalid_input", // invalid_parameter_value
+  "22P05": "invalid_input", // untranslatable_character: \u0000 in JSON text
   "42501": "forbidden", // insufficient_privilege: the role has no grant
 };
 

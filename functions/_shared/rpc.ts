@@ -2,6 +2,7 @@
 // `request.jwt.claims` set locally, so auth.uid(), RLS and grants behave the
 // same whether a client calls an edge function or supabase.rpc(). Used by the
 // edge functions and, unchanged, by the tests.
+import { ApiError } from "./errors.ts";
 
 /** The RPCs and their parameters with SQL types, in declaration order. */
 export const RPCS = {
@@ -52,51 +53,48 @@ export interface Claims {
 
 /** The slice of a postgres.js `Sql` this module needs. */
 export interface SqlClient {
-  begin<T>(fn: (tx: TxClient) => Promise<T>): Promise<T>;
-}
-export interface TxClient {
-  unsafe(query: string, params?: unknown[]): Promise<Array<Record<string, unknown>>>;
+  unsafe(query: string): { simple(): Promise<unknown> };
 }
 
-// postgres.js learns each parameter's type from the server (the casts below) and
-// serializes jsonb itself; everything else goes as text for Postgres to parse.
-function toParam(type: string, value: unknown): unknown {
-  if (value === null || value === undefined) return null;
-  if (type === "jsonb") return value;
-  return String(value);
+/**
+ * A SQL literal of `type`. E'' strings escape backslashes themselves, so the
+ * result does not depend on standard_conforming_strings.
+ */
+export function literal(type: string, value: unknown): string {
+  if (value === null || value === undefined) return "null";
+  const text = type === "jsonb" ? JSON.stringify(value) : String(value);
+  if (text.includes("\0")) throw new ApiError("invalid_input", "Text may not contain NUL characters.");
+  return `E'${text.replaceAll("\\", "\\\\").replaceAll("'", "''")}'::${type}`;
 }
 
-/** The SQL text and parameters of one call, arguments named as PostgREST names them. */
-export function rpcQuery<N extends RpcName>(name: N, args: RpcArgs<N>): { text: string; params: unknown[] } {
+/** The SQL of one call, arguments named as PostgREST names them. */
+export function rpcStatement<N extends RpcName>(name: N, args: RpcArgs<N>): string {
   const signature = RPCS[name] as Record<string, string>;
   const named: string[] = [];
-  const params: unknown[] = [];
   for (const [param, value] of Object.entries(args)) {
     const type = signature[param];
     if (!type) throw new TypeError(`${name} has no parameter ${param}`);
     if (value === undefined) continue; // omitted: the SQL default applies
-    params.push(toParam(type, value));
-    named.push(`${param} => $${params.length}::${type}`);
+    named.push(`${param} => ${literal(type, value)}`);
   }
-  return { text: `select public.${name}(${named.join(", ")}) as result`, params };
+  return `select public.${name}(${named.join(", ")}) as result`;
 }
 
+/**
+ * Runs the RPC in one round trip: a simple query of two statements is one
+ * implicit transaction, so `set_config(..., true)` holds for exactly that call
+ * and the cart's row lock is released at its commit, not a client round trip
+ * later. It also passes through Supavisor's transaction pooler unchanged.
+ */
 export async function callRpc<N extends RpcName>(
   sql: SqlClient,
   name: N,
   args: RpcArgs<N>,
   claims: Claims,
 ): Promise<unknown> {
-  const query = rpcQuery(name, args);
-  return await sql.begin(async (tx) => {
-    // Sent together: postgres.js pipelines both on the transaction's connection.
-    const [, rows] = await Promise.all([
-      tx.unsafe("select set_config('role', $1, true), set_config('request.jwt.claims', $2, true)", [
-        claims.role,
-        JSON.stringify(claims),
-      ]),
-      tx.unsafe(query.text, query.params),
-    ]);
-    return rows[0].result;
-  });
+  const text = `select set_config('role', ${literal("text", claims.role)}, true), ` +
+    `set_config('request.jwt.claims', ${literal("text", JSON.stringify(claims))}, true);\n` +
+    rpcStatement(name, args);
+  const results = await sql.unsafe(text).simple() as Array<Array<{ result: unknown }>>;
+  return results[1][0].result;
 }

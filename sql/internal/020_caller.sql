@@ -3,11 +3,13 @@
 -- set, falling back to SET ROLE for direct SQL sessions.
 create function pos.request_role()
 returns text
-language sql
+language plpgsql
 stable
 set search_path = ''
 as $$
-  select coalesce(nullif(auth.jwt() ->> 'role', ''), current_setting('role'))
+begin
+  return coalesce(nullif(auth.jwt() ->> 'role', ''), current_setting('role'));
+end;
 $$;
 grant execute on function pos.request_role() to authenticated, service_role;
 
@@ -15,15 +17,16 @@ grant execute on function pos.request_role() to authenticated, service_role;
 -- migration runner, ops in Studio) reach every store.
 create function pos.can_access_store(p_store_id uuid)
 returns boolean
-language sql
+language plpgsql
 stable
 set search_path = ''
 as $$
-  select case
-    when pos.request_role() in ('anon', 'authenticated') then exists (
-      select 1 from pos.staff s where s.user_id = auth.uid() and s.store_id = p_store_id)
-    else true
-  end
+begin
+  if pos.request_role() not in ('anon', 'authenticated') then
+    return true;
+  end if;
+  return exists (select 1 from pos.staff s where s.user_id = auth.uid() and s.store_id = p_store_id);
+end;
 $$;
 grant execute on function pos.can_access_store(uuid) to authenticated, service_role;
 

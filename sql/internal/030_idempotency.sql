@@ -31,10 +31,13 @@ $$;
 
 create function pos.idempotency_save(p_store_id uuid, p_key text, p_request jsonb, p_response jsonb)
 returns void
-language sql
+language plpgsql
 set search_path = ''
 as $$
-  insert into pos.idempotency_keys (store_id, key, request, response)
-  select p_store_id, p_key, p_request, p_response
-  where p_key is not null
+begin
+  if p_key is not null then
+    insert into pos.idempotency_keys (store_id, key, request, response)
+    values (p_store_id, p_key, p_request, p_response);
+  end if;
+end;
 $$;

@@ -36,7 +36,7 @@ begin
     on conflict do nothing
     returning id into v_cart_id;
     if found then
-      perform pos.record_cart_event(v_cart_id, 1, 'created',
+      perform pos.record_cart_created(v_cart_id,
         jsonb_build_object('customer_id', p_customer_id, 'device_id', p_device_id));
       return v_cart_id;
     end if;

@@ -17,8 +17,8 @@ begin
     into v_items
     from pos.cart_items i where i.cart_id = p_from;
 
-  insert into pos.cart_items (cart_id, product_id, quantity, unit_price_cents, options, added_at)
-  select p_into, i.product_id, i.quantity, i.unit_price_cents, i.options, i.added_at
+  insert into pos.cart_items (cart_id, product_id, name, quantity, unit_price_cents, options, added_at)
+  select p_into, i.product_id, i.name, i.quantity, i.unit_price_cents, i.options, i.added_at
     from pos.cart_items i where i.cart_id = p_from
    order by i.line_no
   on conflict (cart_id, product_id, options)

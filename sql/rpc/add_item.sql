@@ -38,15 +38,17 @@ begin
     return v_response;
   end if;
 
-  perform pos.lock_cart_row(p_cart_id, p_expected_version);
+  -- Everything that needs no lock happens before the cart's row lock is taken:
+  -- every microsecond under it is a microsecond no other device can add.
   select * into v_product from pos.products p
    where p.id = p_product_id and p.store_id = v_store_id and p.active;
   if not found then
     perform pos.raise('not_found', 'No such product.');
   end if;
 
-  insert into pos.cart_items (cart_id, product_id, quantity, unit_price_cents, options)
-  values (p_cart_id, p_product_id, p_quantity, v_product.price_cents, v_options)
+  perform pos.lock_cart_row(p_cart_id, p_expected_version);
+  insert into pos.cart_items (cart_id, product_id, name, quantity, unit_price_cents, options)
+  values (p_cart_id, p_product_id, v_product.name, p_quantity, v_product.price_cents, v_options)
   on conflict (cart_id, product_id, options)
   do update set quantity = pos.cart_items.quantity + excluded.quantity
   returning id into v_item_id;

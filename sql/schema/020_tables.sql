@@ -81,7 +81,9 @@ create table pos.cart_items (
   cart_id uuid not null references pos.carts (id),
   product_id uuid not null references pos.products (id),
   quantity integer not null check (quantity > 0),
-  -- Captured from the product when the line is first added.
+  -- Captured from the product when the line is first added: a line keeps the
+  -- name and price it was sold under.
+  name text not null,
   unit_price_cents bigint not null check (unit_price_cents >= 0),
   options jsonb not null default '{}' check (jsonb_typeof(options) = 'object'),
   -- Lines are shown in the order they were first added; now() is the same for

@@ -5,7 +5,7 @@ import { afterAll, expect, inject } from "vitest";
 import type postgres from "postgres";
 import { connect, createDatabase, dropDatabase } from "../../scripts/lib/database.ts";
 import { callRpc, type Claims, type RpcArgs, type RpcName } from "../../functions/_shared/rpc.ts";
-import { fromPostgresError } from "../../functions/_shared/errors.ts";
+import { ApiError, fromPostgresError } from "../../functions/_shared/errors.ts";
 
 export type Sql = postgres.Sql<{}>;
 
@@ -71,7 +71,7 @@ export async function expectError(promise: Promise<unknown>, code: string) {
     thrown = error;
   }
   expect(thrown, `expected ${code}, the call succeeded`).toBeDefined();
-  const mapped = fromPostgresError(thrown);
+  const mapped = thrown instanceof ApiError ? thrown : fromPostgresError(thrown);
   expect(mapped?.code ?? (thrown as Error).message).toBe(code);
   return { error: thrown as { code: string; message: string; detail?: string; hint?: string }, api: mapped! };
 }

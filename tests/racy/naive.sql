@@ -14,21 +14,22 @@ declare
   v_version bigint;
   v_line pos.cart_items;
   v_price bigint;
+  v_name text;
 begin
   select c.version into v_version from pos.carts c where c.id = p_cart_id;
   if p_idempotency_key is not null and exists (
       select 1 from pos.idempotency_keys k where k.key = p_idempotency_key) then
     return pos.cart_snapshot(p_cart_id);
   end if;
-  select p.price_cents into v_price from pos.products p where p.id = p_product_id;
+  select p.price_cents, p.name into v_price, v_name from pos.products p where p.id = p_product_id;
   select * into v_line from pos.cart_items i
    where i.cart_id = p_cart_id and i.product_id = p_product_id and i.options = coalesce(p_options, '{}');
   perform pg_sleep(0.005);
   if found then
     update pos.cart_items i set quantity = v_line.quantity + p_quantity where i.id = v_line.id;
   else
-    insert into pos.cart_items (cart_id, product_id, quantity, unit_price_cents, options)
-    values (p_cart_id, p_product_id, p_quantity, v_price, coalesce(p_options, '{}'))
+    insert into pos.cart_items (cart_id, product_id, name, quantity, unit_price_cents, options)
+    values (p_cart_id, p_product_id, v_name, p_quantity, v_price, coalesce(p_options, '{}'))
     on conflict (cart_id, product_id, options) do update set quantity = excluded.quantity;
   end if;
   update pos.carts c set version = v_version + 1,
