@@ -104,9 +104,11 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
-export async function startStack(opts: { port?: number; onOutput?: (text: string) => void } = {}): Promise<Stack> {
+export async function startStack(
+  opts: { port?: number; onOutput?: (text: string) => void; postgresSettings?: Record<string, string> } = {},
+): Promise<Stack> {
   const jwtSecret = process.env.ONECART_JWT_SECRET ?? DEFAULT_JWT_SECRET;
-  const pg = await startPostgres();
+  const pg = await startPostgres({ settings: opts.postgresSettings });
   try {
     await buildDatabase(pg.url);
     const server = await startServer({ dbUrl: pg.url, jwtSecret, port: opts.port, onOutput: opts.onOutput });
