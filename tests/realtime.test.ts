@@ -25,8 +25,13 @@ interface Device {
   status: string;
 }
 
-/** A device subscribed to a private topic; resolves once the join is answered. */
-async function subscribe(token: string, topic: string, event: string): Promise<Device> {
+/**
+ * A device subscribed to a private topic; resolves once the join is answered.
+ * Like a POS app, it ignores cart snapshots not newer than the version it
+ * already shows (`shown`): a change committed just before the join may still be
+ * on its way.
+ */
+async function subscribe(token: string, topic: string, event: string, shown = 0): Promise<Device> {
   const client = server.client(token);
   // As Supabase's docs say for private channels: the token first, then the join.
   await client.realtime.setAuth();
@@ -34,7 +39,7 @@ async function subscribe(token: string, topic: string, event: string): Promise<D
   device.channel = client.channel(topic, { config: { private: true } })
     .on("broadcast", { event }, ({ payload }) => {
       everyMessage.push(payload);
-      device.received.push(payload);
+      if (payload.version === undefined || payload.version > shown) device.received.push(payload);
     });
   await new Promise<void>((resolve) => {
     device.channel.subscribe((status) => {
@@ -63,7 +68,7 @@ describe("cart topics", () => {
     const cart = await db.as(STAFF_A1).rpc("get_or_create_cart", { p_location_id: LOCATION_A1, p_device_id: "rt-hot" });
     const tokens = [ann, await server.token(STAFF_A2)];
     const devices = await Promise.all(Array.from({ length: 10 }, (_, i) =>
-      subscribe(tokens[i % 2], `cart:${cart.id}`, "cart_updated")));
+      subscribe(tokens[i % 2], `cart:${cart.id}`, "cart_updated", cart.version)));
     expect(devices.map((d) => d.status)).toEqual(Array(10).fill("SUBSCRIBED"));
 
     const pool = db.pool(20);
@@ -85,7 +90,7 @@ describe("cart topics", () => {
 
   it("a rolled-back mutation sends nothing", async () => {
     const cart = await db.as(STAFF_A1).rpc("get_or_create_cart", { p_location_id: LOCATION_A1, p_device_id: "rt-rollback" });
-    const device = await subscribe(ann, `cart:${cart.id}`, "cart_updated");
+    const device = await subscribe(ann, `cart:${cart.id}`, "cart_updated", cart.version);
     await db.sql.begin(async (tx) => {
       await tx`select set_config('role', 'authenticated', true),
                       set_config('request.jwt.claims', ${JSON.stringify(staffClaims(STAFF_A1))}, true)`;
@@ -106,7 +111,7 @@ describe("cart topics", () => {
   it("never carries the lock token, while the lock itself shows", async () => {
     const ann1 = db.as(STAFF_A1);
     const cart = await ann1.rpc("get_or_create_cart", { p_location_id: LOCATION_A1, p_device_id: "rt-lock" });
-    const device = await subscribe(ann, `cart:${cart.id}`, "cart_updated");
+    const device = await subscribe(ann, `cart:${cart.id}`, "cart_updated", cart.version);
     await ann1.rpc("add_item", { p_cart_id: cart.id, p_product_id: PRODUCT_A[0] });
     const locked = await ann1.rpc("lock_cart", { p_cart_id: cart.id, p_checkout_ref: "rt-pay" });
     await ann1.rpc("complete_checkout", { p_cart_id: cart.id, p_lock_token: locked.lock.token, p_checkout_ref: "rt-pay",
@@ -134,8 +139,8 @@ describe("who may join", () => {
 
   it("no client may send on a cart topic", async () => {
     const cart = await db.as(STAFF_A1).rpc("get_or_create_cart", { p_location_id: LOCATION_A1, p_device_id: "rt-send" });
-    const listener = await subscribe(ann, `cart:${cart.id}`, "cart_updated");
-    const sender = await subscribe(await server.token(STAFF_A2), `cart:${cart.id}`, "cart_updated");
+    const listener = await subscribe(ann, `cart:${cart.id}`, "cart_updated", cart.version);
+    const sender = await subscribe(await server.token(STAFF_A2), `cart:${cart.id}`, "cart_updated", cart.version);
     await sender.channel.send({ type: "broadcast", event: "cart_updated", payload: { forged: true } });
     await db.as(STAFF_A1).rpc("add_item", { p_cart_id: cart.id, p_product_id: PRODUCT_A[0] });
     await until(() => listener.received.length > 0);
@@ -146,7 +151,7 @@ describe("who may join", () => {
   it("closes a channel when its token expires", async () => {
     const cart = await db.as(STAFF_A1).rpc("get_or_create_cart", { p_location_id: LOCATION_A1, p_device_id: "rt-exp" });
     const shortLived = await server.token(STAFF_A1, 2);
-    const device = await subscribe(shortLived, `cart:${cart.id}`, "cart_updated");
+    const device = await subscribe(shortLived, `cart:${cart.id}`, "cart_updated", cart.version);
     expect(device.status).toBe("SUBSCRIBED");
     await until(() => device.status !== "SUBSCRIBED", 6_000);
     await db.as(STAFF_A1).rpc("add_item", { p_cart_id: cart.id, p_product_id: PRODUCT_A[0] });
@@ -167,7 +172,7 @@ describe("the connection", () => {
     const received: any[] = [];
     let status = "";
     const channel = client.channel(`cart:${cart.id}`, { config: { private: true } })
-      .on("broadcast", { event: "cart_updated" }, ({ payload }) => received.push(payload))
+      .on("broadcast", { event: "cart_updated" }, ({ payload }) => payload.version > cart.version && received.push(payload))
       .subscribe((s) => (status = s));
     await until(() => status === "SUBSCRIBED");
 

@@ -82,10 +82,15 @@ export async function startPostgres(
     listen_addresses: "127.0.0.1",
     unix_socket_directories: dataDir,
     max_connections: "400",
+    // A throwaway server: no fsync. Commits still write their WAL at once, so the
+    // local Realtime (which decodes flushed WAL) sees them without delay.
     fsync: "off",
-    synchronous_commit: "off",
     full_page_writes: "off",
     shared_buffers: "256MB",
+    // The local Realtime endpoint streams realtime.messages from the WAL.
+    wal_level: "logical",
+    max_replication_slots: "64",
+    max_wal_senders: "64",
     ...opts.settings,
   };
   const args = ["-D", dataDir, "-p", String(port)];

@@ -1,8 +1,9 @@
 // A local stand-in for Supabase Realtime's Broadcast over the Phoenix protocol
 // (vsn 2.0.0) that @supabase/realtime-js speaks, so unmodified supabase-js
 // clients can subscribe to the local stack. What it keeps from the real service:
-// - messages come from realtime.messages rows, delivered after commit in commit
-//   order (NOTIFY from the bootstrap's trigger, read on one connection, in order);
+// - messages are realtime.messages rows streamed from the WAL by logical
+//   replication (pgoutput), so they go out after commit, in commit order, and a
+//   rolled-back row never exists for it;
 // - private channels are authorized the way Realtime does it: a probe row read
 //   back under the joining user's role, JWT claims and realtime.topic, so the
 //   RLS policies on realtime.messages decide;
@@ -46,21 +47,15 @@ export async function startRealtime(dbUrl: string, log: (line: Record<string, un
   const byTopic = new Map<string, Set<Subscription>>();
   const bySocket = new Map<WebSocket, Map<string, Subscription>>();
 
-  // One listener connection: NOTIFY arrives in commit order; the chain keeps
-  // that order even when a large message must be read back first.
-  let chain = Promise.resolve();
-  const listener = await sql.listen("realtime_local", (raw) => {
-    chain = chain.then(async () => {
-      let message = JSON.parse(raw) as Message & { large?: boolean };
-      if (message.large) {
-        const [row] = await sql`select id, topic, event, private, extension, payload
-                                  from realtime.messages where id = ${message.id}`;
-        if (!row) return;
-        message = row as unknown as Message;
-      }
-      deliver(message);
-    }).catch((error) => log({ level: "error", realtime: "deliver", error: String(error) }));
-  });
+  const [{ wal_level }] = await sql`show wal_level`;
+  if (wal_level !== "logical") {
+    throw new Error(`the local Realtime endpoint reads the WAL and needs wal_level = logical (it is ${wal_level}): ` +
+      "ALTER SYSTEM SET wal_level = logical, then restart Postgres");
+  }
+  // A temporary replication slot on its own connection; Postgres decodes each
+  // committed transaction whole, in commit order.
+  const replication = postgres(dbUrl, { publications: "onecart_local_realtime", onnotice: () => {} });
+  await replication.subscribe("insert:realtime.messages", (row) => deliver(row as unknown as Message));
 
   function send(socket: WebSocket, frame: Frame) {
     if (socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify(frame));
@@ -230,7 +225,7 @@ export async function startRealtime(dbUrl: string, log: (line: Record<string, un
       return response;
     },
     async close() {
-      await listener.unlisten();
+      await replication.end({ timeout: 2 });
       for (const socket of bySocket.keys()) socket.close(1001, "server shutting down");
       await sql.end({ timeout: 2 });
     },

@@ -86,25 +86,10 @@ begin
     alter table realtime.messages enable row level security;
     grant select, insert on realtime.messages to anon, authenticated, service_role;
 
-    -- Local stand-in for Realtime reading the WAL: NOTIFY is delivered at commit,
-    -- in commit order, and never for a rolled-back transaction, which is exactly
-    -- the guarantee the contract makes. NOTIFY payloads stop at 8000 bytes, so a
-    -- large message is announced by id and read back by the local server.
-    create function realtime.notify_local_stack() returns trigger language plpgsql as $f$
-    declare
-      v_message text := json_build_object(
-        'id', new.id, 'topic', new.topic, 'event', new.event,
-        'private', new.private, 'extension', new.extension, 'payload', new.payload)::text;
-    begin
-      if octet_length(v_message) < 7900 then
-        perform pg_notify('realtime_local', v_message);
-      else
-        perform pg_notify('realtime_local', json_build_object('id', new.id, 'large', true)::text);
-      end if;
-      return null;
-    end $f$;
-    create trigger notify_local_stack after insert on realtime.messages
-      for each row execute function realtime.notify_local_stack();
+    -- The local stack reads committed inserts of this table from the WAL, as
+    -- Supabase Realtime does: in commit order, never a rolled-back row. Needs
+    -- wal_level = logical (the embedded server is started with it).
+    create publication onecart_local_realtime for table realtime.messages with (publish = 'insert');
   end if;
 
   if to_regprocedure('realtime.topic()') is null then
