@@ -4,7 +4,7 @@ import { z } from "npm:zod@4.6.7";
 import { authenticate } from "./auth.ts";
 import { db } from "./db.ts";
 import { ApiError, fromPostgresError } from "./errors.ts";
-import { callRpc, type Claims, RPCS, type RpcName } from "./rpc.ts";
+import { callRpc, type Claims, type RpcName } from "./rpc.ts";
 
 export const MAX_BODY_BYTES = 64 * 1024;
 
@@ -64,9 +64,8 @@ export function parse<T>(schema: z.ZodType<T>, value: unknown): T {
   return result.data;
 }
 
+/** The JSON body, read up to the limit whatever Content-Length claimed. */
 async function readBody(request: Request): Promise<unknown> {
-  const declared = Number(request.headers.get("content-length") ?? "0");
-  if (declared > MAX_BODY_BYTES) throw tooLarge();
   if (!request.body) return undefined;
   const chunks: Uint8Array[] = [];
   let size = 0;
@@ -131,6 +130,7 @@ export function createHandler(name: string, routes: Route[]): (request: Request)
       routeName = `${route.method} ${route.path || "/"}`;
       const params = Object.fromEntries(route.names.map((n, i) => [n, match![i + 1]]));
 
+      // Refused before anything else is done for it, authentication included.
       if (Number(request.headers.get("content-length") ?? "0") > MAX_BODY_BYTES) throw tooLarge();
       const claims = await authenticate(request);
       const body = await readBody(request);
@@ -141,9 +141,6 @@ export function createHandler(name: string, routes: Route[]): (request: Request)
         claims,
         idempotencyKey: request.headers.get("idempotency-key"),
       });
-      if (args.p_idempotency_key != null && !("p_idempotency_key" in RPCS[route.rpc])) {
-        delete args.p_idempotency_key; // naturally idempotent RPCs take no key
-      }
       const result = await callRpc(db(), route.rpc, args, claims);
       status = result === null && route.emptyStatus ? route.emptyStatus : 200;
       return json(status, status === 200 ? result : undefined, headers);

@@ -37,6 +37,7 @@ export async function startServer(opts: {
   jwtSecret: string;
   port?: number;
   onOutput?: (text: string) => void;
+  env?: Record<string, string>;
 }): Promise<RunningServer> {
   const port = opts.port ?? (await freePort());
   const args = ["run", "--allow-net", "--allow-env", "--allow-read", "--allow-sys", "scripts/serve.ts"];
@@ -51,6 +52,7 @@ export async function startServer(opts: {
       SUPABASE_JWT_SECRET: opts.jwtSecret,
       DENO_NO_UPDATE_CHECK: "1",
       NO_COLOR: "1",
+      ...opts.env,
     },
   });
   let output = "";
