@@ -94,68 +94,99 @@ function esc(s: string) {
   return s.replace(/&/g, "&amp;").replace(/</g, "&lt;");
 }
 
-/** Four panels of horizontal bars, each with its target line. */
+/** One panel of horizontal bars per benchmark, each with its target line. */
 export function svg(r: Results): string {
-  const W = 960, panelH = 230, pad = 16, labelW = 250, barMax = W - labelW - 120;
+  const W = 960, pad = 16, labelW = 260, barMax = W - labelW - 300, barH = 24, gap = 6;
   type Bar = { label: string; value: number; text: string; color: string };
-  const panels: Array<{ title: string; bars: Bar[]; max: number; target?: { at: number; label: string } }> = [];
+  type Panel = { title: string; bars: Bar[]; max: number; target?: { at: number; label: string } };
   const blue = "#3b6ea8", gray = "#9aa5b1", red = "#c0392b", green = "#2e8b57";
-  panels.push({
-    title: "1. Hot cart: add_item throughput as a share of a raw single-row update",
-    bars: r.hotCart.map((h) => ({
-      label: `${h.clients} client${h.clients > 1 ? "s" : ""}, sync commit ${h.synchronousCommit}`, value: h.ratio,
-      text: `${pct(h.ratio)} (${perSec(h.rpc.throughput)} vs ${perSec(h.raw.throughput)} ops/s)`,
-      color: h.synchronousCommit === "on" ? blue : gray,
-    })),
-    max: 1, target: { at: 0.5, label: "target 50% at 10 clients" },
-  });
-  const maxLost = Math.max(1, ...r.raceLab.map((s) => s.lostUpdates + s.duplicateCarts));
-  panels.push({
-    title: "2. Race lab: updates lost + duplicate carts (10 clients, one cart)",
-    bars: r.raceLab.map((s) => ({ label: s.name, value: s.lostUpdates + s.duplicateCarts,
-      text: `${s.lostUpdates} lost, ${s.duplicateCarts} dup · ${perSec(s.add.throughput)} ops/s`,
-      color: s.lostUpdates + s.duplicateCarts === 0 ? green : red })),
-    max: maxLost,
-  });
-  panels.push({
-    title: "3–4. Function path share of direct RPC; fan-out latency (ms, scale 0–60)",
-    bars: [
-      { label: "edge function / direct RPC", value: r.functionPath.ratio, text: pct(r.functionPath.ratio), color: blue },
-      { label: "fan-out p50 (÷60 ms)", value: r.fanOut.p50 / 60, text: `${ms(r.fanOut.p50)} ms`, color: gray },
-      { label: "fan-out p99 (÷60 ms)", value: r.fanOut.p99 / 60, text: `${ms(r.fanOut.p99)} ms`, color: blue },
-    ],
-    max: 1, target: { at: 0.6, label: "60% / ≈36 ms" },
-  });
-  panels.push({
-    title: "5. Growth: p50 with 10,000 open carts ÷ p50 on an empty database",
-    bars: r.growth.map((g) => ({ label: g.call, value: g.ratio, text: `${g.ratio.toFixed(2)}×`, color: blue })),
-    max: 2, target: { at: 1.5, label: "limit 1.5×" },
-  });
-  const H = panels.length * panelH + 60;
-  const parts = [
+  const panels: Panel[] = [
+    {
+      title: "1. Hot cart: add_item throughput as a share of a raw single-row update",
+      bars: r.hotCart.map((h) => ({
+        label: `${h.clients} client${h.clients > 1 ? "s" : ""}, sync commit ${h.synchronousCommit}`, value: h.ratio,
+        text: `${pct(h.ratio)} (${perSec(h.rpc.throughput)} vs ${perSec(h.raw.throughput)} ops/s)`,
+        color: h.synchronousCommit === "on" ? blue : gray,
+      })),
+      max: 1, target: { at: 0.5, label: "target: 50% at 10 clients, sync commit on" },
+    },
+    {
+      title: "2. Race lab: updates lost + duplicate carts, 10 clients on one cart",
+      bars: r.raceLab.map((s) => ({ label: s.name, value: s.lostUpdates + s.duplicateCarts,
+        text: `${s.lostUpdates} lost, ${s.duplicateCarts} duplicate carts · ${perSec(s.add.throughput)} ops/s`,
+        color: s.lostUpdates + s.duplicateCarts === 0 ? green : red })),
+      max: Math.max(1, ...r.raceLab.map((s) => s.lostUpdates + s.duplicateCarts)),
+    },
+    {
+      title: "3. Function path: edge function over HTTP as a share of the direct RPC",
+      bars: [{ label: `${r.functionPath.clients} clients`, value: r.functionPath.ratio,
+        text: `${pct(r.functionPath.ratio)} (${perSec(r.functionPath.http.throughput)} vs ${perSec(r.functionPath.direct.throughput)} ops/s)`,
+        color: blue }],
+      max: 1, target: { at: 0.6, label: "target 60%" },
+    },
+    {
+      title: `4. Fan-out: commit to receipt at ${r.fanOut.devices} devices, ms`,
+      bars: [
+        { label: "p50", value: r.fanOut.p50, text: `${ms(r.fanOut.p50)} ms`, color: gray },
+        { label: "p99", value: r.fanOut.p99, text: `${ms(r.fanOut.p99)} ms`, color: blue },
+      ],
+      max: 60, target: { at: 50, label: "target: p99 under 50 ms" },
+    },
+    {
+      title: "5. Growth: p50 with 10,000 open carts ÷ p50 on an empty database",
+      bars: r.growth.map((g) => ({ label: g.call, value: g.ratio, text: `${g.ratio.toFixed(2)}×`, color: blue })),
+      max: 2, target: { at: 1.5, label: "limit 1.5×" },
+    },
+  ];
+  const parts: string[] = [];
+  let top = 60;
+  for (const panel of panels) {
+    parts.push(`<text x="${pad}" y="${top + 22}" font-weight="bold">${esc(panel.title)}</text>`);
+    panel.bars.forEach((bar, i) => {
+      const y = top + 34 + i * (barH + gap);
+      const w = Math.max(1, Math.min(1, bar.value / panel.max) * barMax);
+      parts.push(`<text x="${labelW - 8}" y="${y + barH * 0.7}" text-anchor="end">${esc(bar.label)}</text>`);
+      parts.push(`<rect x="${labelW}" y="${y}" width="${w.toFixed(1)}" height="${barH}" fill="${bar.color}"/>`);
+      parts.push(`<text x="${(labelW + w + 6).toFixed(1)}" y="${y + barH * 0.7}" fill="#333">${esc(bar.text)}</text>`);
+    });
+    const bottom = top + 34 + panel.bars.length * (barH + gap);
+    if (panel.target) {
+      const x = labelW + (panel.target.at / panel.max) * barMax;
+      parts.push(`<line x1="${x}" y1="${top + 30}" x2="${x}" y2="${bottom}" stroke="#e67e22" stroke-width="2" stroke-dasharray="5,3"/>`);
+      parts.push(`<text x="${x + 4}" y="${bottom + 14}" fill="#e67e22">${esc(panel.target.label)}</text>`);
+    }
+    top = bottom + 30;
+  }
+  const H = top + 10;
+  return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="Helvetica, Arial, sans-serif" font-size="13">`,
     `<rect width="${W}" height="${H}" fill="#ffffff"/>`,
     `<text x="${pad}" y="28" font-size="18" font-weight="bold">onecart benchmarks, ${esc(r.date)}</text>`,
     `<text x="${pad}" y="46" fill="#555">${esc(machine())}</text>`,
-  ];
-  panels.forEach((panel, p) => {
-    const top = 60 + p * panelH;
-    parts.push(`<text x="${pad}" y="${top + 22}" font-weight="bold">${esc(panel.title)}</text>`);
-    const barH = Math.min(26, (panelH - 60) / panel.bars.length - 6);
-    panel.bars.forEach((bar, i) => {
-      const y = top + 36 + i * (barH + 6);
-      const w = Math.max(1, Math.min(1, bar.value / panel.max) * barMax);
-      parts.push(`<text x="${labelW - 8}" y="${y + barH * 0.7}" text-anchor="end">${esc(bar.label)}</text>`);
-      parts.push(`<rect x="${labelW}" y="${y}" width="${w.toFixed(1)}" height="${barH}" fill="${bar.color}"/>`);
-      parts.push(`<text x="${labelW + w + 6}" y="${y + barH * 0.7}" fill="#333">${esc(bar.text)}</text>`);
-    });
-    if (panel.target) {
-      const x = labelW + (panel.target.at / panel.max) * barMax;
-      const y2 = top + 36 + panel.bars.length * (barH + 6);
-      parts.push(`<line x1="${x}" y1="${top + 30}" x2="${x}" y2="${y2}" stroke="#e67e22" stroke-width="2" stroke-dasharray="5,3"/>`);
-      parts.push(`<text x="${x + 4}" y="${y2 + 14}" fill="#e67e22">${esc(panel.target.label)}</text>`);
-    }
-  });
-  parts.push("</svg>");
-  return parts.join("\n");
+    ...parts,
+    "</svg>",
+  ].join("\n");
+}
+
+/** Writes results/latest.{md,svg,json} and the README's section from `r`. */
+export async function writeResults(r: Results, repoRoot: string): Promise<void> {
+  const { mkdir, readFile, writeFile } = await import("node:fs/promises");
+  const { join } = await import("node:path");
+  const out = join(repoRoot, "bench", "results");
+  await mkdir(out, { recursive: true });
+  await writeFile(join(out, "latest.md"), markdown(r));
+  await writeFile(join(out, "latest.svg"), svg(r));
+  await writeFile(join(out, "latest.json"), JSON.stringify(r, null, 2) + "\n");
+  const readmePath = join(repoRoot, "README.md");
+  const readme = await readFile(readmePath, "utf8");
+  const section = `<!-- bench:start -->\n${markdownTables(r)}\n<!-- bench:end -->`;
+  await writeFile(readmePath, readme.replace(/<!-- bench:start -->[\s\S]*<!-- bench:end -->/, section));
+}
+
+/** The bullets of bench/NOTES.md. */
+export async function readNotes(repoRoot: string): Promise<string[]> {
+  const { readFile } = await import("node:fs/promises");
+  const { join } = await import("node:path");
+  return (await readFile(join(repoRoot, "bench", "NOTES.md"), "utf8"))
+    .split("\n").filter((l) => l.startsWith("- ")).map((l) => l.slice(2));
 }

@@ -2,7 +2,7 @@
 // Postgres in one run, then writes bench/results/latest.{md,svg,json} and the
 // README's results section. BENCH_ROUNDS and BENCH_SECONDS shorten or lengthen it.
 import { execFileSync } from "node:child_process";
-import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { repoRoot } from "../scripts/lib/database.ts";
 import { denoBin, startStack } from "../scripts/lib/stack.ts";
@@ -10,7 +10,7 @@ import { BenchContext } from "./context.ts";
 import { fanOut } from "./fan-out.ts";
 import { growth } from "./growth.ts";
 import { functionPath, hotCart } from "./hot-cart.ts";
-import { markdown, markdownTables, type Results, svg } from "./report.ts";
+import { markdownTables, readNotes, type Results, writeResults } from "./report.ts";
 import { raceLab } from "./race-lab.ts";
 import { ms, perSec } from "./lib.ts";
 
@@ -56,21 +56,11 @@ try {
   const grown = await growth(ctx, stack.dbUrl, { rounds: settings.rounds });
   for (const g of grown) log(`  ${g.call}: ${ms(g.empty.p50)} → ${ms(g.grown.p50)} ms (${g.ratio.toFixed(2)}×)`);
 
-  const notesFile = join(repoRoot, "bench", "NOTES.md");
-  const notes = (await readFile(notesFile, "utf8")).split("\n").filter((l) => l.startsWith("- ")).map((l) => l.slice(2));
   const results: Results = {
     date: new Date().toISOString().slice(0, 10), versions, settings, hotCart: hot, raceLab: lab, functionPath: fn,
-    fanOut: fan, growth: grown, notes,
+    fanOut: fan, growth: grown, notes: await readNotes(repoRoot),
   };
-  const out = join(repoRoot, "bench", "results");
-  await mkdir(out, { recursive: true });
-  await writeFile(join(out, "latest.md"), markdown(results));
-  await writeFile(join(out, "latest.svg"), svg(results));
-  await writeFile(join(out, "latest.json"), JSON.stringify(results, null, 2) + "\n");
-  const readmePath = join(repoRoot, "README.md");
-  const readme = await readFile(readmePath, "utf8");
-  const section = `<!-- bench:start -->\n${markdownTables(results)}\n<!-- bench:end -->`;
-  await writeFile(readmePath, readme.replace(/<!-- bench:start -->[\s\S]*<!-- bench:end -->/, section));
+  await writeResults(results, repoRoot);
   console.log("\n" + markdownTables(results));
   log(`wrote bench/results/latest.md, latest.svg, latest.json and the README's table`);
 } finally {
