@@ -191,6 +191,22 @@ describe("the connection", () => {
   });
 });
 
+describe("robustness", () => {
+  it("ignores malformed frames and keeps serving", async () => {
+    const ws = new WebSocket(`${server.apiUrl.replace("http", "ws")}/realtime/v1/websocket?vsn=2.0.0`);
+    await new Promise((resolve) => (ws.onopen = resolve));
+    ws.send("{not json");
+    ws.send(new Uint8Array([3, 200, 200]).buffer);
+    ws.send(JSON.stringify(["1", "1", "phoenix", "heartbeat", {}]));
+    const reply = await Promise.race([
+      new Promise<string>((resolve) => (ws.onmessage = (e) => resolve(String(e.data)))),
+      new Promise<string>((resolve) => setTimeout(() => resolve("null"), 5000)),
+    ]);
+    expect(JSON.parse(reply)).toEqual(["1", "1", "phoenix", "phx_reply", { status: "ok", response: {} }]);
+    ws.close();
+  });
+});
+
 describe("queue topics", () => {
   it("follow add_to_queue, call_next, complete_queue_entry, leave_queue and checkout", async () => {
     const board = await subscribe(ann, `queue:${LOCATION_A2}`, "queue_updated");

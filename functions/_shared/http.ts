@@ -4,7 +4,7 @@ import { z } from "npm:zod@4.6.7";
 import { authenticate } from "./auth.ts";
 import { db } from "./db.ts";
 import { ApiError, fromPostgresError } from "./errors.ts";
-import { callRpc, type Claims, type RpcName } from "./rpc.ts";
+import { callRpc, type RpcName } from "./rpc.ts";
 
 export const MAX_BODY_BYTES = 64 * 1024;
 
@@ -19,7 +19,6 @@ export interface RouteContext {
   params: Record<string, string>;
   query: Record<string, string>;
   body: unknown;
-  claims: Claims;
   idempotencyKey: string | null;
 }
 
@@ -138,7 +137,6 @@ export function createHandler(name: string, routes: Route[]): (request: Request)
         params,
         query: Object.fromEntries(url.searchParams),
         body,
-        claims,
         idempotencyKey: request.headers.get("idempotency-key"),
       });
       const result = await callRpc(db(), route.rpc, args, claims);

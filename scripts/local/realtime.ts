@@ -212,7 +212,12 @@ export async function startRealtime(dbUrl: string, log: (line: Record<string, un
       let inbox = Promise.resolve();
       socket.onopen = () => bySocket.set(socket, new Map());
       socket.onmessage = (event) => {
-        const frame = decode(event.data);
+        let frame: Frame | null = null;
+        try {
+          frame = decode(event.data);
+        } catch {
+          // A malformed frame is that client's problem, never the server's.
+        }
         if (!frame) return;
         // Frames of one socket are handled in the order they came.
         inbox = inbox.then(() => onFrame(socket, apiKey, frame))
