@@ -22,16 +22,21 @@ async function allAtOnce<T>(calls: Array<() => Promise<T>>): Promise<T[]> {
   return results.map((r) => (r as PromiseFulfilledResult<T>).value);
 }
 
-/** Two staff members on their own connection pool of `size`, alternating. */
-function staffOn(size: number): (i: number) => Caller {
+/**
+ * Two staff members, alternating, on a pool of `size` connections that are all
+ * open before the burst, so the calls really start together rather than
+ * staggered by connection setup.
+ */
+async function staffOn(size: number): Promise<(i: number) => Caller> {
   const pool = db.pool(size);
+  await Promise.all(Array.from({ length: size }, () => pool`select pg_sleep(0.05)`));
   const callers = [db.as(STAFF_A1).on(pool), db.as(STAFF_A2).on(pool)];
   return (i) => callers[i % 2];
 }
 
 describe("concurrency", () => {
   it("50 concurrent add_item on one cart from 50 connections: nothing lost, version up by exactly 50", async () => {
-    const staff = staffOn(50);
+    const staff = await staffOn(50);
     const cart = await staff(0).rpc("get_or_create_cart", { p_location_id: LOCATION_A1, p_device_id: "hot-cart" });
     const expected = new Map<string, number>();
     const calls = Array.from({ length: 50 }, (_, i) => {
@@ -55,7 +60,7 @@ describe("concurrency", () => {
   });
 
   it("100 concurrent get_or_create_cart for one customer and location: one cart, every caller gets it", async () => {
-    const staff = staffOn(100);
+    const staff = await staffOn(100);
     const carts = await allAtOnce(Array.from({ length: 100 }, (_, i) => () =>
       staff(i).rpc("get_or_create_cart", { p_location_id: LOCATION_A2, p_customer_id: CUSTOMER_A[0] })));
     expect(new Set(carts.map((c: any) => c.id)).size).toBe(1);
@@ -66,7 +71,7 @@ describe("concurrency", () => {
   });
 
   it("100 concurrent get_or_create_cart for one device and location: one cart, every caller gets it", async () => {
-    const staff = staffOn(100);
+    const staff = await staffOn(100);
     const carts = await allAtOnce(Array.from({ length: 100 }, (_, i) => () =>
       staff(i).rpc("get_or_create_cart", { p_location_id: LOCATION_A2, p_device_id: "ipad-race" })));
     expect(new Set(carts.map((c: any) => c.id)).size).toBe(1);
@@ -76,7 +81,7 @@ describe("concurrency", () => {
   });
 
   it("20 concurrent add_to_queue for one customer: one entry and one cart", async () => {
-    const staff = staffOn(20);
+    const staff = await staffOn(20);
     const joined = await allAtOnce(Array.from({ length: 20 }, (_, i) => () =>
       staff(i).rpc("add_to_queue", { p_location_id: LOCATION_A1, p_customer_id: CUSTOMER_A[1] })));
     expect(new Set(joined.map((j: any) => j.entry.id)).size).toBe(1);
@@ -94,7 +99,7 @@ describe("concurrency", () => {
     for (const { id } of customers) {
       await ann.rpc("add_to_queue", { p_location_id: LOCATION_A2, p_customer_id: id });
     }
-    const staff = staffOn(10);
+    const staff = await staffOn(10);
     const called = await allAtOnce(Array.from({ length: 10 }, (_, i) => () =>
       staff(i).rpc("call_next", { p_location_id: LOCATION_A2 })));
     expect(called.every((e: any) => e?.status === "serving")).toBe(true);
@@ -103,7 +108,7 @@ describe("concurrency", () => {
   });
 
   it("10 concurrent add_item with one idempotency key apply once and all answer the first response", async () => {
-    const staff = staffOn(10);
+    const staff = await staffOn(10);
     const cart = await staff(0).rpc("get_or_create_cart", { p_location_id: LOCATION_A1, p_device_id: "retry-storm" });
     const responses = await allAtOnce(Array.from({ length: 10 }, (_, i) => () => staff(i).rpc("add_item", {
       p_cart_id: cart.id, p_product_id: PRODUCT_A[3], p_quantity: 2, p_idempotency_key: "tap-once",
