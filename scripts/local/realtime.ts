@@ -254,13 +254,13 @@ function decode(data: unknown): Frame | null {
   const encoding = view.getUint8(6);
   const text = new TextDecoder();
   let offset = 7;
-  const [joinRef, ref, topic, userEvent, metadata] = sizes.map((size) => {
+  // The fifth field, metadata, only carries `persist`, which has no meaning here.
+  const [joinRef, ref, topic, userEvent] = sizes.map((size) => {
     const value = text.decode(data.slice(offset, offset + size));
     offset += size;
     return value;
   });
   const body = data.slice(offset);
   const payload = encoding === 1 ? JSON.parse(text.decode(body)) : body;
-  void metadata;
   return [joinRef || null, ref || null, topic, "broadcast", { type: "broadcast", event: userEvent, payload }];
 }

@@ -19,14 +19,22 @@ begin
   end if;
 
   for attempt in 1..5 loop
-    select c.id into v_cart_id
-      from pos.carts c
-     where c.location_id = p_location_id
-       and c.status in ('active', 'locked')
-       and case when p_customer_id is not null then c.customer_id = p_customer_id
-                else c.customer_id is null and c.device_id = p_device_id end
-     order by c.created_at, c.id
-     limit 1;
+    -- One query per kind of cart, each the exact shape of its partial unique
+    -- index: a CASE here would leave the planner scanning every open cart at
+    -- the location.
+    if p_customer_id is not null then
+      select c.id into v_cart_id from pos.carts c
+       where c.customer_id = p_customer_id and c.location_id = p_location_id
+         and c.status in ('active', 'locked')
+       order by c.created_at, c.id
+       limit 1;
+    else
+      select c.id into v_cart_id from pos.carts c
+       where c.device_id = p_device_id and c.location_id = p_location_id and c.customer_id is null
+         and c.status in ('active', 'locked')
+       order by c.created_at, c.id
+       limit 1;
+    end if;
     if found then
       return v_cart_id;
     end if;
