@@ -160,6 +160,35 @@ describe("who may join", () => {
   });
 });
 
+describe("a project whose other features open realtime.messages wide", () => {
+  it("still keeps onecart's topics to the store's staff, and unsendable", async () => {
+    const cart = await db.as(STAFF_A1).rpc("get_or_create_cart", { p_location_id: LOCATION_A1, p_device_id: "rt-wide" });
+    await db.sql`create policy other_feature_reads_all on realtime.messages for select to anon, authenticated
+                   using (true)`;
+    await db.sql`create policy other_feature_sends_all on realtime.messages for insert to anon, authenticated
+                   with check (true)`;
+    try {
+      for (const token of [await server.token(STAFF_B1), server.anonKey]) {
+        expect((await subscribe(token, `cart:${cart.id}`, "cart_updated")).status).toBe("CHANNEL_ERROR");
+        expect((await subscribe(token, `queue:${LOCATION_A1}`, "queue_updated")).status).toBe("CHANNEL_ERROR");
+      }
+      const listener = await subscribe(ann, `cart:${cart.id}`, "cart_updated", cart.version);
+      expect(listener.status).toBe("SUBSCRIBED");
+      const sender = await subscribe(await server.token(STAFF_A2), `cart:${cart.id}`, "cart_updated", cart.version);
+      await sender.channel.send({ type: "broadcast", event: "cart_updated", payload: { version: 99, forged: true } });
+      // Another feature's topics stay as open as that feature made them.
+      expect((await subscribe(await server.token(STAFF_B1), "chat:lobby", "message")).status).toBe("SUBSCRIBED");
+      await db.as(STAFF_A1).rpc("add_item", { p_cart_id: cart.id, p_product_id: PRODUCT_A[0] });
+      await until(() => listener.received.length > 0);
+      await new Promise((r) => setTimeout(r, 200));
+      expect(listener.received.map((m) => m.version)).toEqual([2]);
+    } finally {
+      await db.sql`drop policy other_feature_reads_all on realtime.messages`;
+      await db.sql`drop policy other_feature_sends_all on realtime.messages`;
+    }
+  });
+});
+
 describe("the connection", () => {
   it("answers heartbeats, keeps a channel whose token was refreshed, and stops sending after leave", async () => {
     const cart = await db.as(STAFF_A1).rpc("get_or_create_cart", { p_location_id: LOCATION_A1, p_device_id: "rt-life" });
