@@ -21,6 +21,15 @@ export async function signToken(secret: string, claims: Record<string, unknown>,
     .sign(new TextEncoder().encode(secret));
 }
 
+/** The project's API keys: JWTs for the anon and service_role roles, as Supabase issues them. */
+export async function apiKeys(secret: string): Promise<{ anonKey: string; serviceRoleKey: string }> {
+  const tenYears = 10 * 365 * 24 * 3600;
+  return {
+    anonKey: await signToken(secret, { role: "anon" }, tenYears),
+    serviceRoleKey: await signToken(secret, { role: "service_role" }, tenYears),
+  };
+}
+
 export function staffToken(secret: string, userId: string, ttlSeconds = 3600): Promise<string> {
   return signToken(secret, { sub: userId, role: "authenticated", aud: "authenticated" }, ttlSeconds);
 }
@@ -114,13 +123,11 @@ export async function startStack(
   try {
     await buildDatabase(pg.url);
     const server = await startServer({ dbUrl: pg.url, jwtSecret, port: opts.port, onOutput: opts.onOutput });
-    const tenYears = 10 * 365 * 24 * 3600;
     return {
       apiUrl: server.apiUrl,
       dbUrl: pg.url,
       jwtSecret,
-      anonKey: await signToken(jwtSecret, { role: "anon" }, tenYears),
-      serviceRoleKey: await signToken(jwtSecret, { role: "service_role" }, tenYears),
+      ...(await apiKeys(jwtSecret)),
       postgres: pg,
       server,
       async stop() {

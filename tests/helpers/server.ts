@@ -2,7 +2,7 @@
 // and supabase-js clients for it, as a POS device would make them.
 import { afterAll } from "vitest";
 import { createClient, type SupabaseClient, type SupabaseClientOptions } from "@supabase/supabase-js";
-import { signToken, staffToken, startServer } from "../../scripts/lib/stack.ts";
+import { apiKeys, staffToken, startServer } from "../../scripts/lib/stack.ts";
 import type { TestDatabase } from "./db.ts";
 
 export const TEST_JWT_SECRET = "onecart-tests-jwt-secret-of-at-least-32-chars";
@@ -33,12 +33,11 @@ export async function startTestServer(db: TestDatabase): Promise<TestServer> {
     await Promise.all(clients.map((c) => c.removeAllChannels()));
     await server.stop();
   });
-  const tenYears = 10 * 365 * 24 * 3600;
-  const anonKey = await signToken(TEST_JWT_SECRET, { role: "anon" }, tenYears);
+  const { anonKey, serviceRoleKey } = await apiKeys(TEST_JWT_SECRET);
   return {
     apiUrl: server.apiUrl,
     anonKey,
-    serviceRoleKey: await signToken(TEST_JWT_SECRET, { role: "service_role" }, tenYears),
+    serviceRoleKey,
     output,
     token: (userId, ttl = 3600) => staffToken(TEST_JWT_SECRET, userId, ttl),
     client(token, options = {}) {
