@@ -1,9 +1,12 @@
 // One Postgres per test run and one template database built the production way
 // (bootstrap, `supabase db push`, seed). Each test file clones the template,
 // which takes a few tens of milliseconds.
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
 import type { TestProject } from "vitest/node";
 import { startPostgres } from "../scripts/lib/postgres.ts";
-import { buildDatabase, createDatabase, dropDatabase } from "../scripts/lib/database.ts";
+import { buildDatabase, createDatabase, dropDatabase, repoRoot } from "../scripts/lib/database.ts";
+import { denoBin } from "../scripts/lib/stack.ts";
 
 declare module "vitest" {
   export interface ProvidedContext {
@@ -16,8 +19,16 @@ export default async function setup(project: TestProject) {
   const pg = await startPostgres();
   const template = `onecart_template_${process.pid}`;
   try {
-    await dropDatabase(pg.url, template);
-    await buildDatabase(await createDatabase(pg.url, template));
+    await Promise.all([
+      (async () => {
+        await dropDatabase(pg.url, template);
+        await buildDatabase(await createDatabase(pg.url, template));
+      })(),
+      // On a fresh machine, fetch the functions' npm imports once, before several
+      // test files start Deno servers at the same time.
+      promisify(execFile)(denoBin, ["cache", "functions/carts/index.ts", "functions/queue/index.ts", "scripts/serve.ts"],
+        { cwd: repoRoot, env: { ...process.env, DENO_NO_UPDATE_CHECK: "1" } }),
+    ]);
   } catch (error) {
     await pg.stop();
     throw error;
