@@ -1,5 +1,7 @@
 // bench/results/latest.md (tables), latest.svg (a chart) and the README's copy.
+import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { cpus, totalmem, type as osType, release } from "node:os";
+import { join } from "node:path";
 import type { FanOut } from "./fan-out.ts";
 import type { GrowthRow } from "./growth.ts";
 import type { FunctionPath, HotCartRow } from "./hot-cart.ts";
@@ -170,8 +172,6 @@ export function svg(r: Results): string {
 
 /** Writes results/latest.{md,svg,json} and the README's section from `r`. */
 export async function writeResults(r: Results, repoRoot: string): Promise<void> {
-  const { mkdir, readFile, writeFile } = await import("node:fs/promises");
-  const { join } = await import("node:path");
   const out = join(repoRoot, "bench", "results");
   await mkdir(out, { recursive: true });
   await writeFile(join(out, "latest.md"), markdown(r));
@@ -185,8 +185,6 @@ export async function writeResults(r: Results, repoRoot: string): Promise<void> 
 
 /** The bullets of bench/NOTES.md. */
 export async function readNotes(repoRoot: string): Promise<string[]> {
-  const { readFile } = await import("node:fs/promises");
-  const { join } = await import("node:path");
   return (await readFile(join(repoRoot, "bench", "NOTES.md"), "utf8"))
     .split("\n").filter((l) => l.startsWith("- ")).map((l) => l.slice(2));
 }

@@ -8,6 +8,8 @@ import { inject } from "vitest";
 import {
   bootstrap, connect, createDatabase, dropDatabase, pushMigrations, repoRoot,
 } from "../scripts/lib/database.ts";
+import { callRpc } from "../functions/_shared/rpc.ts";
+import { fromPostgresError } from "../functions/_shared/errors.ts";
 import { assertInvariants, type Sql } from "./helpers/db.ts";
 import { LOCATION_A1, LOCATION_A2, PRODUCT_A, STORE_A } from "./helpers/fixture.ts";
 
@@ -121,8 +123,6 @@ it("folds 263 duplicate open carts into the oldest, keeps every quantity, repoin
 });
 
 it("answers cart_closed with merged_into for a folded cart, and merging again finds nothing", async () => {
-  const { callRpc } = await import("../functions/_shared/rpc.ts");
-  const { fromPostgresError } = await import("../functions/_shared/errors.ts");
   const [folded] = await sql`select id, merged_into from pos.carts where status = 'merged' limit 1`;
   const error = await callRpc(sql as never, "add_item", { p_cart_id: folded.id, p_product_id: PRODUCT_A[0] },
     { role: "service_role" }).catch((e) => e);

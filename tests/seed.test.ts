@@ -1,5 +1,8 @@
 // supabase/seed.sql holds exactly the contract's fixture.
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
 import { beforeAll, expect, it } from "vitest";
+import { repoRoot } from "../scripts/lib/database.ts";
 import { freshDatabase, type TestDatabase } from "./helpers/db.ts";
 import {
   CUSTOMER_A, CUSTOMER_B1, LOCATION_A1, LOCATION_A2, LOCATION_B1, PRODUCT_A, PRODUCT_B1, STAFF_A1, STAFF_A2, STAFF_B1,
@@ -37,9 +40,6 @@ it("has the two stores, their locations, products, customers and staff", async (
 });
 
 it("applies twice without error or duplicates", async () => {
-  const { readFile } = await import("node:fs/promises");
-  const { join } = await import("node:path");
-  const { repoRoot } = await import("../scripts/lib/database.ts");
   await db.sql.unsafe(await readFile(join(repoRoot, "supabase/seed.sql"), "utf8"));
   const [{ n }] = await db.sql`select count(*)::int as n from pos.products`;
   expect(n).toBe(6);

@@ -52,6 +52,8 @@ function compile(route: Route): CompiledRoute {
 }
 
 export const uuid = z.guid({ error: "must be a uuid" });
+/** For routes that take no body: none, or an empty JSON object. */
+export const noBody = z.undefined({ error: "this route takes no body" }).or(z.strictObject({}));
 
 /** Parses `value` with `schema`, or throws invalid_input naming what was wrong. */
 export function parse<T>(schema: z.ZodType<T>, value: unknown): T {

@@ -1,9 +1,8 @@
 // /functions/v1/carts: the cart routes of the contract, one RPC each.
 import { z } from "npm:zod@4.6.7";
-import { createHandler, parse, type Route, uuid } from "../_shared/http.ts";
+import { createHandler, noBody, parse, type Route, uuid } from "../_shared/http.ts";
 
 const version = z.number().int().nonnegative();
-const noBody = z.undefined({ error: "this route takes no body" }).or(z.strictObject({}));
 const cartId = z.strictObject({ cart_id: uuid });
 const itemPath = z.strictObject({ cart_id: uuid, item_id: uuid });
 

@@ -1,8 +1,7 @@
 // /functions/v1/queue: the queue routes of the contract, one RPC each.
 import { z } from "npm:zod@4.6.7";
-import { createHandler, parse, type Route, uuid } from "../_shared/http.ts";
+import { createHandler, noBody, parse, type Route, uuid } from "../_shared/http.ts";
 
-const noBody = z.undefined({ error: "this route takes no body" }).or(z.strictObject({}));
 const entryId = z.strictObject({ entry_id: uuid });
 const location = z.strictObject({ location_id: uuid });
 

@@ -111,7 +111,6 @@ export interface Stack {
   serviceRoleKey: string;
   jwtSecret: string;
   postgres: RunningPostgres;
-  server: RunningServer;
   stop(): Promise<void>;
 }
 
@@ -129,7 +128,6 @@ export async function startStack(
       jwtSecret,
       ...(await apiKeys(jwtSecret)),
       postgres: pg,
-      server,
       async stop() {
         await server.stop();
         await pg.stop();

@@ -425,6 +425,30 @@ begin
 end;
 $$;
 
+-- The contract's queue entry, in one place. `position` is 1-based among the
+-- location's waiting entries, null for any other status.
+create function pos.queue_entry_object(p_entry pos.queue_entries, p_position bigint)
+returns jsonb
+language plpgsql
+stable
+set search_path = ''
+as $$
+begin
+  return jsonb_build_object(
+    'id', p_entry.id,
+    'location_id', p_entry.location_id,
+    'customer_id', p_entry.customer_id,
+    'cart_id', p_entry.cart_id,
+    'ticket_number', p_entry.ticket_number,
+    'status', p_entry.status,
+    'position', case when p_entry.status = 'waiting' then p_position end,
+    'joined_at', p_entry.joined_at,
+    'called_at', p_entry.called_at);
+end;
+$$;
+grant execute on function pos.queue_entry_object(pos.queue_entries, bigint) to authenticated, service_role;
+
+-- One entry, as an RPC answers it: its position counted through the waiting index.
 create function pos.queue_entry_json(p_entry pos.queue_entries)
 returns jsonb
 language plpgsql
@@ -432,23 +456,16 @@ stable
 set search_path = ''
 as $$
 begin
-  return (select jsonb_build_object(
-      'id', p_entry.id,
-      'location_id', p_entry.location_id,
-      'customer_id', p_entry.customer_id,
-      'cart_id', p_entry.cart_id,
-      'ticket_number', p_entry.ticket_number,
-      'status', p_entry.status,
-      'position', case when p_entry.status = 'waiting' then (
-        select count(*) from pos.queue_entries w
-         where w.location_id = p_entry.location_id and w.status = 'waiting'
-           and w.ticket_number <= p_entry.ticket_number) end,
-      'joined_at', p_entry.joined_at,
-      'called_at', p_entry.called_at));
+  return pos.queue_entry_object(p_entry, (
+    select count(*) from pos.queue_entries w
+     where w.location_id = p_entry.location_id and w.status = 'waiting'
+       and w.ticket_number <= p_entry.ticket_number));
 end;
 $$;
 grant execute on function pos.queue_entry_json(pos.queue_entries) to authenticated, service_role;
 
+-- A location's queue: waiting and serving entries by ticket, positions from one
+-- window over them rather than a count per entry.
 create function pos.queue_snapshot(p_location_id uuid)
 returns jsonb
 language plpgsql
@@ -458,22 +475,11 @@ as $$
 begin
   return (select jsonb_build_object(
       'location_id', p_location_id,
-      'entries', coalesce(jsonb_agg(
-        jsonb_build_object(
-          'id', e.id,
-          'location_id', e.location_id,
-          'customer_id', e.customer_id,
-          'cart_id', e.cart_id,
-          'ticket_number', e.ticket_number,
-          'status', e.status,
-          'position', e.position,
-          'joined_at', e.joined_at,
-          'called_at', e.called_at)
-        order by e.ticket_number), '[]'::jsonb))
+      'entries', coalesce(jsonb_agg(pos.queue_entry_object(e.entry, e.position) order by (e.entry).ticket_number),
+                          '[]'::jsonb))
     from (
-      select q.*,
-             case when q.status = 'waiting' then
-               count(*) filter (where q.status = 'waiting') over (order by q.ticket_number) end as position
+      select q as entry,
+             count(*) filter (where q.status = 'waiting') over (order by q.ticket_number) as position
         from pos.queue_entries q
        where q.location_id = p_location_id and q.status in ('waiting', 'serving')
     ) e);
