@@ -8,8 +8,6 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 180_000,
     pool: "forks",
-    // supabase-js Realtime needs a global WebSocket; Node 20 has it behind this flag.
-    execArgv: ["--experimental-websocket"],
     maxWorkers: 3,
   },
 });
