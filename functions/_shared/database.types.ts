@@ -41,6 +41,9 @@ export type Database = {
 "get_queue":
 { Args: { "p_location_id": string }; Returns: Json
                            },
+"get_staff_home":
+{ Args: Record<PropertyKey, never>; Returns: Json
+                           },
 "leave_queue":
 { Args: { "p_entry_id": string }; Returns: Json
                            },
