@@ -6,6 +6,7 @@ import carts from "../functions/carts/handler.ts";
 import queue from "../functions/queue/handler.ts";
 import { startRealtime } from "./local/realtime.ts";
 import { handleRest } from "./local/rest.ts";
+import { createPosApp } from "./local/pos-app.ts";
 
 const FUNCTIONS: Record<string, (request: Request) => Promise<Response>> = { carts, queue };
 
@@ -13,6 +14,10 @@ const port = Number(Deno.env.get("PORT") ?? 54321);
 const dbUrl = Deno.env.get("SUPABASE_DB_URL")!;
 const log = (line: Record<string, unknown>) => console.log(JSON.stringify(line));
 const realtime = await startRealtime(dbUrl, log);
+const posApp = createPosApp({
+  distDir: new URL("../app/dist", import.meta.url).pathname,
+  anonKey: Deno.env.get("SUPABASE_ANON_KEY") ?? "",
+});
 
 const server = Deno.serve({ port, hostname: "127.0.0.1", onListen: () => log({ level: "info", listening: port }) }, (request) => {
   const { pathname } = new URL(request.url);
@@ -23,6 +28,7 @@ const server = Deno.serve({ port, hostname: "127.0.0.1", onListen: () => log({ l
     return realtime.handle(request);
   }
   if (pathname.startsWith("/rest/v1/")) return handleRest(request, pathname);
+  if (pathname === "/pos" || pathname.startsWith("/pos/")) return posApp(request, pathname);
   const match = /^\/functions\/v1\/([^/]+)/.exec(pathname);
   const fn = match && FUNCTIONS[match[1]];
   if (fn) return fn(request);

@@ -59,6 +59,7 @@ export async function startServer(opts: {
       PORT: String(port),
       SUPABASE_DB_URL: opts.dbUrl,
       SUPABASE_JWT_SECRET: opts.jwtSecret,
+      SUPABASE_ANON_KEY: (await apiKeys(opts.jwtSecret)).anonKey,
       DENO_NO_UPDATE_CHECK: "1",
       NO_COLOR: "1",
       ...opts.env,
