@@ -474,7 +474,7 @@ export class Onecart {
     // Every action, new or restored from storage, runs through these: the
     // function and retry policy are not stored with it.
     this.queryClient.setMutationDefaults(["onecart"], {
-      mutationFn: (variables) => this.#run(variables as Action),
+      mutationFn: (variables) => this.#run(variables as unknown as Action),
       retry: (_count, error) => asOnecartError(error).retryable && !(error as { giveUp?: boolean }).giveUp,
       retryDelay: (count, error) => this.#backoff(count, error),
       networkMode: "online",
