@@ -9,7 +9,7 @@ import { type Mutation, MutationCache, onlineManager, QueryClient } from "@tanst
 import { persistQueryClientRestore, persistQueryClientSubscribe } from "@tanstack/query-persist-client-core";
 import {
   type Action, type ActionKind, applyOptimistic, type CartAction, findLine, isCartAction, type ItemOptions,
-  type LineRef, type QueueAction, scopeOf,
+  type LineRef, type QueueAction, type RemoveItemAction, scopeOf, type SetQuantityAction,
 } from "./actions.ts";
 import { type ApiMethod, type CallOptions, createApi, createCaller, type OnecartApi } from "./api.ts";
 import { asOnecartError, OnecartError } from "./errors.ts";
@@ -774,10 +774,10 @@ export class Onecart {
         return call("addItem", { cart_id: action.cartId, product_id: action.productId, quantity: action.quantity,
           options: action.options });
       case "set_item_quantity":
-        return call("setItemQuantity", { cart_id: action.cartId, item_id: this.#itemId(action.cartId, action.line),
+        return call("setItemQuantity", { cart_id: action.cartId, item_id: this.#itemId(action),
           quantity: action.quantity });
       case "remove_item":
-        return call("removeItem", { cart_id: action.cartId, item_id: this.#itemId(action.cartId, action.line) });
+        return call("removeItem", { cart_id: action.cartId, item_id: this.#itemId(action) });
       case "lock_cart":
         return call("lockCart", { cart_id: action.cartId, checkout_ref: action.checkoutRef,
           ttl_seconds: action.ttlSeconds });
@@ -800,12 +800,19 @@ export class Onecart {
     }
   }
 
-  /** The server's id for a line named by product and options, from the newest confirmed snapshot. */
-  #itemId(cartId: string, line: LineRef): string {
+  /**
+   * The server's id for a line named by product and options, from the newest
+   * confirmed snapshot. Resolved once per action and written into it (and so
+   * into storage): a retry must send the request the first try sent, or the
+   * server cannot replay its answer, and after a removal the line is gone.
+   */
+  #itemId(action: SetQuantityAction | RemoveItemAction): string {
+    const line = action.line;
     if ("itemId" in line) return line.itemId;
-    const cart = this.queryClient.getQueryData<Cart>(CART_KEY(cartId));
+    const cart = this.queryClient.getQueryData<Cart>(CART_KEY(action.cartId));
     const item = cart && findLine(cart, line);
     if (!item) throw new OnecartError("not_found", "That line is no longer in the cart.", { status: 404 });
+    action.line = { itemId: item.id };
     return item.id;
   }
 
