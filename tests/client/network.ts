@@ -15,10 +15,19 @@ export interface Network {
   readonly down: boolean;
   /** Loses the answer of the next `n` requests matching `match` after the server has handled them. */
   loseNextAnswers(n: number, match?: (url: string, init?: RequestInit) => boolean): void;
+  /**
+   * Answers the next `n` requests matching `match` itself, without sending
+   * them, the way a proxy or a busy server might: for `busy`/`unavailable`.
+   */
+  answerNext(n: number, answer: () => Response, match?: (url: string, init?: RequestInit) => boolean): void;
+  /** Cuts the open WebSockets (Realtime reconnects on its own); requests still go through. */
+  cutSockets(): void;
   /** Loses each answer with this probability (after the server has handled the request). */
   loseAnswers(rate: number, random?: () => number): void;
   /** Requests sent to the server, and answers lost. */
-  readonly stats: { sent: number; lost: number; refused: number };
+  readonly stats: { sent: number; lost: number; refused: number; answered: number };
+  /** Every request that reached the server, as "METHOD path". */
+  readonly sent: string[];
 }
 
 export function createNetwork(): Network {
@@ -27,7 +36,10 @@ export function createNetwork(): Network {
   let random = Math.random;
   const toLose: Array<{ match: (url: string, init?: RequestInit) => boolean }> = [];
   const sockets = new Set<WebSocket>();
-  const stats = { sent: 0, lost: 0, refused: 0 };
+  const toAnswer: Array<{ answer: () => Response; match: (url: string, init?: RequestInit) => boolean }> = [];
+  const stats = { sent: 0, lost: 0, refused: 0, answered: 0 };
+  const sentLog: string[] = [];
+  const mutating = (_url: string, init?: RequestInit) => (init?.method ?? "GET") !== "GET";
 
   const faultyFetch: typeof fetch = async (input, init) => {
     const url = typeof input === "string" ? input : input instanceof URL ? input.href : input.url;
@@ -35,7 +47,13 @@ export function createNetwork(): Network {
       stats.refused++;
       throw new TypeError("fetch failed: the network is down");
     }
+    const canned = toAnswer.findIndex((r) => r.match(url, init));
+    if (canned !== -1) {
+      stats.answered++;
+      return toAnswer.splice(canned, 1)[0].answer();
+    }
     stats.sent++;
+    sentLog.push(`${init?.method ?? "GET"} ${new URL(url).pathname}`);
     const response = await fetch(input, init);
     const rule = toLose.findIndex((r) => r.match(url, init));
     const lose = down || rule !== -1 || (lossRate > 0 && random() < lossRate);
@@ -68,14 +86,21 @@ export function createNetwork(): Network {
       down = value;
       if (down) for (const socket of sockets) socket.close(4000, "network down");
     },
-    loseNextAnswers(n, match = (_url, init) => (init?.method ?? "GET") !== "GET") {
+    loseNextAnswers(n, match = mutating) {
       for (let i = 0; i < n; i++) toLose.push({ match });
+    },
+    answerNext(n, answer, match = mutating) {
+      for (let i = 0; i < n; i++) toAnswer.push({ answer, match });
+    },
+    cutSockets() {
+      for (const socket of sockets) socket.close(4000, "connection cut");
     },
     loseAnswers(rate, rng = Math.random) {
       lossRate = rate;
       random = rng;
     },
     stats,
+    sent: sentLog,
   };
 }
 
