@@ -2,14 +2,16 @@
 import { mkdir, open, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { repoRoot } from "./lib/database.ts";
-import { staffToken, startStack, type Stack } from "./lib/stack.ts";
+import { LOCAL_PUBLISHABLE_KEY, LOCAL_SECRET_KEY, staffToken, startStack, type Stack } from "./lib/stack.ts";
 import { runDemo } from "./lib/demo.ts";
 
 const STAFF = [
-  ["ea000000-0000-4000-8000-000000000001", "store A (Blowing Rock Barbers), owner"],
-  ["ea000000-0000-4000-8000-000000000002", "store A (Blowing Rock Barbers), staff"],
-  ["eb000000-0000-4000-8000-000000000001", "store B (Valle Crucis Cuts), owner"],
+  ["ea000000-0000-4000-8000-000000000001", "store A (Blowing Rock Barbers), owner", "ana@blowing-rock.example"],
+  ["ea000000-0000-4000-8000-000000000002", "store A (Blowing Rock Barbers), staff", "ben@blowing-rock.example"],
+  ["eb000000-0000-4000-8000-000000000001", "store B (Valle Crucis Cuts), owner", "cruz@valle-crucis.example"],
 ] as const;
+/** The seeded staff's password on the local stack only (sql/local/seed.sql). */
+const LOCAL_PASSWORD = "onecart-local";
 
 // ONECART_STATE_DIR lets the tests run a stack beside a developer's own.
 const stateDir = process.env.ONECART_STATE_DIR ?? join(repoRoot, ".onecart");
@@ -96,6 +98,12 @@ onecart is running.
       JWT secret: ${s.jwtSecret}
         anon key: ${s.anonKey}
 service_role key: ${s.serviceRoleKey}
+ publishable key: ${LOCAL_PUBLISHABLE_KEY}
+      secret key: ${LOCAL_SECRET_KEY}
+
+Staff sign-ins (supabase.auth.signInWithPassword; local only), password ${LOCAL_PASSWORD}:
+${STAFF.map(([id, who, email]) => `  ${email.padEnd(26)} ${id}  ${who}`).join("\n")}
+More staff: \`npm run staff:add -- --email … --password … --store <store id> --role staff\`.
 
 Staff tokens (24 h; more with \`npm run token -- <user id>\`):
 ${STAFF.map(([id, who], i) => `  ${id}  ${who}\n    ${tokens[i]}`).join("\n")}
