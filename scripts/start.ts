@@ -4,14 +4,13 @@ import { join } from "node:path";
 import { repoRoot } from "./lib/database.ts";
 import { LOCAL_PUBLISHABLE_KEY, LOCAL_SECRET_KEY, staffToken, startStack, type Stack } from "./lib/stack.ts";
 import { runDemo } from "./lib/demo.ts";
+import { LOCAL_PASSWORD, STAFF_A1, STAFF_A2, STAFF_B1, STAFF_EMAILS } from "./lib/seed.ts";
 
 const STAFF = [
-  ["ea000000-0000-4000-8000-000000000001", "store A (Blowing Rock Barbers), owner", "ana@blowing-rock.example"],
-  ["ea000000-0000-4000-8000-000000000002", "store A (Blowing Rock Barbers), staff", "ben@blowing-rock.example"],
-  ["eb000000-0000-4000-8000-000000000001", "store B (Valle Crucis Cuts), owner", "cruz@valle-crucis.example"],
+  [STAFF_A1, "store A (Blowing Rock Barbers), owner"],
+  [STAFF_A2, "store A (Blowing Rock Barbers), staff"],
+  [STAFF_B1, "store B (Valle Crucis Cuts), owner"],
 ] as const;
-/** The seeded staff's password on the local stack only (sql/local/seed.sql). */
-const LOCAL_PASSWORD = "onecart-local";
 
 // ONECART_STATE_DIR lets the tests run a stack beside a developer's own.
 const stateDir = process.env.ONECART_STATE_DIR ?? join(repoRoot, ".onecart");
@@ -102,7 +101,7 @@ service_role key: ${s.serviceRoleKey}
       secret key: ${LOCAL_SECRET_KEY}
 
 Staff sign-ins (supabase.auth.signInWithPassword; local only), password ${LOCAL_PASSWORD}:
-${STAFF.map(([id, who, email]) => `  ${email.padEnd(26)} ${id}  ${who}`).join("\n")}
+${STAFF.map(([id, who]) => `  ${STAFF_EMAILS[id].padEnd(26)} ${id}  ${who}`).join("\n")}
 More staff: \`npm run staff:add -- --email … --password … --store <store id> --role staff\`.
 
 Staff tokens (24 h; more with \`npm run token -- <user id>\`):
