@@ -26,12 +26,19 @@ const CORS = {
 type Sql = ReturnType<typeof postgres>;
 let pool: Sql | undefined;
 
-/** GoTrue's own connection: the stack's database, as supabase_auth_admin. */
+/**
+ * GoTrue's own connection: GOTRUE_DB_DATABASE_URL as GoTrue reads it, else the
+ * stack's database as supabase_auth_admin (the local server trusts local users).
+ */
 function db(): Sql {
   if (!pool) {
-    const url = new URL(Deno.env.get("SUPABASE_DB_URL")!);
-    url.username = "supabase_auth_admin";
-    pool = postgres(url.toString(), { prepare: false, max: 4, idle_timeout: 30, onnotice: () => {} });
+    let url = Deno.env.get("GOTRUE_DB_DATABASE_URL");
+    if (!url) {
+      const derived = new URL(Deno.env.get("SUPABASE_DB_URL")!);
+      derived.username = "supabase_auth_admin";
+      url = derived.toString();
+    }
+    pool = postgres(url, { prepare: false, max: 4, idle_timeout: 30, onnotice: () => {} });
   }
   return pool;
 }
