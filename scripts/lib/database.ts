@@ -25,7 +25,9 @@ export function connect(url: string, options: postgres.Options<{}> = {}) {
 export async function bootstrap(url: string): Promise<void> {
   const sql = connect(url, { max: 1 });
   try {
-    await sql.unsafe(await readFile(join(repoRoot, "sql/platform/bootstrap.sql"), "utf8"));
+    for (const file of ["bootstrap.sql", "auth.sql"]) {
+      await sql.unsafe(await readFile(join(repoRoot, "sql/platform", file), "utf8"));
+    }
   } finally {
     await sql.end();
   }
@@ -68,6 +70,20 @@ export async function supabaseCli(args: string[]): Promise<{ stdout: string; std
 export async function buildDatabase(url: string): Promise<void> {
   await bootstrap(url);
   await pushMigrations(url, { includeSeed: true });
+  await applyLocalSeed(url);
+}
+
+/**
+ * What only a local database gets after the seed: the fixture's staff can sign
+ * in with a password. Never part of supabase/seed.sql, which may reach a project.
+ */
+export async function applyLocalSeed(url: string): Promise<void> {
+  const sql = connect(url, { max: 1 });
+  try {
+    await sql.unsafe(await readFile(join(repoRoot, "sql/local/seed.sql"), "utf8"));
+  } finally {
+    await sql.end();
+  }
 }
 
 export async function createDatabase(adminUrl: string, name: string, template?: string): Promise<string> {

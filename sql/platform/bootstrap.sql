@@ -22,9 +22,8 @@ end $$;
 grant anon, authenticated, service_role to authenticator;
 
 create schema if not exists extensions;
-create schema if not exists auth;
 create schema if not exists realtime;
-grant usage on schema public, extensions, auth, realtime to anon, authenticated, service_role;
+grant usage on schema public, extensions, realtime to anon, authenticated, service_role;
 
 -- Supabase grants the API roles everything in `public` by default; migrations are
 -- expected to take back what they do not mean to give. Mirroring that here is what
@@ -33,41 +32,7 @@ alter default privileges in schema public grant all on tables to anon, authentic
 alter default privileges in schema public grant all on functions to anon, authenticated, service_role;
 alter default privileges in schema public grant all on sequences to anon, authenticated, service_role;
 
-create table if not exists auth.users (
-  id uuid primary key,
-  email text,
-  raw_user_meta_data jsonb not null default '{}',
-  created_at timestamptz not null default now()
-);
-
-do $$
-begin
-  if to_regprocedure('auth.jwt()') is null then
-    create function auth.jwt() returns jsonb language sql stable as $f$
-      select coalesce(
-        nullif(current_setting('request.jwt.claim', true), ''),
-        nullif(current_setting('request.jwt.claims', true), '')
-      )::jsonb
-    $f$;
-  end if;
-  if to_regprocedure('auth.uid()') is null then
-    create function auth.uid() returns uuid language sql stable as $f$
-      select coalesce(
-        nullif(current_setting('request.jwt.claim.sub', true), ''),
-        (nullif(current_setting('request.jwt.claims', true), '')::jsonb ->> 'sub')
-      )::uuid
-    $f$;
-  end if;
-  if to_regprocedure('auth.role()') is null then
-    create function auth.role() returns text language sql stable as $f$
-      select coalesce(
-        nullif(current_setting('request.jwt.claim.role', true), ''),
-        (nullif(current_setting('request.jwt.claims', true), '')::jsonb ->> 'role')
-      )::text
-    $f$;
-  end if;
-end $$;
-grant execute on function auth.uid(), auth.jwt(), auth.role() to anon, authenticated, service_role;
+-- The auth schema's tables and helpers: sql/platform/auth.sql.
 
 do $$
 begin
