@@ -128,7 +128,9 @@ export async function handleRest(request: Request, pathname: string): Promise<Re
       hint: null });
   }
   // As PostgREST: the bearer token decides the role; without one, anon.
-  const bearer = /^Bearer\s+(\S+)$/i.exec(request.headers.get("authorization") ?? "")?.[1];
+  const apikey = request.headers.get("apikey");
+  const bearer = /^Bearer\s+(\S+)$/i.exec(request.headers.get("authorization") ?? "")?.[1] ??
+    (apikey?.startsWith("sb_") ? apikey : undefined);
   let claims: Claims = { role: "anon" };
   if (bearer?.startsWith("sb_")) {
     // The Supabase gateway turns an API key into its role before PostgREST sees it.
