@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import {
   applyCurrentDefinition, bootstrap, connect, createDatabase, dropDatabase, supabaseCli,
 } from "../scripts/lib/database.ts";
+import { projectUrl } from "../scripts/lib/postgres.ts";
 import { generateTypes, typesFile } from "../scripts/gen-types.ts";
 import { ERROR_STATUS } from "../functions/_shared/errors.ts";
 import { RPCS } from "../functions/_shared/rpc.ts";
@@ -17,10 +18,10 @@ let sqlDir: Sql;
 
 beforeAll(async () => {
   db = await freshDatabase();
-  const url = await createDatabase(inject("adminUrl"), fromSqlDir);
-  await bootstrap(url);
-  await applyCurrentDefinition(url);
-  sqlDir = connect(url, { max: 2 });
+  const adminUrl = await createDatabase(inject("adminUrl"), fromSqlDir);
+  await bootstrap(adminUrl);
+  await applyCurrentDefinition(projectUrl(adminUrl));
+  sqlDir = connect(projectUrl(adminUrl), { max: 2 });
 });
 afterAll(async () => {
   await sqlDir?.end();
