@@ -297,4 +297,6 @@ grant execute on function realtime.topic() to postgres, anon, authenticated, ser
 -- Postgres wants the owner for that, so the least that makes the same
 -- statements succeed is membership in the owner role, inherited for ownership
 -- checks but without SET ROLE: postgres cannot act as supabase_realtime_admin.
+-- Ownership checks also pass for ALTER and DROP of the realtime objects here,
+-- which a project refuses; onecart's migrations only create policies.
 grant supabase_realtime_admin to postgres with inherit true, set false;
