@@ -6,7 +6,7 @@ import { randomUUID } from "node:crypto";
 import type { RealtimeChannel } from "@supabase/supabase-js";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { bootstrap, connect, createDatabase, dropDatabase } from "../scripts/lib/database.ts";
-import { freshDatabase, type Sql, type TestDatabase } from "./helpers/db.ts";
+import { freshDatabase, rolledBack, type Sql, type TestDatabase } from "./helpers/db.ts";
 import { startTestServer, type TestServer } from "./helpers/server.ts";
 import { CUSTOMER_A, LOCATION_A1, STAFF_A1 } from "./helpers/fixture.ts";
 
@@ -14,17 +14,6 @@ let db: TestDatabase;
 beforeAll(async () => {
   db = await freshDatabase();
 });
-
-/** Runs `body` in a transaction that is rolled back: the shared database stays as it was. */
-async function inRolledBack(body: (tx: Sql) => Promise<void>): Promise<void> {
-  const rollback = new Error("rollback");
-  await db.sql.begin(async (tx) => {
-    await body(tx as unknown as Sql);
-    throw rollback;
-  }).catch((error) => {
-    if (error !== rollback) throw error;
-  });
-}
 
 describe("the project role", () => {
   it("is postgres, not a superuser, with what a project gives it", async () => {
@@ -116,7 +105,7 @@ describe("the platform's roles and objects", () => {
   });
 
   it("gives the API roles nothing in public by default, as a new project does", async () => {
-    await inRolledBack(async (tx) => {
+    await rolledBack(db.sql, async (tx) => {
       await tx`create table public.another_feature (id int)`;
       await tx`create sequence public.another_feature_seq`;
       const [grants] = await tx`

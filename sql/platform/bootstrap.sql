@@ -223,59 +223,43 @@ begin
   end if;
 
   if to_regprocedure('realtime.send(jsonb, text, text, boolean)') is null then
-    -- Verbatim from rename_broadcast_send_warning (2026-06-05): adds an `id` to a
-    -- payload without one, and a failed send is a warning, never an error that
-    -- would undo the change being broadcast.
+    -- Behaves as Supabase Realtime's current send (its migrations
+    -- broadcast_send_include_payload_id and rename_broadcast_send_warning): the
+    -- message id goes into a payload that has no `id`, the topic is set for the
+    -- policies, and a failed send is a warning, never an error that would undo
+    -- the change being broadcast.
     create function realtime.send(payload jsonb, event text, topic text, private boolean default true) returns void
-    as $f$
+    language plpgsql as $f$
     declare
-      generated_id uuid;
-      final_payload jsonb;
+      message_id uuid := gen_random_uuid();
     begin
       begin
-        generated_id := gen_random_uuid();
-
-        -- Check if payload has an 'id' key, if not, add the generated UUID
-        if payload ? 'id' then
-          final_payload := payload;
-        else
-          final_payload := jsonb_set(payload, '{id}', to_jsonb(generated_id));
-        end if;
-
-        -- Set the topic configuration
-        execute format('SET LOCAL realtime.topic TO %L', topic);
-
+        execute format('set local realtime.topic to %L', topic);
         insert into realtime.messages (id, payload, event, topic, private, extension)
-        values (generated_id, final_payload, event, topic, private, 'broadcast');
-      exception
-        when others then
-          raise warning 'WarnSendingBroadcastMessage: %', sqlerrm;
+        values (message_id,
+                case when payload ? 'id' then payload else jsonb_set(payload, '{id}', to_jsonb(message_id)) end,
+                event, topic, private, 'broadcast');
+      exception when others then
+        raise warning 'WarnSendingBroadcastMessage: %', sqlerrm;
       end;
-    end;
-    $f$
-    language plpgsql;
+    end
+    $f$;
     alter function realtime.send(jsonb, text, text, boolean) owner to supabase_realtime_admin;
   end if;
 
   if to_regprocedure('realtime.send_binary(bytea, text, text, boolean)') is null then
     create function realtime.send_binary(payload bytea, event text, topic text, private boolean default true)
-    returns void as $f$
-    declare
-      generated_id uuid;
+    returns void language plpgsql as $f$
     begin
       begin
-        generated_id := gen_random_uuid();
-
-        execute format('SET LOCAL realtime.topic TO %L', topic);
-
+        execute format('set local realtime.topic to %L', topic);
         insert into realtime.messages (id, binary_payload, event, topic, private, extension)
-        values (generated_id, payload, event, topic, private, 'broadcast');
-      exception
-        when others then
-          raise warning 'WarnSendingBroadcastMessage: %', sqlerrm;
+        values (gen_random_uuid(), payload, event, topic, private, 'broadcast');
+      exception when others then
+        raise warning 'WarnSendingBroadcastMessage: %', sqlerrm;
       end;
-    end;
-    $f$ language plpgsql;
+    end
+    $f$;
     alter function realtime.send_binary(bytea, text, text, boolean) owner to supabase_realtime_admin;
   end if;
 

@@ -75,6 +75,17 @@ export async function freshDatabase(): Promise<TestDatabase> {
   };
 }
 
+/** Runs `body` in a transaction that is then rolled back: the database stays as it was. */
+export async function rolledBack(sql: Sql, body: (tx: Sql) => Promise<void>): Promise<void> {
+  const rollback = new Error("rolled back on purpose");
+  await sql.begin(async (tx) => {
+    await body(tx as unknown as Sql);
+    throw rollback;
+  }).catch((error) => {
+    if (error !== rollback) throw error;
+  });
+}
+
 /** Asserts that a call fails with a contract error code, and returns that error. */
 export async function expectError(promise: Promise<unknown>, code: string) {
   let thrown: unknown;
