@@ -4,7 +4,7 @@
 // that redefines it whole. Landed migrations are never edited.
 import { readFile, writeFile } from "node:fs/promises";
 import { join, relative, resolve } from "node:path";
-import { repoRoot } from "./lib/database.ts";
+import { repoRoot, withOnecartFunctionDefaults } from "./lib/database.ts";
 
 const [name, ...files] = process.argv.slice(2);
 if (!name || !/^[a-z]+(_[a-z0-9]+)+$/.test(name) || files.length === 0) {
@@ -19,5 +19,5 @@ for (const file of files) {
   parts.push((await readFile(resolve(file), "utf8")).replace(/^create function /gm, "create or replace function "));
 }
 const target = join(repoRoot, "supabase", "migrations", `${stamp}_${name}.sql`);
-await writeFile(target, parts.join("\n"));
+await writeFile(target, withOnecartFunctionDefaults(parts.join("\n")));
 console.log(`wrote ${relative(repoRoot, target)}; sql/ stays the readable current definition`);

@@ -5,7 +5,9 @@
 import { randomUUID } from "node:crypto";
 import type { RealtimeChannel } from "@supabase/supabase-js";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { bootstrap, connect, createDatabase, dropDatabase } from "../scripts/lib/database.ts";
+import {
+  bootstrap, connect, createDatabase, dropDatabase, withOnecartFunctionDefaults,
+} from "../scripts/lib/database.ts";
 import { freshDatabase, rolledBack, type Sql, type TestDatabase } from "./helpers/db.ts";
 import { startTestServer, type TestServer } from "./helpers/server.ts";
 import { CUSTOMER_A, LOCATION_A1, STAFF_A1 } from "./helpers/fixture.ts";
@@ -114,6 +116,39 @@ describe("the platform's roles and objects", () => {
                has_table_privilege('service_role', 'public.another_feature', 'select') as service,
                has_sequence_privilege('authenticated', 'public.another_feature_seq', 'usage') as seq`;
       expect(grants).toEqual({ anon: false, authenticated: false, service: false, seq: false });
+    });
+  });
+});
+
+describe("default EXECUTE on functions", () => {
+  it("is revoked on onecart's functions and kept for other features of the project", async () => {
+    const [{ open }] = await db.sql`
+      select count(*)::int as open from pg_proc p
+       where p.pronamespace in ('pos'::regnamespace, 'ops'::regnamespace, 'public'::regnamespace)
+         and has_function_privilege('public', p.oid, 'execute')`;
+    // "public" here is the PUBLIC pseudo-role: no onecart function is callable by everyone.
+    expect(open).toBe(0);
+    await rolledBack(db.sql, async (tx) => {
+      await tx`create schema another_feature`;
+      await tx`create function another_feature.hello() returns text language sql as $$ select 'hi' $$`;
+      await tx`create function public.another_feature_hello() returns text language sql as $$ select 'hi' $$`;
+      const [row] = await tx`
+        select has_function_privilege('public', 'another_feature.hello()', 'execute') as own_schema,
+               has_function_privilege('public', 'public.another_feature_hello()', 'execute') as public_schema`;
+      expect(row).toEqual({ own_schema: true, public_schema: true });
+    });
+  });
+
+  it("is revoked while a composed onecart migration runs, and restored after it", async () => {
+    await rolledBack(db.sql, async (tx) => {
+      await tx.unsafe(withOnecartFunctionDefaults(
+        "create function pos.composed() returns int language sql as 'select 1';"));
+      await tx`create function pos.afterwards() returns int language sql as 'select 1'`;
+      const [row] = await tx`
+        select has_function_privilege('public', 'pos.composed()', 'execute') as composed,
+               has_function_privilege('public', 'pos.afterwards()', 'execute') as afterwards,
+               (select count(*)::int from pg_default_acl where defaclnamespace = 0) as global_defaults`;
+      expect(row).toEqual({ composed: false, afterwards: true, global_defaults: 0 });
     });
   });
 });

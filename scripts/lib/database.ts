@@ -129,13 +129,27 @@ export async function currentDefinitionFiles(): Promise<string[]> {
   return files;
 }
 
+/**
+ * onecart's functions are callable only where a grant says so, yet Postgres
+ * grants EXECUTE to PUBLIC on every new function. Default privileges cannot be
+ * narrowed per schema below a global default, and a global revoke would change
+ * every other feature of a shared project, so each onecart migration (and each
+ * sql/ file) revokes the default only while it runs and restores it at its end.
+ */
+export function withOnecartFunctionDefaults(body: string): string {
+  return "-- onecart's functions are callable only where granted; Postgres's default for others is kept.\n" +
+    "alter default privileges revoke execute on functions from public;\n\n" +
+    body.trimEnd() +
+    "\n\nalter default privileges grant execute on functions to public;\n";
+}
+
 /** Builds the schema from sql/ instead of supabase/migrations (after bootstrap), as `postgres`. */
 export async function applyCurrentDefinition(url: string): Promise<void> {
   const sql = connect(url, { max: 1 });
   try {
     for (const file of await currentDefinitionFiles()) {
       await sql.begin(async (tx) => {
-        await tx.unsafe(await readFile(file, "utf8"));
+        await tx.unsafe(withOnecartFunctionDefaults(await readFile(file, "utf8")));
       });
     }
   } finally {
