@@ -265,3 +265,42 @@ describe("the bootstrap", () => {
     expect(await platform(db.admin())).toEqual(migrated);
   });
 });
+
+describe("pg_cron enabled after the migrations ran", () => {
+  let later: TestDatabase;
+  beforeAll(async () => {
+    later = await freshDatabase();
+  });
+
+  it("gets onecart's schedule from the functions' next instance, once", async () => {
+    expect(await later.sql`select pos.ensure_maintenance_schedule() as jobs`).toEqual([{ jobs: [] }]);
+    // pg_cron's interface as far as onecart uses it; the embedded Postgres has no pg_cron.
+    await later.sql.begin(async (tx) => {
+      await tx`create schema cron`;
+      await tx`create table cron.job (jobid bigserial primary key, schedule text not null, command text not null,
+                                      jobname text, username text not null default current_user)`;
+      await tx`create function cron.schedule(job_name text, schedule text, command text) returns bigint
+                 language sql as $$
+                   insert into cron.job (jobname, schedule, command) values (job_name, schedule, command) returning jobid
+                 $$`;
+    });
+
+    const server = await startTestServer(later);
+    const { status } = await server.call("GET", `/queue?location_id=${LOCATION_A1}`,
+      { token: await server.token(STAFF_A1) });
+    expect(status).toBe(200);
+    const deadline = Date.now() + 10_000;
+    let jobs: Array<{ jobname: string; schedule: string; command: string; username: string }> = [];
+    while (jobs.length < 2 && Date.now() < deadline) {
+      jobs = (await later.sql`select jobname, schedule, command, username from cron.job order by jobname`) as never;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(jobs).toEqual([
+      { jobname: "onecart-expire-cart-locks", schedule: "* * * * *", command: "select public.expire_cart_locks()",
+        username: "postgres" },
+      expect.objectContaining({ jobname: "onecart-purge-idempotency-keys", schedule: "17 3 * * *" }),
+    ]);
+    expect(await later.sql`select pos.ensure_maintenance_schedule() as jobs`).toEqual([{ jobs: [] }]);
+    expect(await later.sql`select count(*)::int as n from cron.job`).toEqual([{ n: 2 }]);
+  });
+});
