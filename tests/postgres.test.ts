@@ -24,12 +24,14 @@ it("stops when its parent is SIGKILLed", async () => {
     });
     parent.once("exit", () => reject(new Error("the parent exited before Postgres was up")));
   });
-  const sql = postgres(url, { max: 1, onnotice: () => {} });
-  const [{ pid }] = await sql`select pg_backend_pid() as pid`;
-  expect(pid).toBeGreaterThan(0);
-  await sql.end();
-
-  parent.kill("SIGKILL");
+  try {
+    const sql = postgres(url, { max: 1, onnotice: () => {} });
+    const [{ pid }] = await sql`select pg_backend_pid() as pid`;
+    expect(pid).toBeGreaterThan(0);
+    await sql.end();
+  } finally {
+    parent.kill("SIGKILL"); // also when the check above fails: never leave the fixture running
+  }
   // Gone means the port refuses connections.
   const { port } = new URL(url);
   const listening = () => new Promise<boolean>((resolve) => {
