@@ -93,7 +93,7 @@ describe("the temp folder", () => {
       child.kill(signal);
       await exited;
       expect(await left(temp)).toEqual([]);
-    });
+    }, 180_000);
   }
 
   it("is left empty when the owner exits without stopping the server", async () => {
@@ -101,7 +101,7 @@ describe("the temp folder", () => {
     const { exited } = await hold(temp, ["exit"]);
     await exited;
     expect(await left(temp)).toEqual([]);
-  });
+  }, 180_000);
 
   it("keeps what a SIGKILLed owner left only until the next start sweeps it", async () => {
     const temp = await freshTemp();
@@ -115,7 +115,7 @@ describe("the temp folder", () => {
     const next = await hold(temp, ["exit"]);
     await next.exited;
     expect(await left(temp)).toEqual([]);
-  });
+  }, 180_000);
 });
 
 describe("which server", () => {
