@@ -17,3 +17,11 @@ end $$;
 grant all on all tables in schema auth to postgres;
 grant all on all sequences in schema auth to postgres;
 grant all on all routines in schema auth to postgres;
+-- Except the auth server's own migration history (lock_down_postgres_access_to_auth_and_storage).
+do $$
+begin
+  if to_regclass('auth.schema_migrations') is not null then
+    revoke all on auth.schema_migrations from postgres;
+    grant select on auth.schema_migrations to postgres;
+  end if;
+end $$;
