@@ -16,6 +16,7 @@ export const ERROR_STATUS = {
   cart_empty: 422,
   cart_locked: 423,
   payload_too_large: 413,
+  limit_exceeded: 422,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;
@@ -48,13 +49,16 @@ interface PostgresError {
   hint?: string;
 }
 
-// Postgres's own SQLSTATEs that a client's bad input can still reach.
-const SQLSTATE_CODES: Record<string, ErrorCode> = {
-  "22P02": "invalid_input", // invalid_text_representation: a malformed uuid
-  "22003": "invalid_input", // numeric_value_out_of_range
-  "22023": "invalid_input", // invalid_parameter_value
-  "22P05": "invalid_input", // untranslatable_character: \u0000 in JSON text
-  "42501": "forbidden", // insufficient_privilege: the role has no grant
+// Postgres's own SQLSTATEs that a client's bad input can still reach, each with
+// onecart's sentence for it: Postgres's wording never reaches a client.
+const SQLSTATE_CODES: Record<string, [ErrorCode, string]> = {
+  "22P02": ["invalid_input", "A value is not of the type this route takes."], // invalid_text_representation
+  "22003": ["invalid_input", "A number is out of the range this route takes."], // numeric_value_out_of_range
+  "22023": ["invalid_input", "A value is not one this route takes."], // invalid_parameter_value
+  "22P05": ["invalid_input", "Text may not contain NUL characters."], // untranslatable_character: \u0000 in JSON
+  "22021": ["invalid_input", "Text must be valid UTF-8."], // character_not_in_repertoire
+  "54001": ["invalid_input", "A value nests too deeply."], // statement_too_complex: stack depth
+  "42501": ["forbidden", "This role may not call this."], // insufficient_privilege: the role has no grant
 };
 
 function parseHint(hint: string | undefined): unknown {
@@ -73,6 +77,6 @@ export function fromPostgresError(error: unknown): ApiError | null {
   if (/^PT\d{3}$/.test(e.code) && isErrorCode(e.message)) {
     return new ApiError(e.message, e.detail || e.message, parseHint(e.hint));
   }
-  const code = SQLSTATE_CODES[e.code];
-  return code ? new ApiError(code, e.message ?? code) : null;
+  const known = SQLSTATE_CODES[e.code];
+  return known ? new ApiError(known[0], known[1]) : null;
 }
