@@ -193,7 +193,7 @@ async function send(req: Fuzzed): Promise<{ status: number; text: string }> {
   if (req.headers.idempotencyKey !== undefined) h["idempotency-key"] = req.headers.idempotencyKey;
   const payload = req.method === "GET" || req.method === "HEAD" || !req.body
     ? undefined
-    : "text" in req.body ? req.body.text : req.body.bytes;
+    : "text" in req.body ? req.body.text : req.body.bytes as Uint8Array<ArrayBuffer>;
   const res = await fetch(`${server.apiUrl}/functions/v1${req.path}${req.query}`, {
     method: req.method, headers: h, body: payload,
   });

@@ -225,7 +225,7 @@ class AddItem extends Step {
     readonly options: number, readonly expected: Expected, readonly key: string | null) {
     super();
   }
-  check(m: Readonly<Model>) {
+  override check(m: Readonly<Model>) {
     return m.carts.length > 0;
   }
   async step(m: Model) {
@@ -275,7 +275,7 @@ class SetItemQuantity extends Step {
     readonly expected: Expected, readonly key: string | null) {
     super();
   }
-  check(m: Readonly<Model>) {
+  override check(m: Readonly<Model>) {
     return m.carts.length > 0;
   }
   async step(m: Model) {
@@ -317,7 +317,7 @@ class RemoveItem extends Step {
   constructor(readonly staff: number, readonly cart: number, readonly line: number | null, readonly expected: Expected) {
     super();
   }
-  check(m: Readonly<Model>) {
+  override check(m: Readonly<Model>) {
     return m.carts.length > 0;
   }
   async step(m: Model) {
@@ -344,7 +344,7 @@ class LockCart extends Step {
   constructor(readonly staff: number, readonly cart: number, readonly ref: string | null, readonly expected: Expected) {
     super();
   }
-  check(m: Readonly<Model>) {
+  override check(m: Readonly<Model>) {
     return m.carts.length > 0;
   }
   async step(m: Model) {
@@ -387,7 +387,7 @@ class UpdateCartLock extends Step {
   constructor(readonly staff: number, readonly cart: number, readonly rightToken: boolean, readonly ref: string) {
     super();
   }
-  check(m: Readonly<Model>) {
+  override check(m: Readonly<Model>) {
     return m.carts.length > 0;
   }
   async step(m: Model) {
@@ -413,7 +413,7 @@ class UnlockCart extends Step {
   constructor(readonly staff: number, readonly cart: number, readonly rightToken: boolean) {
     super();
   }
-  check(m: Readonly<Model>) {
+  override check(m: Readonly<Model>) {
     return m.carts.length > 0;
   }
   async step(m: Model) {
@@ -439,7 +439,7 @@ class CompleteCheckout extends Step {
   constructor(readonly staff: number, readonly cart: number, readonly rightToken: boolean, readonly rightTotal: boolean) {
     super();
   }
-  check(m: Readonly<Model>) {
+  override check(m: Readonly<Model>) {
     return m.carts.length > 0;
   }
   async step(m: Model) {
@@ -539,7 +539,7 @@ class FinishEntry extends Step {
   constructor(readonly staff: number, readonly entry: number, readonly how: "complete_queue_entry" | "leave_queue") {
     super();
   }
-  check(m: Readonly<Model>) {
+  override check(m: Readonly<Model>) {
     return m.entries.length > 0;
   }
   async step(m: Model) {
