@@ -188,6 +188,8 @@ describe("numbers and text through the functions", () => {
     const full = await staff.rpc("get_cart", { p_cart_id: cart.id });
     expect(full.items).toHaveLength(200);
     expectRefused(await post({ product_id: PRODUCT_A[1], options: { n: "one more" } }), 422, "limit_exceeded");
+    await expectSqlRefusal(staff.rpc("add_item", { p_cart_id: cart.id, p_product_id: PRODUCT_A[2], p_options: { n: 0 } }),
+      "limit_exceeded");
     // Adding to a line the cart already has is still fine.
     expect((await post({ product_id: PRODUCT_A[1], options: { n: 1 } })).status).toBe(200);
     expect((await staff.rpc("get_cart", { p_cart_id: cart.id })).items).toHaveLength(200);

@@ -10,7 +10,7 @@
 create function pos.checked_options(p_options jsonb)
 returns jsonb
 language plpgsql
-immutable
+stable
 set search_path = ''
 as $$
 declare
@@ -84,7 +84,7 @@ $$;
 create function pos.assert_name_text(p_value text, p_what text, p_max_length integer)
 returns void
 language plpgsql
-immutable
+stable
 set search_path = ''
 as $$
 begin

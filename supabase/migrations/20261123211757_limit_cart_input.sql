@@ -17,7 +17,7 @@ insert into pos.errors (code, http_status, description) values
 create or replace function pos.checked_options(p_options jsonb)
 returns jsonb
 language plpgsql
-immutable
+stable
 set search_path = ''
 as $$
 declare
@@ -91,7 +91,7 @@ $$;
 create or replace function pos.assert_name_text(p_value text, p_what text, p_max_length integer)
 returns void
 language plpgsql
-immutable
+stable
 set search_path = ''
 as $$
 begin
