@@ -49,16 +49,26 @@ interface PostgresError {
   hint?: string;
 }
 
-// Postgres's own SQLSTATEs that a client's bad input can still reach, each with
-// onecart's sentence for it: Postgres's wording never reaches a client.
-const SQLSTATE_CODES: Record<string, [ErrorCode, string]> = {
-  "22P02": ["invalid_input", "A value is not of the type this route takes."], // invalid_text_representation
-  "22003": ["invalid_input", "A number is out of the range this route takes."], // numeric_value_out_of_range
-  "22023": ["invalid_input", "A value is not one this route takes."], // invalid_parameter_value
-  "22P05": ["invalid_input", "Text may not contain NUL characters."], // untranslatable_character: \u0000 in JSON
-  "22021": ["invalid_input", "Text must be valid UTF-8."], // character_not_in_repertoire
-  "54001": ["invalid_input", "A value nests too deeply."], // statement_too_complex: stack depth
-  "42501": ["forbidden", "This role may not call this."], // insufficient_privilege: the role has no grant
+// Postgres's own SQLSTATEs that a client's bad input can still reach.
+const SQLSTATE_CODES: Record<string, ErrorCode> = {
+  "22P02": "invalid_input", // invalid_text_representation: a malformed uuid
+  "22003": "invalid_input", // numeric_value_out_of_range
+  "22023": "invalid_input", // invalid_parameter_value
+  "22P05": "invalid_input", // untranslatable_character: \u0000 in JSON text
+  "22021": "invalid_input", // character_not_in_repertoire: bytes that are not UTF-8
+  "54001": "invalid_input", // statement_too_complex: nesting past Postgres's stack
+  "42501": "forbidden", // insufficient_privilege: the role has no grant
+};
+
+// onecart's sentence for each of them: Postgres's wording never reaches a client.
+const SQLSTATE_MESSAGES: Record<string, string> = {
+  "22P02": "A value is not of the type this call takes.",
+  "22003": "A number is out of the range this call takes.",
+  "22023": "A value is not one this call takes.",
+  "22P05": "Text may not contain NUL characters.",
+  "22021": "Text must be valid UTF-8.",
+  "54001": "A value nests too deeply.",
+  "42501": "This role may not call this.",
 };
 
 function parseHint(hint: string | undefined): unknown {
@@ -77,6 +87,6 @@ export function fromPostgresError(error: unknown): ApiError | null {
   if (/^PT\d{3}$/.test(e.code) && isErrorCode(e.message)) {
     return new ApiError(e.message, e.detail || e.message, parseHint(e.hint));
   }
-  const known = SQLSTATE_CODES[e.code];
-  return known ? new ApiError(known[0], known[1]) : null;
+  const code = SQLSTATE_CODES[e.code];
+  return code ? new ApiError(code, SQLSTATE_MESSAGES[e.code] ?? "The request could not be carried out as sent.") : null;
 }
