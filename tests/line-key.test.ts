@@ -10,7 +10,7 @@ import { callRpc } from "../functions/_shared/rpc.ts";
 import { assertInvariants, staffClaims, type Sql } from "./helpers/db.ts";
 import { LOCATION_A1, PRODUCT_A, STAFF_A1, STORE_A } from "./helpers/fixture.ts";
 
-const FIRST_WITH_HASHED_LINES = "20261123211757_limit_cart_input.sql";
+const FIRST_WITH_HASHED_LINES = "20261123214951_limit_cart_input.sql";
 const name = `linekey_${process.pid}`;
 let url: string;
 let sql: Sql;

@@ -1,8 +1,11 @@
+-- onecart's functions are callable only where granted; Postgres's default for others is kept.
+alter default privileges revoke execute on functions from public;
+
 -- limit cart input: from sql/internal/110_options.sql, sql/internal/090_fold_cart.sql, sql/rpc/add_item.sql, sql/rpc/set_item_quantity.sql, sql/rpc/get_or_create_cart.sql, sql/rpc/lock_cart.sql, sql/rpc/update_cart_lock.sql, sql/rpc/complete_checkout.sql
--- Why: options over ~2.7 KB could not be indexed (a 500), deep or huge-number
--- options were lost or crashed the parse, and nothing bounded a line's units or
--- a cart's lines. Options are now at most 1 KiB and 4 levels, stored canonically
--- and keyed by a hash; v1.1's limit_exceeded bounds lines and carts.
+-- Why: Options over ~2.7 KB could not be indexed (a 500), deep or huge-number options were lost or
+-- crashed the parse, and nothing bounded a line's units or a cart's lines. Options are now at most 1
+-- KiB and 4 levels, stored canonically and keyed by a hash; contract v1.1's limit_exceeded bounds
+-- lines (9,999 units) and carts (200 lines).
 insert into pos.errors (code, http_status, description) values
   ('limit_exceeded', 422, 'a line over 9,999 units, or a cart over 200 lines');
 -- A line's options are what a POS prints on it ("size": "L", "note": "no foam"):
@@ -518,3 +521,5 @@ alter table pos.cart_items
   add column options_key uuid not null generated always as (md5(options::text)::uuid) stored;
 alter table pos.cart_items
   add constraint cart_items_one_line_per_options unique (cart_id, product_id, options_key);
+
+alter default privileges grant execute on functions to public;
