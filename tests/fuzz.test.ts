@@ -316,6 +316,46 @@ describe("fuzzing every route over HTTP", () => {
     await fc.assert(fc.asyncProperty(request(method, path, FIELDS), judge), { numRuns: 300 });
   }, 60_000);
 
+  it("POST /rest/v1/rpc/<name>, as supabase.rpc() calls it: no 5xx, PostgREST's error shape", async () => {
+    const calls: Array<[string, Record<string, fc.Arbitrary<unknown>>]> = [
+      ["get_or_create_cart", { p_location_id: VALID.location_id, p_customer_id: VALID.customer_id, p_device_id: VALID.device_id }],
+      ["add_item", {
+        p_cart_id: pick(() => ids.carts), p_product_id: VALID.product_id, p_quantity: VALID.quantity,
+        p_options: VALID.options, p_expected_version: VALID.expected_version,
+      }],
+      ["set_item_quantity", { p_cart_id: pick(() => ids.carts), p_item_id: pick(() => ids.items), p_quantity: VALID.quantity }],
+      ["lock_cart", { p_cart_id: pick(() => ids.carts), p_checkout_ref: VALID.checkout_ref, p_ttl_seconds: VALID.ttl_seconds }],
+      ["complete_checkout", {
+        p_cart_id: pick(() => ids.carts), p_lock_token: VALID.lock_token, p_checkout_ref: VALID.checkout_ref,
+        p_paid_total_cents: VALID.paid_total_cents,
+      }],
+      ["add_to_queue", { p_location_id: VALID.location_id, p_customer_id: VALID.customer_id }],
+    ];
+    const req = fc.oneof(...calls.map(([name, params]) =>
+      fc.record({
+        name: fc.constant(name),
+        args: fc.tuple(...Object.entries(params).map(([param, valid]) =>
+          fc.option(fc.oneof({ weight: 3, arbitrary: valid }, { weight: 2, arbitrary: nastyValue })
+            .map((value) => [param, value] as const), { freq: 6, nil: null })
+        )).map((pairs) => Object.fromEntries(pairs.filter((p) => p !== null) as Array<readonly [string, unknown]>)),
+        token: fc.nat().map((n) => tokens[n % 4 === 0 ? 1 : 0]),
+      })
+    ));
+    await fc.assert(
+      fc.asyncProperty(req, async ({ name, args, token }) => {
+        const res = await fetch(`${server.apiUrl}/rest/v1/rpc/${name}`, {
+          method: "POST",
+          headers: { authorization: `Bearer ${token}`, apikey: server.anonKey, "content-type": "application/json" },
+          body: toJson(args),
+        });
+        const text = await res.text();
+        expect(res.status, `${name} answered ${res.status}: ${text.slice(0, 300)}`).toBeLessThan(500);
+        if (res.status >= 300) expect(JSON.parse(text)).toMatchObject({ code: expect.any(String), message: expect.any(String) });
+      }),
+      { numRuns: 150 },
+    );
+  }, 60_000);
+
   it("leaves the server up and the data consistent", async () => {
     // What the fuzz reached, for whoever reads the run.
     console.log([...statuses].sort().map(([k, n]) => `${k}: ${n}`).join(", "));
