@@ -67,6 +67,8 @@ export async function startServer(opts: {
       SUPABASE_DB_URL: opts.dbUrl,
       SUPABASE_PUBLISHABLE_KEYS: JSON.stringify({ default: LOCAL_PUBLISHABLE_KEY }),
       SUPABASE_SECRET_KEYS: JSON.stringify({ default: LOCAL_SECRET_KEY }),
+      // What the local Auth publishes: it signs with the HS256 secret, so no public keys.
+      SUPABASE_JWKS: JSON.stringify({ keys: [] }),
       ONECART_JWT_SECRET: opts.jwtSecret,
       DENO_NO_UPDATE_CHECK: "1",
       NO_COLOR: "1",
