@@ -1,10 +1,11 @@
 // The local stack's one Deno process: /functions/v1/<name> served by the very
 // handler modules that `supabase functions deploy` ships,
-// /realtime/v1/websocket for supabase-js Realtime, and /rest/v1/rpc/<name> for
-// supabase.rpc(). Run by scripts/start.ts.
+// /realtime/v1/websocket for supabase-js Realtime, /rest/v1/rpc/<name> for
+// supabase.rpc(), and /auth/v1/* for supabase.auth. Run by scripts/start.ts.
 import carts from "../functions/carts/handler.ts";
 import queue from "../functions/queue/handler.ts";
 import { startRealtime } from "./local/realtime.ts";
+import { closeAuth, handleAuth } from "./local/auth.ts";
 import { handleRest } from "./local/rest.ts";
 
 const FUNCTIONS: Record<string, (request: Request) => Promise<Response>> = { carts, queue };
@@ -23,6 +24,7 @@ const server = Deno.serve({ port, hostname: "127.0.0.1", onListen: () => log({ l
     return realtime.handle(request);
   }
   if (pathname.startsWith("/rest/v1/")) return handleRest(request, pathname);
+  if (pathname.startsWith("/auth/v1/")) return handleAuth(request, pathname);
   const match = /^\/functions\/v1\/([^/]+)/.exec(pathname);
   const fn = match && FUNCTIONS[match[1]];
   if (fn) return fn(request);
@@ -32,6 +34,7 @@ const server = Deno.serve({ port, hostname: "127.0.0.1", onListen: () => log({ l
 
 async function shutdown() {
   await realtime.close();
+  await closeAuth();
   await server.shutdown();
   Deno.exit(0);
 }

@@ -2,13 +2,14 @@
 import { mkdir, open, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { repoRoot } from "./lib/database.ts";
-import { staffToken, startStack, type Stack } from "./lib/stack.ts";
+import { LOCAL_PUBLISHABLE_KEY, LOCAL_SECRET_KEY, staffToken, startStack, type Stack } from "./lib/stack.ts";
 import { runDemo } from "./lib/demo.ts";
+import { LOCAL_PASSWORD, STAFF_A1, STAFF_A2, STAFF_B1, STAFF_EMAILS } from "./lib/seed.ts";
 
 const STAFF = [
-  ["ea000000-0000-4000-8000-000000000001", "store A (Blowing Rock Barbers), owner"],
-  ["ea000000-0000-4000-8000-000000000002", "store A (Blowing Rock Barbers), staff"],
-  ["eb000000-0000-4000-8000-000000000001", "store B (Valle Crucis Cuts), owner"],
+  [STAFF_A1, "store A (Blowing Rock Barbers), owner"],
+  [STAFF_A2, "store A (Blowing Rock Barbers), staff"],
+  [STAFF_B1, "store B (Valle Crucis Cuts), owner"],
 ] as const;
 
 // ONECART_STATE_DIR lets the tests run a stack beside a developer's own.
@@ -98,6 +99,12 @@ onecart is running.
       JWT secret: ${s.jwtSecret}
         anon key: ${s.anonKey}
 service_role key: ${s.serviceRoleKey}
+ publishable key: ${LOCAL_PUBLISHABLE_KEY}
+      secret key: ${LOCAL_SECRET_KEY}
+
+Staff sign-ins (supabase.auth.signInWithPassword; local only), password ${LOCAL_PASSWORD}:
+${STAFF.map(([id, who]) => `  ${STAFF_EMAILS[id].padEnd(26)} ${id}  ${who}`).join("\n")}
+More staff: \`npm run staff:add -- --email … --password … --store <store id> --role staff\`.
 
 Staff tokens (24 h; more with \`npm run token -- <user id>\`):
 ${STAFF.map(([id, who], i) => `  ${id}  ${who}\n    ${tokens[i]}`).join("\n")}

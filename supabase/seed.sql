@@ -26,10 +26,16 @@ insert into pos.customers (id, store_id, name) values
   ('cb000000-0000-4000-8000-000000000001', '5b000000-0000-4000-8000-000000000001', 'Dell Banner')
 on conflict (id) do nothing;
 
-insert into auth.users (id, email) values
-  ('ea000000-0000-4000-8000-000000000001', 'ann@blowingrock.example'),
-  ('ea000000-0000-4000-8000-000000000002', 'abe@blowingrock.example'),
-  ('eb000000-0000-4000-8000-000000000001', 'bea@vallecrucis.example')
+-- The fixture's staff users. No password here: this file may be pushed to a
+-- project (`supabase db push --include-seed`), where nobody should sign in with a
+-- known password. The local stack adds `onecart-local` from sql/local/seed.sql.
+insert into auth.users (id, aud, role, email, raw_app_meta_data, raw_user_meta_data, created_at, updated_at) values
+  ('ea000000-0000-4000-8000-000000000001', 'authenticated', 'authenticated', 'ana@blowing-rock.example',
+   '{"provider": "email", "providers": ["email"]}', '{}', now(), now()),
+  ('ea000000-0000-4000-8000-000000000002', 'authenticated', 'authenticated', 'ben@blowing-rock.example',
+   '{"provider": "email", "providers": ["email"]}', '{}', now(), now()),
+  ('eb000000-0000-4000-8000-000000000001', 'authenticated', 'authenticated', 'cruz@valle-crucis.example',
+   '{"provider": "email", "providers": ["email"]}', '{}', now(), now())
 on conflict (id) do nothing;
 
 insert into pos.staff (user_id, store_id, role) values

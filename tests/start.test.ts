@@ -53,6 +53,19 @@ it("starts, serves supabase-js, refuses a second start, and stops cleanly on SIG
     expect(error).toBeNull();
     expect(data).toMatchObject({ location_id: "1a000000-0000-4000-8000-000000000001", entries: [] });
 
+    // The printed sign-ins work through supabase-js, and staff:add finds the stack by stack.json.
+    for (const email of ["ana@blowing-rock.example", "ben@blowing-rock.example", "cruz@valle-crucis.example"]) {
+      expect(output).toContain(email);
+    }
+    expect(output).toContain("password onecart-local");
+    await run("npm", ["run", "--silent", "staff:add", "--", "--email", "ivy@blowing-rock.example", "--password",
+      "ivy-password", "--store", "5a000000-0000-4000-8000-000000000001", "--role", "manager"], { cwd: repoRoot, env });
+    const ivy = createClient(stack.api_url, stack.anon_key, { auth: { persistSession: false } });
+    expect((await ivy.auth.signInWithPassword({ email: "ivy@blowing-rock.example", password: "ivy-password" })).error)
+      .toBeNull();
+    const queue = await ivy.functions.invoke("queue?location_id=1a000000-0000-4000-8000-000000000001", { method: "GET" });
+    expect(queue.error).toBeNull();
+
     const second = await run("npm", ["start"], { cwd: repoRoot, env }).catch((e) => e);
     expect(second.code).toBe(1);
     expect(second.stderr).toContain("already running");

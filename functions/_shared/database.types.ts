@@ -14,6 +14,9 @@ export type Database = {
             "add_item":
 { Args: { "p_cart_id": string,"p_expected_version"?: number,"p_idempotency_key"?: string,"p_options"?: Json,"p_product_id": string,"p_quantity"?: number }; Returns: Json
                            },
+"add_staff_member":
+{ Args: { "p_role"?: string,"p_store_id": string,"p_user_id": string }; Returns: Json
+                           },
 "add_to_queue":
 { Args: { "p_customer_id": string,"p_idempotency_key"?: string,"p_location_id": string }; Returns: Json
                            },

@@ -39,6 +39,7 @@ export const RPCS = {
   leave_queue: { p_entry_id: "uuid" },
   expire_cart_locks: {},
   merge_duplicate_carts: {},
+  add_staff_member: { p_user_id: "uuid", p_store_id: "uuid", p_role: "text" },
 } as const satisfies Record<string, Record<string, string>>;
 
 export type RpcName = keyof typeof RPCS;

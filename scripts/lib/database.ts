@@ -92,6 +92,20 @@ export async function supabaseCli(args: string[]): Promise<{ stdout: string; std
 export async function buildDatabase(adminUrl: string): Promise<void> {
   await bootstrap(adminUrl);
   await pushMigrations(projectUrl(adminUrl), { includeSeed: true });
+  await applyLocalSeed(projectUrl(adminUrl));
+}
+
+/**
+ * What only a local database gets after the seed: the fixture's staff can sign
+ * in with a password. Never part of supabase/seed.sql, which may reach a project.
+ */
+export async function applyLocalSeed(url: string): Promise<void> {
+  const sql = connect(url, { max: 1 });
+  try {
+    await sql.unsafe(await readFile(join(repoRoot, "sql/local/seed.sql"), "utf8"));
+  } finally {
+    await sql.end();
+  }
 }
 
 /**

@@ -11,6 +11,9 @@ import { spawnTied } from "./process.ts";
 
 /** The Supabase CLI's local default, so local keys look like the ones people know. */
 export const DEFAULT_JWT_SECRET = "super-secret-jwt-token-with-at-least-32-characters-long";
+/** The Supabase CLI's local API keys (`supabase status`), for the same reason. */
+export const LOCAL_PUBLISHABLE_KEY = "sb_publishable_ACJWlzQHlZjBrEguHvfOxg_3BJgxAaH";
+export const LOCAL_SECRET_KEY = "sb_secret_N7UND0UgjKTVK-Uodkm0Hg_xSvEMPvz";
 export const denoBin = join(repoRoot, "node_modules", ".bin", "deno");
 
 export async function signToken(secret: string, claims: Record<string, unknown>, ttlSeconds: number): Promise<string> {
@@ -58,8 +61,15 @@ export async function startServer(opts: {
     env: {
       ...process.env,
       PORT: String(port),
+      // What a hosted project gives its functions, plus the legacy JWT secret
+      // under the name `supabase secrets set` accepts (see functions/_shared/auth.ts).
+      SUPABASE_URL: `http://127.0.0.1:${port}`,
       SUPABASE_DB_URL: opts.dbUrl,
-      SUPABASE_JWT_SECRET: opts.jwtSecret,
+      SUPABASE_PUBLISHABLE_KEYS: JSON.stringify({ default: LOCAL_PUBLISHABLE_KEY }),
+      SUPABASE_SECRET_KEYS: JSON.stringify({ default: LOCAL_SECRET_KEY }),
+      // What the local Auth publishes: it signs with the HS256 secret, so no public keys.
+      SUPABASE_JWKS: JSON.stringify({ keys: [] }),
+      ONECART_JWT_SECRET: opts.jwtSecret,
       DENO_NO_UPDATE_CHECK: "1",
       NO_COLOR: "1",
       ...opts.env,

@@ -3,11 +3,11 @@
 // Only RPCs, only POST with named arguments; tables are not exposed (onecart has
 // none in public). Same role, same claims, same transaction shape as PostgREST
 // and as the edge functions (functions/_shared/rpc.ts).
-import { verifyToken } from "../../functions/_shared/auth.ts";
+import { apiKeyRole, verifyToken } from "../../functions/_shared/auth.ts";
 import { db } from "../../functions/_shared/db.ts";
-import { callRpc, type Claims, RPCS, type RpcName } from "../../functions/_shared/rpc.ts";
 import { ApiError } from "../../functions/_shared/errors.ts";
 import { decodeUtf8, scanJson } from "../../functions/_shared/json.ts";
+import { callRpc, type Claims, RPCS, type RpcName, type SqlClient } from "../../functions/_shared/rpc.ts";
 
 const CORS = {
   "access-control-allow-origin": "*",
@@ -15,23 +15,107 @@ const CORS = {
   "access-control-allow-headers": "authorization, x-client-info, apikey, content-type, content-profile, prefer",
 };
 
-function reply(status: number, body: unknown): Response {
-  return new Response(JSON.stringify(body), { status, headers: { ...CORS, "content-type": "application/json" } });
+function reply(status: number, body: unknown, headers: Record<string, string> = {}): Response {
+  return new Response(JSON.stringify(body), {
+    status,
+    headers: { ...CORS, "content-type": "application/json", ...headers },
+  });
 }
 
-/** PostgREST's error body and its status rules for the errors onecart can meet. */
+/**
+ * PostgREST's status for a Postgres error (src/PostgREST/Error.hs, mapSQLtoHTTP):
+ * the same prefixes and special cases in the same order. `authed` is whether the
+ * request ran as a role other than anon.
+ */
+export function postgrestStatus(code: string, message: string, authed: boolean): number {
+  const p2 = code.slice(0, 2);
+  if (p2 === "08") return 503;
+  if (p2 === "09") return 500;
+  if (p2 === "0L" || p2 === "0P") return 403;
+  if (code === "23503" || code === "23505") return 409;
+  if (code === "25006") return 405;
+  if (code === "21000") return message.endsWith("requires a WHERE clause") ? 400 : 500;
+  if (code === "22023") return message.startsWith("role") && message.endsWith("does not exist") ? 401 : 400;
+  if (p2 === "25") return 500;
+  if (p2 === "28") return 403;
+  if (["2D", "38", "39", "3B", "40"].includes(p2)) return 500;
+  if (code === "53400") return 500;
+  if (p2 === "53") return 503;
+  if (p2 === "54" || p2 === "55") return 500;
+  if (code === "57P01") return 503;
+  if (["57", "58", "F0", "HV"].includes(p2)) return 500;
+  if (code === "P0001") return 400;
+  if (p2 === "P0" || p2 === "XX") return 500;
+  if (code === "42883") return message.startsWith("function xmlagg(") ? 406 : 404;
+  if (code === "42P01") return 404;
+  if (code === "42P17") return 500;
+  if (code === "42501") return authed ? 403 : 401;
+  if (p2 === "PT") {
+    const status = Number(code.slice(2));
+    return Number.isInteger(status) && status >= 100 && status <= 999 ? status : 500;
+  }
+  return 400;
+}
+
+/** PostgREST's error body `{code, message, details, hint}` and status for what an RPC threw. */
 function postgrestError(error: unknown, role: string): Response {
   if (error instanceof ApiError) {
+    // onecart's own refusal before the database (input limits, text with NUL):
+    // shaped as the PTnnn error the RPC would raise for it.
     return reply(error.status, { code: `PT${error.status}`, message: error.code, details: error.message, hint: null });
   }
-  const e = error as { code?: string; message?: string; detail?: string; hint?: string };
-  const code = e.code ?? "PGRST000";
-  const status = /^PT\d{3}$/.test(code) ? Number(code.slice(2))
-    : code === "42501" ? (role === "anon" ? 401 : 403)
-    : code.startsWith("22") ? 400
-    : code === "42883" ? 404
-    : 500;
-  return reply(status, { code, message: e.message ?? "error", details: e.detail ?? null, hint: e.hint ?? null });
+  const e = error as { name?: string; code?: string; message?: string; detail?: string; hint?: string };
+  if (e?.name !== "PostgresError" || typeof e.code !== "string") {
+    // Not an answer from Postgres: the connection failed (PostgREST's ClientError).
+    return reply(503, { code: "PGRST001", message: "Database client error. Retrying the connection.",
+      details: e?.message ?? null, hint: null });
+  }
+  const status = postgrestStatus(e.code, e.message ?? "", role !== "anon");
+  const headers: Record<string, string> = { "proxy-status": `PostgREST; error=${e.code}` };
+  if (status === 401) headers["www-authenticate"] = "Bearer";
+  return reply(status, { code: e.code, message: e.message ?? "", details: e.detail ?? null, hint: e.hint ?? null },
+    headers);
+}
+
+type Pool = SqlClient & { begin<T>(fn: (tx: SqlClient & { unsafe(q: string, p?: unknown[]): Promise<any> }) => Promise<T>): Promise<T> };
+
+// PostgREST reads each role's settings (ALTER ROLE … SET, e.g. Supabase's
+// statement_timeout of 8 s for authenticated and 3 s for anon) into its schema
+// cache and applies the impersonated role's with set_config in every request.
+const roleSettings = new Map<string, Promise<[string, string][]>>();
+function settingsOf(pool: Pool, role: string): Promise<[string, string][]> {
+  let settings = roleSettings.get(role);
+  if (!settings) {
+    settings = pool.begin(async (tx) => {
+      const rows = await tx.unsafe(
+        `select split_part(c, '=', 1) as name, substr(c, strpos(c, '=') + 1) as value
+           from pg_db_role_setting s
+           join pg_roles r on r.oid = s.setrole
+           cross join lateral unnest(s.setconfig) as c
+          where r.rolname = $1
+            and s.setdatabase in (0, (select oid from pg_database where datname = current_database()))
+          order by s.setdatabase`,
+        [role],
+      ) as { name: string; value: string }[];
+      return rows.map((r) => [r.name, r.value] as [string, string]);
+    });
+    settings.catch(() => roleSettings.delete(role));
+    roleSettings.set(role, settings);
+  }
+  return settings;
+}
+
+async function callAsPostgrest(name: RpcName, args: Record<string, unknown>, claims: Claims): Promise<unknown> {
+  const pool = db() as Pool;
+  const settings = await settingsOf(pool, claims.role);
+  if (!settings.length) return await callRpc(pool, name, args, claims);
+  return await pool.begin(async (tx) => {
+    await tx.unsafe(
+      `select ${settings.map((_, i) => `set_config($${2 * i + 1}, $${2 * i + 2}, true)`).join(", ")}`,
+      settings.flat(),
+    );
+    return await callRpc(tx, name, args, claims);
+  });
 }
 
 export async function handleRest(request: Request, pathname: string): Promise<Response> {
@@ -46,13 +130,21 @@ export async function handleRest(request: Request, pathname: string): Promise<Re
       hint: null });
   }
   // As PostgREST: the bearer token decides the role; without one, anon.
-  const bearer = /^Bearer\s+(\S+)$/i.exec(request.headers.get("authorization") ?? "")?.[1];
+  const apikey = request.headers.get("apikey");
+  const bearer = /^Bearer\s+(\S+)$/i.exec(request.headers.get("authorization") ?? "")?.[1] ??
+    (apikey?.startsWith("sb_") ? apikey : undefined);
   let claims: Claims = { role: "anon" };
-  if (bearer) {
+  if (bearer?.startsWith("sb_")) {
+    // The Supabase gateway turns an API key into its role before PostgREST sees it.
+    const role = await apiKeyRole(bearer);
+    if (!role) return reply(401, { message: "Invalid API key", hint: "Double check your Supabase `anon` or `service_role` API key." });
+    claims = { role };
+  } else if (bearer) {
     try {
       claims = (await verifyToken(bearer)) as Claims;
     } catch {
-      return reply(401, { code: "PGRST301", message: "JWT could not be verified", details: null, hint: null });
+      return reply(401, { code: "PGRST301", message: "JWT could not be verified", details: null, hint: null },
+        { "www-authenticate": 'Bearer error="invalid_token"' });
     }
   }
   let args: Record<string, unknown>;
@@ -74,7 +166,7 @@ export async function handleRest(request: Request, pathname: string): Promise<Re
       details: `unknown arguments: ${unknown.join(", ")}`, hint: null });
   }
   try {
-    return reply(200, await callRpc(db(), name as RpcName, args, claims));
+    return reply(200, await callAsPostgrest(name as RpcName, args, claims));
   } catch (error) {
     return postgrestError(error, claims.role);
   }

@@ -141,50 +141,7 @@ alter default privileges for role supabase_auth_admin in schema auth grant all o
 alter default privileges for role supabase_auth_admin in schema auth grant all on sequences to postgres;
 alter default privileges for role supabase_auth_admin in schema auth grant all on routines to postgres;
 
-create table if not exists auth.users (
-  id uuid primary key,
-  email text,
-  raw_user_meta_data jsonb not null default '{}',
-  created_at timestamptz not null default now()
-);
-
--- auth.uid(), auth.jwt(), auth.role() as GoTrue defines them, owned by
--- supabase_auth_admin (update-auth-owner).
-do $$
-begin
-  if to_regprocedure('auth.jwt()') is null then
-    create function auth.jwt() returns jsonb language sql stable as $f$
-      select coalesce(
-        nullif(current_setting('request.jwt.claim', true), ''),
-        nullif(current_setting('request.jwt.claims', true), '')
-      )::jsonb
-    $f$;
-  end if;
-  if to_regprocedure('auth.uid()') is null then
-    create function auth.uid() returns uuid language sql stable as $f$
-      select coalesce(
-        nullif(current_setting('request.jwt.claim.sub', true), ''),
-        (nullif(current_setting('request.jwt.claims', true), '')::jsonb ->> 'sub')
-      )::uuid
-    $f$;
-  end if;
-  if to_regprocedure('auth.role()') is null then
-    create function auth.role() returns text language sql stable as $f$
-      select coalesce(
-        nullif(current_setting('request.jwt.claim.role', true), ''),
-        (nullif(current_setting('request.jwt.claims', true), '')::jsonb ->> 'role')
-      )::text
-    $f$;
-  end if;
-  if exists (select from pg_proc where oid in ('auth.jwt()'::regprocedure, 'auth.uid()'::regprocedure,
-                                              'auth.role()'::regprocedure)
-                                   and proowner::regrole::text <> 'supabase_auth_admin') then
-    alter function auth.jwt() owner to supabase_auth_admin;
-    alter function auth.uid() owner to supabase_auth_admin;
-    alter function auth.role() owner to supabase_auth_admin;
-  end if;
-end $$;
-grant execute on function auth.uid(), auth.jwt(), auth.role() to postgres, anon, authenticated, service_role;
+-- The auth schema's tables and helpers: sql/platform/auth.sql.
 
 -- Realtime ----------------------------------------------------------------------
 -- realtime.messages as Supabase Realtime leaves it today: partitioned by day on
