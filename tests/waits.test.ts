@@ -132,7 +132,7 @@ describe("a cart held by another transaction", () => {
     await assertInvariants(db.sql);
   });
 
-  it("lets 10 waiting requests on it not stop another store's reads", async () => {
+  it("lets 10 waiting requests on it stop neither another store's reads nor its own", async () => {
     const held = await newCart();
     const other = await newCart(cruz, LOCATION_B1);
     const holder = await holdCart(held.id);
@@ -142,6 +142,10 @@ describe("a cart held by another transaction", () => {
     const read = await server.call("GET", `/carts/${other.id}`, { token: cruz });
     expect(holder.holding).toBe(true);
     expect(read).toMatchObject({ status: 200, body: { id: other.id } });
+    // Reads take no lock: even the held cart can be shown meanwhile.
+    const heldRead = await server.call("GET", `/carts/${held.id}`, { token: ann });
+    expect(holder.holding).toBe(true);
+    expect(heldRead).toMatchObject({ status: 200, body: { id: held.id, version: 1 } });
 
     const answers = await Promise.all(waiting);
     expect(holder.holding).toBe(true);

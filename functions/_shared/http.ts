@@ -102,11 +102,13 @@ function concat(chunks: Uint8Array[], size: number): Uint8Array {
 }
 
 /**
- * The cart or location a call is about, whose share of the pool it uses: the
+ * The cart or location a change is about, whose share of the pool it uses: the
  * row it will lock is the cart's, or the location's queue (an entry's own row
- * for the entry routes).
+ * for the entry routes). Reads take no lock and never wait for one, so they
+ * have no share to keep to: a held cart can still be read.
  */
-function targetOf(args: Record<string, unknown>): string | null {
+function targetOf(method: string, args: Record<string, unknown>): string | null {
+  if (method === "GET") return null;
   const target = args.p_cart_id ?? args.p_location_id ?? args.p_entry_id;
   return typeof target === "string" ? target : null;
 }
@@ -158,7 +160,7 @@ export function createHandler(name: string, routes: Route[]): (request: Request)
         idempotencyKey: request.headers.get("idempotency-key"),
       });
       const result = await withDatabase(
-        { target: targetOf(args), signal: request.signal },
+        { target: targetOf(request.method, args), signal: request.signal },
         (sql, lockWaitMs) => callRpc(sql, route.rpc, args, claims, { lockTimeoutMs: lockWaitMs }),
       );
       status = result === null && route.emptyStatus ? route.emptyStatus : 200;
