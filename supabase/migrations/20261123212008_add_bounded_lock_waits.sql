@@ -1,5 +1,7 @@
 -- add bounded lock waits: contract v1.1's `busy` and `unavailable` codes, and
 -- the cart and queue lock helpers that wait at most 3 s before answering `busy`.
+-- Why: a transaction holding a cart for 30 s made every add on it wait 30 s, on
+-- PostgREST as through the functions; v1.1 promises no request waits unboundedly.
 -- From sql/schema/030_errors.sql (the two new rows), sql/internal/015_bounded_waits.sql,
 -- sql/internal/030_idempotency.sql (pos.idempotency_replay), sql/internal/060_cart_lock_row.sql
 -- (pos.cart_row_for_update), sql/internal/080_queue.sql (pos.lock_queue_entry, pos.lock_queue),
