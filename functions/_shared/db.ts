@@ -180,9 +180,10 @@ export async function withDatabase<T>(
   // connection that went silent (no answer, no reset), which would otherwise
   // keep the request waiting for TCP keepalive.
   const limit = db.settings.statementTimeoutMs + 2 * db.settings.connectTimeoutSeconds * 1000 + 1000;
-  return await watchdog(work, limit, () => Object.assign(new Error("no answer from the database"), {
-    code: "ETIMEDOUT",
-  }));
+  return await watchdog(work, limit, () =>
+    Object.assign(new Error("no answer from the database"), {
+      code: "ETIMEDOUT",
+    }));
 }
 
 /** The pool as a plain SqlClient, for callers with no request to admit (the local /rest/v1). */

@@ -110,13 +110,19 @@ const UNAVAILABLE_CODES = new Set([
 ]);
 
 export function busyError(): ApiError {
-  return new ApiError("busy", "This request waited too long behind other requests. Nothing was changed; try again " +
-    "in a moment.");
+  return new ApiError(
+    "busy",
+    "This request waited too long behind other requests. Nothing was changed; try again " +
+      "in a moment.",
+  );
 }
 
 export function unavailableError(): ApiError {
-  return new ApiError("unavailable", "onecart could not reach its database. Try again with the same Idempotency-Key: " +
-    "a change is applied at most once.");
+  return new ApiError(
+    "unavailable",
+    "onecart could not reach its database. Try again with the same Idempotency-Key: " +
+      "a change is applied at most once.",
+  );
 }
 
 function parseHint(hint: string | undefined): unknown {
