@@ -114,6 +114,7 @@ export function busyError(): ApiError {
     "busy",
     "This request waited too long behind other requests. Nothing was changed; try again " +
       "in a moment.",
+    { retry_after: RETRY_AFTER_SECONDS.busy },
   );
 }
 
@@ -122,6 +123,7 @@ export function unavailableError(): ApiError {
     "unavailable",
     "onecart could not reach its database. Try again with the same Idempotency-Key: " +
       "a change is applied at most once.",
+    { retry_after: RETRY_AFTER_SECONDS.unavailable },
   );
 }
 
