@@ -65,6 +65,8 @@ export function readSettings(env: (name: string) => string | undefined = (n) => 
 }
 
 interface Database {
+  /** performance.now() of the last maintenance-schedule check. */
+  scheduleCheckedAt: number;
   settings: DbSettings;
   pool: ReturnType<typeof postgres>;
   gate: ConnectionGate;
@@ -95,7 +97,14 @@ function open(): Database {
       if (mark) sent.add(Number(mark[1]));
     },
   });
-  database = { settings, pool, gate: new ConnectionGate(settings.poolSize, settings.perTarget), sent, calls: 0 };
+  database = {
+    scheduleCheckedAt: -Infinity,
+    settings,
+    pool,
+    gate: new ConnectionGate(settings.poolSize, settings.perTarget),
+    sent,
+    calls: 0,
+  };
   return database;
 }
 
@@ -152,6 +161,7 @@ export async function withDatabase<T>(
   fn: (sql: SqlClient, lockWaitMs: number) => Promise<T>,
 ): Promise<T> {
   const db = open();
+  ensureScheduleNowAndThen(db);
   const { signal } = admission;
   const deadline = performance.now() + db.settings.lockWaitMs;
   let release: Release;
@@ -184,6 +194,24 @@ export async function withDatabase<T>(
     Object.assign(new Error("no answer from the database"), {
       code: "ETIMEDOUT",
     }));
+}
+
+// pg_cron may be enabled after the migrations ran, and nothing in the database
+// can notice (see sql/schedule/pg_cron.sql): each function instance ensures the
+// maintenance schedule when it first connects and every ten minutes after.
+const SCHEDULE_CHECK_MS = 10 * 60_000;
+
+function ensureScheduleNowAndThen(db: Database): void {
+  if (performance.now() - db.scheduleCheckedAt <= SCHEDULE_CHECK_MS) return;
+  db.scheduleCheckedAt = performance.now();
+  // Never in a request's way: it takes its turn at the gate like any call, with
+  // the same bounded waits, and a failure (an older schema, a busy database)
+  // waits for the next check. Straight to the pool, so it is not retried.
+  withDatabase({}, () =>
+    db.pool.unsafe(
+      "select set_config('lock_timeout', '3s', true), set_config('statement_timeout', '8s', true);\n" +
+        "select pos.ensure_maintenance_schedule()",
+    ).simple()).catch(() => {});
 }
 
 /** The pool as a plain SqlClient, for callers with no request to admit (the local /rest/v1). */

@@ -11,12 +11,21 @@ export interface TcpProxy {
   accepted: number;
   /** How many of the next connections to reset. */
   refuse: number;
+  /** Cuts every connection open now, as a restarting server would. */
+  dropAll(): void;
 }
 
 export async function startTcpProxy(targetUrl: string): Promise<TcpProxy> {
   const target = new URL(targetUrl);
   const sockets = new Set<Socket>();
-  const proxy: TcpProxy = { url: "", accepted: 0, refuse: 0 };
+  const proxy: TcpProxy = {
+    url: "",
+    accepted: 0,
+    refuse: 0,
+    dropAll: () => {
+      for (const s of sockets) s.destroy();
+    },
+  };
   const server = createServer((client) => {
     proxy.accepted++;
     if (proxy.refuse > 0) {
