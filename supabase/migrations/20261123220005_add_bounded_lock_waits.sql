@@ -1,3 +1,6 @@
+-- onecart's functions are callable only where granted; Postgres's default for others is kept.
+alter default privileges revoke execute on functions from public;
+
 -- add bounded lock waits: contract v1.1's `busy` and `unavailable` codes, and
 -- the cart and queue lock helpers that wait at most 3 s before answering `busy`.
 -- Why: a transaction holding a cart for 30 s made every add on it wait 30 s, on
@@ -239,3 +242,5 @@ begin
 end;
 $$;
 grant execute on function public.add_to_queue(uuid, uuid, text) to authenticated, service_role;
+
+alter default privileges grant execute on functions to public;
