@@ -1,8 +1,9 @@
 // The request pipeline every onecart function shares: CORS, size limit, auth,
-// JSON parsing, validation, one RPC, error mapping, one log line.
+// JSON parsing, validation, one RPC within bounded waits, error mapping, one
+// log line.
 import { z } from "npm:zod@4.6.7";
 import { authenticate } from "./auth.ts";
-import { db } from "./db.ts";
+import { ClientGone, withDatabase } from "./db.ts";
 import type { Database } from "./database.types.ts";
 import { ApiError, fromPostgresError } from "./errors.ts";
 import { decodeUtf8, parseJson } from "./json.ts";
@@ -15,6 +16,8 @@ const CORS_HEADERS = {
   "access-control-allow-methods": "GET, POST, PATCH, DELETE, OPTIONS",
   "access-control-allow-headers": "authorization, x-client-info, apikey, content-type, idempotency-key, x-request-id",
   "access-control-max-age": "86400",
+  // Browsers hide other response headers from scripts; a POS web client needs these.
+  "access-control-expose-headers": "retry-after, x-request-id",
 };
 
 export interface RouteContext {
@@ -117,6 +120,21 @@ function concat(chunks: Uint8Array[], size: number): Uint8Array {
   return out;
 }
 
+/**
+ * The cart or location a change is about, whose share of the pool it uses: the
+ * row it will lock is the cart's, or the location's queue (an entry's own row
+ * for the entry routes). Reads take no lock and never wait for one, so they
+ * have no share to keep to: a held cart can still be read.
+ */
+function targetOf(method: string, args: Record<string, unknown>): string | null {
+  if (method === "GET") return null;
+  const target = args.p_cart_id ?? args.p_location_id ?? args.p_entry_id;
+  return typeof target === "string" ? target : null;
+}
+
+// nginx's "client closed request": never seen by the client, only in the log.
+const CLIENT_GONE_STATUS = 499;
+
 function json(status: number, body: unknown, headers: Record<string, string>): Response {
   return new Response(body === undefined ? null : JSON.stringify(body), {
     status,
@@ -160,15 +178,26 @@ export function createHandler(name: string, routes: Route[]): (request: Request)
         body,
         idempotencyKey: request.headers.get("idempotency-key"),
       });
-      const result = await callRpc(db(), route.rpc, args as Record<string, unknown>, claims);
+      const rpcArgs = args as Record<string, unknown>;
+      const result = await withDatabase(
+        { target: targetOf(request.method, rpcArgs), signal: request.signal },
+        (sql, lockWaitMs) => callRpc(sql, route.rpc, rpcArgs, claims, { lockTimeoutMs: lockWaitMs }),
+      );
       status = result === null && route.emptyStatus ? route.emptyStatus : 200;
       return json(status, status === 200 ? result : undefined, headers);
     } catch (error) {
+      if (error instanceof ClientGone) {
+        // Dropped before it reached the database: it will never be applied.
+        status = CLIENT_GONE_STATUS;
+        code = "client_gone";
+        return new Response(null, { status, headers: { ...CORS_HEADERS, ...headers } });
+      }
       const apiError = error instanceof ApiError ? error : fromPostgresError(error);
       if (apiError) {
         status = apiError.status;
         code = apiError.code;
-        return json(status, apiError.toBody(), headers);
+        const retryAfter = apiError.retryAfter;
+        return json(status, apiError.toBody(), retryAfter ? { ...headers, "retry-after": String(retryAfter) } : headers);
       }
       status = 500;
       code = "internal_error";

@@ -53,7 +53,12 @@ export async function startServer(opts: {
   env?: Record<string, string>;
 }): Promise<RunningServer> {
   const port = opts.port ?? (await freePort());
-  const args = ["run", "--allow-net", "--allow-env", "--allow-read", "--allow-sys", "scripts/serve.ts"];
+  // --unstable-no-legacy-abort: request.signal aborts only when the client goes
+  // away (the functions drop such requests before they reach the database), not
+  // after every response, and Deno stops warning about the old behaviour.
+  const args = [
+    "run", "--allow-net", "--allow-env", "--allow-read", "--allow-sys", "--unstable-no-legacy-abort", "scripts/serve.ts",
+  ];
   const child = spawnTied(denoBin, args, {
     deathSignal: "SIGTERM",
     cwd: repoRoot,

@@ -21,12 +21,14 @@ export interface TestServer {
     Promise<{ status: number; body: any; headers: Headers }>;
 }
 
-export async function startTestServer(db: TestDatabase): Promise<TestServer> {
+/** `env` adds to the server's environment, e.g. ONECART_DB_POOL_SIZE. */
+export async function startTestServer(db: TestDatabase, opts: { env?: Record<string, string> } = {}): Promise<TestServer> {
   const output: string[] = [];
   const server = await startServer({
     dbUrl: db.url,
     jwtSecret: TEST_JWT_SECRET,
     onOutput: (text) => output.push(...text.split("\n").filter(Boolean)),
+    env: opts.env,
   });
   const clients: SupabaseClient[] = [];
   afterAll(async () => {
