@@ -111,6 +111,8 @@ export interface Stack {
   serviceRoleKey: string;
   jwtSecret: string;
   postgres: RunningPostgres;
+  /** The Deno process serving the functions and Realtime. */
+  server: RunningServer;
   stop(): Promise<void>;
 }
 
@@ -128,6 +130,7 @@ export async function startStack(
       jwtSecret,
       ...(await apiKeys(jwtSecret)),
       postgres: pg,
+      server,
       async stop() {
         await server.stop();
         await pg.stop();
