@@ -18,7 +18,7 @@ export async function joinChannel(
   client: SupabaseClient,
   topic: string,
   event: string,
-  opts: { private: boolean },
+  opts: { private: boolean; onStatus?: (status: string) => void },
 ): Promise<Device> {
   await client.realtime.setAuth();
   const device = {
@@ -32,6 +32,7 @@ export async function joinChannel(
   await new Promise<void>((resolve) => {
     device.channel.subscribe((status, error) => {
       device.statuses.push(status);
+      opts.onStatus?.(status);
       if (error) device.errors.push(`${error.message} ${JSON.stringify((error as { cause?: unknown }).cause ?? "")}`);
       resolve();
     });
