@@ -75,7 +75,8 @@ export async function startRealtime(
   const replication = replicate(dbUrl, {
     publication: "onecart_local_realtime",
     onRow(row, table) {
-      if (table !== "realtime.messages") return;
+      // A partition's name when the publication does not publish through the root.
+      if (table !== "realtime.messages" && !table.startsWith("realtime.messages_")) return;
       let payload: unknown = null;
       try {
         payload = row.payload === null ? null : JSON.parse(row.payload);
