@@ -2,7 +2,8 @@
 // function, each tap with its own Idempotency-Key and retried as the contract
 // says (network errors and 503, with the same key), while this file's own
 // Postgres has its client backends terminated again and again and is restarted
-// (fast shutdown) mid-run. Afterwards every acknowledged add is in its cart
+// (fast shutdown) mid-run, and while every seventh answer to an add is lost on
+// its way back to the device (the add applied, the device sees a network error). Afterwards every acknowledged add is in its cart
 // exactly once, the invariants hold through the ops views, the stack answered
 // again within 10 s of Postgres returning, and Realtime delivers again.
 //
@@ -10,6 +11,8 @@
 // test can fail: ONECART_FAULT_NO_KEYS=1 retries without idempotency keys;
 // ONECART_RACY=1 installs tests/racy/naive.sql.
 import { readFile } from "node:fs/promises";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildDatabase, connect } from "../scripts/lib/database.ts";
 import { startPostgres, type RunningPostgres } from "../scripts/lib/postgres.ts";
@@ -98,7 +101,7 @@ describe.skipIf(!own)("with this file's own Postgres", () => {
         let status: number;
         let retryAfter = 0.2;
         try {
-          const response = await fetch(`${server.apiUrl}/functions/v1/carts/${tap.cartId}/items`, {
+          const response = await fetch(`${lossyUrl}/functions/v1/carts/${tap.cartId}/items`, {
             method: "POST",
             headers: {
               authorization: `Bearer ${tap.token}`,
@@ -124,6 +127,34 @@ describe.skipIf(!own)("with this file's own Postgres", () => {
     }
 
     // The workload: WORKERS devices tapping through the queue of taps.
+    // Between the devices and the server: a network that loses answers.
+    let forwarded = 0;
+    let answersLost = 0;
+    const lossy: Server = createServer(async (request, response) => {
+      const chunks: Buffer[] = [];
+      for await (const chunk of request) chunks.push(chunk as Buffer);
+      const headers: Record<string, string> = {};
+      for (const name of ["authorization", "content-type", "idempotency-key"]) {
+        const value = request.headers[name];
+        if (typeof value === "string") headers[name] = value;
+      }
+      try {
+        const upstream = await fetch(`${server.apiUrl}${request.url}`,
+          { method: request.method, headers, body: Buffer.concat(chunks) });
+        const text = await upstream.text();
+        if (++forwarded % 7 === 0 && upstream.status === 200) {
+          answersLost++;
+          return void request.socket.destroy();
+        }
+        response.writeHead(upstream.status, Object.fromEntries(upstream.headers));
+        response.end(text);
+      } catch {
+        request.socket.destroy();
+      }
+    });
+    await new Promise<void>((resolve) => lossy.listen(0, "127.0.0.1", resolve));
+    const lossyUrl = `http://127.0.0.1:${(lossy.address() as AddressInfo).port}`;
+
     const queue = [...taps];
     let finished = 0;
     const work = Promise.all(Array.from({ length: WORKERS }, async () => {
@@ -172,6 +203,7 @@ describe.skipIf(!own)("with this file's own Postgres", () => {
     await work;
     killing = false;
     await killer;
+    lossy.close();
 
     // What the database holds, per tap.
     const lines = await admin<{ tap: string; quantity: number }[]>`
@@ -192,6 +224,7 @@ describe.skipIf(!own)("with this file's own Postgres", () => {
       lost: lost.length,
       doubled: doubled.length,
       backends_killed: kills,
+      answers_lost_on_the_way: answersLost,
       restart_seconds: (back - restartStarted) / 1000,
       seconds_to_recover: (recovered - back) / 1000,
       answers_5xx: fiveHundreds,
@@ -204,7 +237,9 @@ describe.skipIf(!own)("with this file's own Postgres", () => {
     // Realtime delivers again, and the watching device caught up by reading.
     await until(() => watched.status === "SUBSCRIBED", 45_000, "the watching device to be joined again");
     const latest = (await server.call("GET", `/carts/${carts[0].id}`, { token: ann })).body;
-    await until(() => shown >= latest.version, 20_000, "the watching device to read the cart after rejoining");
+    // What the device shows: the newest of what it read and what was broadcast.
+    const onScreen = () => Math.max(shown, ...watched.received.map((m) => m.version));
+    await until(() => onScreen() >= latest.version, 20_000, "the watching device to catch up after rejoining");
     const next = await server.call("POST", `/carts/${carts[0].id}/items`,
       { token: ann, body: { product_id: PRODUCT_A[0] }, headers: { "idempotency-key": crypto.randomUUID() } });
     expect(next.status).toBe(200);
@@ -216,6 +251,7 @@ describe.skipIf(!own)("with this file's own Postgres", () => {
     expect(figures.seconds_to_recover).toBeLessThan(10);
     await assertInvariants(admin);
     expect(kills).toBeGreaterThan(0);
+    expect(answersLost).toBeGreaterThan(0);
     expect(figures.retried).toBeGreaterThan(0);
     // Every answer is the contract's: no 500, whatever the fault.
     expect(statuses.get("500") ?? 0).toBe(0);
