@@ -139,6 +139,21 @@ describe.skipIf(!own)("npm start and its Postgres", () => {
     await expectCleanedUp(started, postmasters);
   }, 300_000);
 
+  it("stops with its cleanup when its functions server dies", async () => {
+    const started = await start("deno-dies");
+    const postmaster = await postmasterPid(started.dataDir);
+    const { stdout } = await run("pgrep", ["-g", String(started.child.pid), "-f", "scripts/serve.ts"]);
+    const [deno] = stdout.split("\n").filter(Boolean).map(Number).filter((pid) => {
+      // setpriv execs Deno in place; its launcher, if any, is not the server.
+      return pid !== started.child.pid;
+    });
+    process.kill(deno, "SIGKILL");
+    expect(await Promise.race([started.exited, pause(60_000).then(() => "still running")])).toBe(1);
+    expect(started.output()).toContain("The functions server exited");
+    expect(started.output()).toContain("Stopped.");
+    await expectCleanedUp(started, [postmaster]);
+  }, 300_000);
+
   it("stops with its cleanup when Postgres dies for good", async () => {
     const started = await start("postgres-dies");
     const postmaster = await postmasterPid(started.dataDir);
