@@ -30,7 +30,7 @@ const WORKERS = 12;
 let pg: RunningPostgres;
 let admin: Sql;
 let server: TestServer;
-const own = !process.env.DATABASE_URL && !process.env.ONECART_DATABASE_URL;
+const own = !process.env.ONECART_DATABASE_URL;
 
 beforeAll(async () => {
   if (!own) return;
@@ -39,8 +39,9 @@ beforeAll(async () => {
     await admin?.end({ timeout: 1 });
     await pg.stop();
   });
-  await buildDatabase(pg.url);
-  admin = connect(pg.url, { max: 4 });
+  await buildDatabase(pg.adminUrl);
+  // The local superuser: terminating other sessions' backends is a support job on a project.
+  admin = connect(pg.adminUrl, { max: 4 });
   if (RACY) await admin.unsafe(await readFile(new URL("./racy/naive.sql", import.meta.url), "utf8"));
   server = await startTestServer({ url: pg.url });
 }, 240_000);

@@ -21,7 +21,7 @@ import { LOCATION_A1, PRODUCT_A, STAFF_A1 } from "./helpers/fixture.ts";
 const run = promisify(execFile);
 const scratch = await mkdtemp(join(tmpdir(), "onecart-start-faults-"));
 afterAll(() => rm(scratch, { recursive: true, force: true }));
-const own = !process.env.DATABASE_URL && !process.env.ONECART_DATABASE_URL;
+const own = !process.env.ONECART_DATABASE_URL;
 
 interface Started {
   child: ChildProcess;
