@@ -85,6 +85,9 @@ async function pgCtlRestart(dataDir: string): Promise<void> {
 async function expectCleanedUp(started: Started, postmasters: number[]) {
   expect(existsSync(started.stateDir)).toBe(false);
   expect(existsSync(started.dataDir)).toBe(false);
+  // A backend may still be on its way out of an immediate shutdown.
+  await until(async () => (await groupMembers(started.child.pid!)).length === 0, 10_000, "no process left in the group")
+    .catch(() => {});
   expect(await groupMembers(started.child.pid!)).toEqual([]);
   expect(postmasters.filter(alive)).toEqual([]);
   await expect(fetch(`${started.stack.api_url}/health`)).rejects.toThrow();
