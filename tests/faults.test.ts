@@ -240,7 +240,15 @@ describe.skipIf(!own)("with this file's own Postgres", () => {
     const latest = (await server.call("GET", `/carts/${carts[0].id}`, { token: ann })).body;
     // What the device shows: the newest of what it read and what was broadcast.
     const onScreen = () => Math.max(shown, ...watched.received.map((m) => m.version));
-    await until(() => onScreen() >= latest.version, 20_000, "the watching device to catch up after rejoining");
+    await until(() => onScreen() >= latest.version, 20_000, "the watching device to catch up after rejoining")
+      .catch((error) => {
+        console.log(JSON.stringify({
+          latest: latest.version, shown, statuses: watched.statuses,
+          received: watched.received.map((m) => m.version).slice(-20),
+          realtime: server.output.filter((line) => line.includes("realtime")).slice(-20),
+        }, null, 1));
+        throw error;
+      });
     const next = await server.call("POST", `/carts/${carts[0].id}/items`,
       { token: ann, body: { product_id: PRODUCT_A[0] }, headers: { "idempotency-key": crypto.randomUUID() } });
     expect(next.status).toBe(200);
