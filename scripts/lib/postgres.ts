@@ -14,7 +14,7 @@
 import { execFile, type ChildProcess } from "node:child_process";
 import { existsSync, readFileSync, rmSync } from "node:fs";
 import { chmod, chown, mkdir, mkdtemp, readdir, readFile, rm, stat } from "node:fs/promises";
-import { createServer } from "node:net";
+import { connect, createServer } from "node:net";
 import { tmpdir, userInfo } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -30,6 +30,14 @@ export interface RunningPostgres {
   /** True when ONECART_DATABASE_URL named the server: we neither started nor stop it. */
   external: boolean;
   stop(): Promise<void>;
+  /** What `pg_ctl restart -m fast` does: a fast shutdown, then the same data on the same port. Ours only. */
+  restart(): Promise<void>;
+  /**
+   * Resolves when our server is gone for good: its postmaster exited and none
+   * came back on its data directory (a `pg_ctl restart` by hand comes back, and
+   * is then stopped with us). Never resolves for an external server.
+   */
+  gone: Promise<void>;
 }
 
 /** The superuser the embedded server is initialised with, as on a Supabase project. */
@@ -170,21 +178,30 @@ export async function startPostgres(
 ): Promise<RunningPostgres> {
   const external = process.env.ONECART_DATABASE_URL;
   if (external) {
-    return { adminUrl: external, url: projectUrl(external), external: true, stop: async () => {} };
+    return {
+      adminUrl: external, url: projectUrl(external), external: true, stop: async () => {},
+      restart: () => Promise.reject(new Error("an external Postgres is not ours to restart")),
+      gone: new Promise(() => {}),
+    };
   }
   await sweepStaleDataDirs();
   const osUser = await postgresOsUser();
   const root = await mkdtemp(join(tmpdir(), `${DATA_DIR_PREFIX}${process.pid}-`));
   let child: ChildProcess | undefined;
+  let adopted: number | null = null;
   const forget = cleanUpOnExit(() => {
     if (child?.pid && child.exitCode === null && child.signalCode === null) {
       child.kill("SIGQUIT");
       waitSync(child.pid, 5000);
     }
+    if (adopted !== null && alive(adopted)) {
+      process.kill(adopted, "SIGQUIT");
+      waitSync(adopted, 5000);
+    }
     rmSync(root, { recursive: true, force: true, maxRetries: 10, retryDelay: 50 });
   });
   try {
-    return await launch(root, osUser, opts, (c) => (child = c), forget);
+    return await launch(root, osUser, opts, (c) => (child = c), (pid) => (adopted = pid), forget);
   } catch (error) {
     child?.kill("SIGQUIT");
     await rm(root, { recursive: true, force: true });
@@ -198,6 +215,7 @@ async function launch(
   osUser: { uid: number; gid: number } | null,
   opts: { log?: (line: string) => void; settings?: Record<string, string> },
   started: (child: ChildProcess) => void,
+  adopt: (pid: number | null) => void,
   forget: () => void,
 ): Promise<RunningPostgres> {
   const dataDir = join(root, "data");
@@ -234,41 +252,108 @@ async function launch(
   };
   const args = ["-D", dataDir, "-p", String(port)];
   for (const [k, v] of Object.entries(settings)) args.push("-c", `${k}=${v}`);
-  const child: ChildProcess = spawnTied(postgres, args, {
-    deathSignal: "SIGQUIT",
-    user: osUser,
-    stdio: ["ignore", "ignore", "pipe"],
-    env: { ...process.env, LC_MESSAGES: "C" },
-  });
-  started(child);
-  let stderr = "";
-  await new Promise<void>((resolve, reject) => {
-    child.stderr!.on("data", (chunk: Buffer) => {
-      const text = chunk.toString();
-      opts.log?.(text);
-      if (stderr.length < 20000) stderr += text;
-      if (text.includes("ready to accept connections")) resolve();
+  const spawnServer = async (): Promise<{ child: ChildProcess; exited: Promise<void> }> => {
+    const child: ChildProcess = spawnTied(postgres, args, {
+      deathSignal: "SIGQUIT",
+      user: osUser,
+      stdio: ["ignore", "ignore", "pipe"],
+      env: { ...process.env, LC_MESSAGES: "C" },
     });
-    child.once("exit", (code) => reject(new Error(`postgres exited (${code}) before it was ready:\n${stderr}`)));
-  });
-  child.stderr!.removeAllListeners("data");
-  child.stderr!.resume();
+    started(child);
+    let stderr = "";
+    await new Promise<void>((resolve, reject) => {
+      child.stderr!.on("data", (chunk: Buffer) => {
+        const text = chunk.toString();
+        opts.log?.(text);
+        if (stderr.length < 20000) stderr += text;
+        if (text.includes("ready to accept connections")) resolve();
+      });
+      child.once("exit", (code) => reject(new Error(`postgres exited (${code}) before it was ready:\n${stderr}`)));
+    });
+    child.stderr!.removeAllListeners("data");
+    child.stderr!.resume();
+    return { child, exited: new Promise<void>((resolve) => child.once("exit", () => resolve())) };
+  };
 
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  let server = await spawnServer();
+  /** A postmaster someone else started on our data directory (`pg_ctl restart`). */
+  let adopted: number | null = null;
   let stopped = false;
+  let restarting = false;
+  let markGone!: () => void;
+  const gone = new Promise<void>((resolve) => (markGone = resolve));
+
+  // Our postmaster exited without us asking: if another comes up on the same
+  // data directory within the grace period, it is the same server restarted.
+  const watch = (exited: Promise<void>) => {
+    void exited.then(async () => {
+      if (stopped || restarting) return;
+      const pid = await postmasterReturns(dataDir, port, 30_000);
+      if (stopped) return;
+      if (pid === null) return markGone();
+      adopt((adopted = pid));
+      while (!stopped && alive(pid)) await new Promise((r) => setTimeout(r, 500));
+      if (stopped) return;
+      adopt((adopted = null));
+      watch(Promise.resolve());
+    });
+  };
+  watch(server.exited);
+
   const adminUrl = `postgres://${SUPERUSER}:postgres@127.0.0.1:${port}/postgres`;
   return {
     adminUrl,
     url: projectUrl(adminUrl),
     external: false,
+    gone,
+    async restart() {
+      if (stopped) throw new Error("Postgres was stopped");
+      restarting = true;
+      try {
+        server.child.kill("SIGINT"); // fast shutdown, as pg_ctl restart -m fast
+        await server.exited;
+        server = await spawnServer();
+        watch(server.exited);
+      } finally {
+        restarting = false;
+      }
+    },
     async stop() {
       if (stopped) return;
       stopped = true;
       // Immediate shutdown: the data directory is thrown away anyway.
-      child.kill("SIGQUIT");
-      await exited;
+      server.child.kill("SIGQUIT");
+      await server.exited;
+      if (adopted !== null) {
+        const pid = adopted;
+        try {
+          process.kill(pid, "SIGQUIT");
+        } catch {
+          // already gone
+        }
+        for (let i = 0; i < 100 && alive(pid); i++) await new Promise((r) => setTimeout(r, 100));
+      }
       await rm(root, { recursive: true, force: true });
       forget();
     },
   };
+}
+
+/** The pid of a postmaster serving `dataDir` on `port` within `ms`, or null. */
+async function postmasterReturns(dataDir: string, port: number, ms: number): Promise<number | null> {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    const pid = Number((await readFile(join(dataDir, "postmaster.pid"), "utf8").catch(() => "")).split("\n")[0]);
+    if (pid > 0 && alive(pid) && (await accepts(port))) return pid;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  return null;
+}
+
+function accepts(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, "127.0.0.1");
+    socket.once("connect", () => (socket.destroy(), resolve(true)));
+    socket.once("error", () => resolve(false));
+  });
 }

@@ -130,6 +130,8 @@ export interface Stack {
   serviceRoleKey: string;
   jwtSecret: string;
   postgres: RunningPostgres;
+  /** The Deno process serving the functions and Realtime. */
+  server: RunningServer;
   stop(): Promise<void>;
 }
 
@@ -154,6 +156,7 @@ export async function startStack(
       jwtSecret,
       ...(await apiKeys(jwtSecret)),
       postgres: pg,
+      server,
       async stop() {
         clearInterval(janitor);
         await server.stop();
