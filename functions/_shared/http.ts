@@ -5,6 +5,7 @@ import { authenticate } from "./auth.ts";
 import { db } from "./db.ts";
 import { ApiError, fromPostgresError } from "./errors.ts";
 import { callRpc, type RpcName } from "./rpc.ts";
+import { noteRefusal } from "./refusals.ts";
 
 export const MAX_BODY_BYTES = 64 * 1024;
 
@@ -141,7 +142,7 @@ export function createHandler(name: string, routes: Route[]): (request: Request)
         body,
         idempotencyKey: request.headers.get("idempotency-key"),
       });
-      const result = await callRpc(db(), route.rpc, args, claims);
+      const result = await callRpc(db(), route.rpc, args, claims).catch(noteRefusal(route.rpc, args));
       status = result === null && route.emptyStatus ? route.emptyStatus : 200;
       return json(status, status === 200 ? result : undefined, headers);
     } catch (error) {
