@@ -7,7 +7,8 @@
 --   checkouts, checkout_value_cents   completed checkouts and what was paid
 --   locks_taken         locks taken in the hour; lock_seconds_avg/_max over those
 --                       that have ended (checkout, unlock, expiry, abandon, merge;
---                       an expiry ends at its expires_at, not when it was recorded)
+--                       a lock that ran out ends at its expires_at, even when it
+--                       was recorded, released or abandoned later)
 --   locks_expired       expiries recorded (lock_expired events)
 --   version_conflicts, locked_refusals, busy_answers   refusals answered through
 --                       the functions: version_conflict, cart_locked, busy
@@ -32,7 +33,9 @@ with events as (
    group by 1, 2
 ), lock_spans as (
   select c.store_id, date_trunc('hour', l.at) as hour,
-         extract(epoch from coalesce((ended.data ->> 'expired_at')::timestamptz, ended.at) - l.at) as seconds
+         extract(epoch from coalesce((ended.data ->> 'expired_at')::timestamptz,
+           least(ended.at, coalesce(ended.data ->> 'expires_at', ended.data -> 'lock' ->> 'expires_at')::timestamptz))
+           - l.at) as seconds
     from pos.cart_events l
     join pos.carts c on c.id = l.cart_id
     cross join lateral (
