@@ -286,6 +286,23 @@ describe("who may read a store's health and alerts", () => {
   });
 });
 
+describe("check_alerts", () => {
+  it("run by overlapping schedulers, opens each alert once and fails none of them", async () => {
+    const { entry } = await db.as(STAFF_A1).rpc("add_to_queue", { p_location_id: LOCATION_A1, p_customer_id: CUSTOMER_A[2] });
+    await db.sql`update pos.queue_entries set joined_at = now() - interval '40 minutes' where id = ${entry.id}`;
+    const pool = db.pool(6);
+    await Promise.all(Array.from({ length: 6 }, () => pool`select 1`));
+    const results = await Promise.allSettled(Array.from({ length: 6 }, () => db.service.on(pool).rpc("check_alerts")));
+    expect(results.filter((r) => r.status === "rejected")).toEqual([]);
+    const rows = await db.sql`select kind, closed_at from pos.alert_history where subject = ${"entry:" + entry.id}`;
+    expect(rows).toEqual([{ kind: "long_wait", closed_at: null }]);
+    await db.as(STAFF_A1).rpc("leave_queue", { p_entry_id: entry.id });
+    await db.service.rpc("check_alerts");
+    const [closed] = await db.sql`select closed_at from pos.alert_history where subject = ${"entry:" + entry.id}`;
+    expect(closed.closed_at).toBeInstanceOf(Date);
+  });
+});
+
 describe("after all of it", () => {
   it("the invariants hold once the carts left wrong on purpose are repaired", async () => {
     for (const { cart_id } of await db.sql`select cart_id from ops.cart_total_mismatches`) {
