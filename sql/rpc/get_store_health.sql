@@ -1,7 +1,8 @@
--- SECURITY DEFINER: ops.store_health is readable by the database's own roles
--- only; the caller is checked first (service_role, or an owner or manager of
--- the store). The store's hourly figures since p_since (default: the last 24
--- hours, at most 31 days back), newest hour first.
+-- SECURITY DEFINER: the figures (pos.store_health, behind ops.store_health)
+-- come from tables no client may read whole; the caller is checked first
+-- (service_role, or an owner or manager of the store). The store's hourly
+-- figures since p_since (default: the last 24 hours, at most 31 days back),
+-- newest hour first.
 create function public.get_store_health(p_store_id uuid, p_since timestamptz default null)
 returns jsonb
 language plpgsql
@@ -22,8 +23,7 @@ begin
   perform pos.assert_store_operator((select s.id from pos.stores s where s.id = p_store_id), 'store');
   return coalesce((
     select jsonb_agg(to_jsonb(h) - 'store_name' order by h.hour desc)
-      from ops.store_health h
-     where h.store_id = p_store_id and h.hour >= v_since), '[]'::jsonb);
+      from pos.store_health(p_store_id, v_since) h), '[]'::jsonb);
 end;
 $$;
 grant execute on function public.get_store_health(uuid, timestamptz) to authenticated, service_role;

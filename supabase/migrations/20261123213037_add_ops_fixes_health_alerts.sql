@@ -1,4 +1,4 @@
--- add ops fixes health alerts: from sql/schema/060_ops.sql, sql/internal/030_idempotency.sql, sql/internal/090_fold_cart.sql, sql/internal/110_ops.sql, sql/rpc/merge_duplicate_carts.sql, sql/rpc/release_cart_lock.sql, sql/rpc/abandon_cart.sql, sql/rpc/repair_cart_totals.sql, sql/rpc/merge_store_duplicate_carts.sql, sql/rpc/get_store_health.sql, sql/rpc/list_store_alerts.sql, sql/rpc/record_refusal.sql, sql/rpc/check_alerts.sql, sql/ops/views.sql, sql/ops/views_health.sql, sql/ops/views_alerts.sql, sql/schedule/pg_cron_alerts.sql
+-- add ops fixes health alerts: from sql/schema/060_ops.sql, sql/internal/030_idempotency.sql, sql/internal/090_fold_cart.sql, sql/internal/110_ops.sql, sql/internal/120_store_health.sql, sql/rpc/merge_duplicate_carts.sql, sql/rpc/release_cart_lock.sql, sql/rpc/abandon_cart.sql, sql/rpc/repair_cart_totals.sql, sql/rpc/merge_store_duplicate_carts.sql, sql/rpc/get_store_health.sql, sql/rpc/list_store_alerts.sql, sql/rpc/record_refusal.sql, sql/rpc/check_alerts.sql, sql/ops/views.sql, sql/ops/views_health.sql, sql/ops/views_alerts.sql, sql/schedule/pg_cron_alerts.sql
 -- By hand: a new history kind for repair_cart_totals, and pos.fold_cart gains a
 -- parameter (a changed signature is a new function, so the old one goes first).
 alter table pos.cart_events drop constraint cart_events_kind_check;
@@ -24,6 +24,10 @@ create table pos.refusals (
   at timestamptz not null default now()
 );
 create index refusals_store_at_idx on pos.refusals (store_id, at);
+
+-- ops.store_health reads the history by time. BRIN: the history is appended in
+-- time order, so the index costs next to nothing on each cart mutation.
+create index cart_events_at_brin_idx on pos.cart_events using brin (at);
 
 -- A replay returns the stored response; counting it on the key's row keeps the
 -- figure where the key lives (and purged with it after a week).
@@ -368,6 +372,112 @@ begin
 end;
 $$;
 
+-- Per store and hour, how the carts are doing, from what the database records:
+-- the history (every committed change is one event), the refusals the functions
+-- report (public.record_refusal), and the idempotency keys. Hours with nothing
+-- recorded have no row. Newest hour first.
+--   mutations           every committed cart change (one history event each)
+--   carts_created       new carts
+--   checkouts, checkout_value_cents   completed checkouts and what was paid
+--   locks_taken         locks taken in the hour; lock_seconds_avg/_max over those
+--                       that have ended (checkout, unlock, expiry, abandon, merge;
+--                       a lock that ran out ends at its expires_at, even when it
+--                       was recorded, released or abandoned later)
+--   locks_expired       expiries recorded (lock_expired events)
+--   version_conflicts, locked_refusals, busy_answers   refusals answered through
+--                       the functions: version_conflict, cart_locked, busy
+--   idempotent_replays  retries answered from a stored response, counted in the
+--                       hour the request was first made (keys are kept a week)
+--   merges              duplicate carts folded into another
+--   ops_fixes           changes made by the ops RPCs (release, abandon, repair, merge)
+-- The rows of ops.store_health, for one store (or all: null) from p_from on;
+-- get_store_health filters one store's recent hours by time (a BRIN index on
+-- the history's timestamps) rather than reading the whole history.
+create or replace function pos.store_health(p_store_id uuid, p_from timestamptz)
+returns table (
+  hour timestamptz, store_name text, mutations bigint, carts_created bigint, checkouts bigint,
+  checkout_value_cents bigint, locks_taken bigint, lock_seconds_avg numeric, lock_seconds_max numeric,
+  locks_expired bigint, version_conflicts bigint, locked_refusals bigint, busy_answers bigint,
+  idempotent_replays bigint, merges bigint, ops_fixes bigint, store_id uuid)
+language sql
+stable
+set search_path = ''
+as $$
+with events as (
+  select c.store_id, date_trunc('hour', e.at) as hour,
+         count(*) as mutations,
+         count(*) filter (where e.kind = 'created') as carts_created,
+         count(*) filter (where e.kind = 'checked_out') as checkouts,
+         coalesce(sum((e.data ->> 'paid_total_cents')::bigint) filter (where e.kind = 'checked_out'), 0)
+           as checkout_value_cents,
+         count(*) filter (where e.kind = 'locked') as locks_taken,
+         count(*) filter (where e.kind = 'lock_expired') as locks_expired,
+         count(*) filter (where e.kind = 'merged' and e.data ? 'merged_from') as merges,
+         count(*) filter (where e.data ? 'reason' and (e.kind <> 'merged' or e.data ? 'merged_from')) as ops_fixes
+    from pos.cart_events e
+    join pos.carts c on c.id = e.cart_id
+   where e.at >= p_from and (p_store_id is null or c.store_id = p_store_id)
+   group by 1, 2
+), lock_spans as (
+  select c.store_id, date_trunc('hour', l.at) as hour,
+         extract(epoch from coalesce((ended.data ->> 'expired_at')::timestamptz,
+           least(ended.at, coalesce(ended.data ->> 'expires_at', ended.data -> 'lock' ->> 'expires_at')::timestamptz))
+           - l.at) as seconds
+    from pos.cart_events l
+    join pos.carts c on c.id = l.cart_id
+    cross join lateral (
+      select x.at, x.data from pos.cart_events x
+       where x.cart_id = l.cart_id and x.version > l.version
+         and x.kind in ('unlocked', 'lock_expired', 'checked_out', 'abandoned', 'merged')
+       order by x.version
+       limit 1) ended
+   where l.kind = 'locked' and l.at >= p_from and (p_store_id is null or c.store_id = p_store_id)
+), locks as (
+  select s.store_id, s.hour, round(avg(s.seconds), 1) as lock_seconds_avg, round(max(s.seconds), 1) as lock_seconds_max
+    from lock_spans s group by 1, 2
+), refusals as (
+  select f.store_id, date_trunc('hour', f.at) as hour,
+         count(*) filter (where f.code = 'version_conflict') as version_conflicts,
+         count(*) filter (where f.code = 'cart_locked') as locked_refusals,
+         count(*) filter (where f.code = 'busy') as busy_answers
+    from pos.refusals f
+   where f.at >= p_from and (p_store_id is null or f.store_id = p_store_id)
+   group by 1, 2
+), replays as (
+  select k.store_id, date_trunc('hour', k.created_at) as hour, sum(k.replays) as idempotent_replays
+    from pos.idempotency_keys k
+   where k.replays > 0 and k.created_at >= p_from and (p_store_id is null or k.store_id = p_store_id)
+   group by 1, 2
+), hours as (
+  select store_id, hour from events
+  union select store_id, hour from refusals
+  union select store_id, hour from replays
+)
+select h.hour,
+       s.name as store_name,
+       coalesce(e.mutations, 0) as mutations,
+       coalesce(e.carts_created, 0) as carts_created,
+       coalesce(e.checkouts, 0) as checkouts,
+       coalesce(e.checkout_value_cents, 0)::bigint as checkout_value_cents,
+       coalesce(e.locks_taken, 0) as locks_taken,
+       l.lock_seconds_avg,
+       l.lock_seconds_max,
+       coalesce(e.locks_expired, 0) as locks_expired,
+       coalesce(r.version_conflicts, 0) as version_conflicts,
+       coalesce(r.locked_refusals, 0) as locked_refusals,
+       coalesce(r.busy_answers, 0) as busy_answers,
+       coalesce(p.idempotent_replays, 0)::bigint as idempotent_replays,
+       coalesce(e.merges, 0) as merges,
+       coalesce(e.ops_fixes, 0) as ops_fixes,
+       h.store_id
+  from hours h
+  join pos.stores s on s.id = h.store_id
+  left join events e on e.store_id = h.store_id and e.hour = h.hour
+  left join locks l on l.store_id = h.store_id and l.hour = h.hour
+  left join refusals r on r.store_id = h.store_id and r.hour = h.hour
+  left join replays p on p.store_id = h.store_id and p.hour = h.hour
+$$;
+
 -- SECURITY DEFINER: it rewrites carts in every store, which no client role may
 -- write; pos.assert_ops_caller refuses anyone but service_role and the database's
 -- own roles (the migration that adds the unique indexes runs it first).
@@ -509,10 +619,11 @@ end;
 $$;
 grant execute on function public.merge_store_duplicate_carts(uuid, text) to authenticated, service_role;
 
--- SECURITY DEFINER: ops.store_health is readable by the database's own roles
--- only; the caller is checked first (service_role, or an owner or manager of
--- the store). The store's hourly figures since p_since (default: the last 24
--- hours, at most 31 days back), newest hour first.
+-- SECURITY DEFINER: the figures (pos.store_health, behind ops.store_health)
+-- come from tables no client may read whole; the caller is checked first
+-- (service_role, or an owner or manager of the store). The store's hourly
+-- figures since p_since (default: the last 24 hours, at most 31 days back),
+-- newest hour first.
 create or replace function public.get_store_health(p_store_id uuid, p_since timestamptz default null)
 returns jsonb
 language plpgsql
@@ -533,8 +644,7 @@ begin
   perform pos.assert_store_operator((select s.id from pos.stores s where s.id = p_store_id), 'store');
   return coalesce((
     select jsonb_agg(to_jsonb(h) - 'store_name' order by h.hour desc)
-      from ops.store_health h
-     where h.store_id = p_store_id and h.hour >= v_since), '[]'::jsonb);
+      from pos.store_health(p_store_id, v_since) h), '[]'::jsonb);
 end;
 $$;
 grant execute on function public.get_store_health(uuid, timestamptz) to authenticated, service_role;
@@ -766,94 +876,11 @@ select l.store_id,
 
 revoke all on all tables in schema ops from public, anon, authenticated, service_role;
 
--- Per store and hour, how the carts are doing, from what the database records:
--- the history (every committed change is one event), the refusals the functions
--- report (public.record_refusal), and the idempotency keys. Hours with nothing
--- recorded have no row. Newest hour first.
---   mutations           every committed cart change (one history event each)
---   carts_created       new carts
---   checkouts, checkout_value_cents   completed checkouts and what was paid
---   locks_taken         locks taken in the hour; lock_seconds_avg/_max over those
---                       that have ended (checkout, unlock, expiry, abandon, merge;
---                       a lock that ran out ends at its expires_at, even when it
---                       was recorded, released or abandoned later)
---   locks_expired       expiries recorded (lock_expired events)
---   version_conflicts, locked_refusals, busy_answers   refusals answered through
---                       the functions: version_conflict, cart_locked, busy
---   idempotent_replays  retries answered from a stored response, counted in the
---                       hour the request was first made (keys are kept a week)
---   merges              duplicate carts folded into another
---   ops_fixes           changes made by the ops RPCs (release, abandon, repair, merge)
+-- Per store and hour, how the carts are doing: pos.store_health (which says
+-- what each figure counts) over all stores and all recorded time, newest first.
 create view ops.store_health with (security_invoker = true) as
-with events as (
-  select c.store_id, date_trunc('hour', e.at) as hour,
-         count(*) as mutations,
-         count(*) filter (where e.kind = 'created') as carts_created,
-         count(*) filter (where e.kind = 'checked_out') as checkouts,
-         coalesce(sum((e.data ->> 'paid_total_cents')::bigint) filter (where e.kind = 'checked_out'), 0)
-           as checkout_value_cents,
-         count(*) filter (where e.kind = 'locked') as locks_taken,
-         count(*) filter (where e.kind = 'lock_expired') as locks_expired,
-         count(*) filter (where e.kind = 'merged' and e.data ? 'merged_from') as merges,
-         count(*) filter (where e.data ? 'reason' and (e.kind <> 'merged' or e.data ? 'merged_from')) as ops_fixes
-    from pos.cart_events e
-    join pos.carts c on c.id = e.cart_id
-   group by 1, 2
-), lock_spans as (
-  select c.store_id, date_trunc('hour', l.at) as hour,
-         extract(epoch from coalesce((ended.data ->> 'expired_at')::timestamptz,
-           least(ended.at, coalesce(ended.data ->> 'expires_at', ended.data -> 'lock' ->> 'expires_at')::timestamptz))
-           - l.at) as seconds
-    from pos.cart_events l
-    join pos.carts c on c.id = l.cart_id
-    cross join lateral (
-      select x.at, x.data from pos.cart_events x
-       where x.cart_id = l.cart_id and x.version > l.version
-         and x.kind in ('unlocked', 'lock_expired', 'checked_out', 'abandoned', 'merged')
-       order by x.version
-       limit 1) ended
-   where l.kind = 'locked'
-), locks as (
-  select s.store_id, s.hour, round(avg(s.seconds), 1) as lock_seconds_avg, round(max(s.seconds), 1) as lock_seconds_max
-    from lock_spans s group by 1, 2
-), refusals as (
-  select f.store_id, date_trunc('hour', f.at) as hour,
-         count(*) filter (where f.code = 'version_conflict') as version_conflicts,
-         count(*) filter (where f.code = 'cart_locked') as locked_refusals,
-         count(*) filter (where f.code = 'busy') as busy_answers
-    from pos.refusals f group by 1, 2
-), replays as (
-  select k.store_id, date_trunc('hour', k.created_at) as hour, sum(k.replays) as idempotent_replays
-    from pos.idempotency_keys k where k.replays > 0 group by 1, 2
-), hours as (
-  select store_id, hour from events
-  union select store_id, hour from refusals
-  union select store_id, hour from replays
-)
-select h.hour,
-       s.name as store_name,
-       coalesce(e.mutations, 0) as mutations,
-       coalesce(e.carts_created, 0) as carts_created,
-       coalesce(e.checkouts, 0) as checkouts,
-       coalesce(e.checkout_value_cents, 0) as checkout_value_cents,
-       coalesce(e.locks_taken, 0) as locks_taken,
-       l.lock_seconds_avg,
-       l.lock_seconds_max,
-       coalesce(e.locks_expired, 0) as locks_expired,
-       coalesce(r.version_conflicts, 0) as version_conflicts,
-       coalesce(r.locked_refusals, 0) as locked_refusals,
-       coalesce(r.busy_answers, 0) as busy_answers,
-       coalesce(p.idempotent_replays, 0) as idempotent_replays,
-       coalesce(e.merges, 0) as merges,
-       coalesce(e.ops_fixes, 0) as ops_fixes,
-       h.store_id
-  from hours h
-  join pos.stores s on s.id = h.store_id
-  left join events e on e.store_id = h.store_id and e.hour = h.hour
-  left join locks l on l.store_id = h.store_id and l.hour = h.hour
-  left join refusals r on r.store_id = h.store_id and r.hour = h.hour
-  left join replays p on p.store_id = h.store_id and p.hour = h.hour
- order by h.hour desc, s.name;
+select * from pos.store_health(null, '-infinity') h
+ order by h.hour desc, h.store_name;
 
 revoke all on ops.store_health from public, anon, authenticated, service_role;
 
