@@ -1,10 +1,12 @@
 // Refusals that roll back leave nothing in the database, so the functions count
 // them afterwards (functions/_shared/refusals.ts -> public.record_refusal), in a
-// transaction of their own that the answer never waits for or depends on.
+// transaction of their own that the answer never waits for or depends on. And
+// the owner's screen: the ops RPCs through supabase.rpc(), a fix reaching a
+// subscribed device through Realtime.
 import { beforeAll, describe, expect, it } from "vitest";
 import { freshDatabase, type TestDatabase } from "./helpers/db.ts";
 import { startTestServer, type TestServer } from "./helpers/server.ts";
-import { LOCATION_A1, MISSING, PRODUCT_A, STAFF_A1, STORE_A } from "./helpers/fixture.ts";
+import { LOCATION_A1, MISSING, PRODUCT_A, STAFF_A1, STAFF_A2, STORE_A } from "./helpers/fixture.ts";
 
 let db: TestDatabase;
 let server: TestServer;
@@ -71,5 +73,39 @@ describe("refusals answered by the functions", () => {
       await db.sql`alter table pos.refusals drop constraint refusals_broken`;
     }
     expect((await refusals()).length).toBe(before);
+  });
+});
+
+describe("an owner's screen", () => {
+  it("reads figures and alerts and releases a lock with supabase.rpc(); the device on the cart sees the release", async () => {
+    const owner = server.client(ann);
+    const staff = server.client(await server.token(STAFF_A2));
+    const cart = (await server.call("POST", "/carts", { token: ann, body: { location_id: LOCATION_A1, device_id: "scr-1" } })).body;
+    await server.call("POST", `/carts/${cart.id}/items`, { token: ann, body: { product_id: PRODUCT_A[1] } });
+    const locked = (await server.call("POST", `/carts/${cart.id}/lock`, { token: ann, body: { checkout_ref: "scr" } })).body;
+
+    const health = await owner.rpc("get_store_health", { p_store_id: STORE_A });
+    expect(health.error).toBeNull();
+    expect(health.data[0]).toMatchObject({ store_id: STORE_A, locks_taken: expect.any(Number) });
+    expect((await owner.rpc("list_store_alerts", { p_store_id: STORE_A })).data).toEqual([]);
+    const refused = await staff.rpc("list_store_alerts", { p_store_id: STORE_A });
+    expect([refused.status, refused.error?.message]).toEqual([403, "forbidden"]);
+
+    const device = server.client(await server.token(STAFF_A2));
+    await device.realtime.setAuth();
+    const received: any[] = [];
+    await new Promise<void>((resolve) => {
+      device.channel(`cart:${cart.id}`, { config: { private: true } })
+        .on("broadcast", { event: "cart_updated" }, ({ payload }) => received.push(payload))
+        .subscribe((status) => status === "SUBSCRIBED" && resolve());
+    });
+    const released = await owner.rpc("release_cart_lock", { p_cart_id: cart.id, p_reason: "card reader died" });
+    expect(released.data).toMatchObject({ status: "active", version: locked.version + 1, lock: null });
+    const deadline = Date.now() + 30_000;
+    while (!received.some((p) => p.version === locked.version + 1)) {
+      if (Date.now() > deadline) throw new Error("the release was not broadcast");
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(received.find((p) => p.version === locked.version + 1)).toMatchObject({ status: "active", lock: null });
   });
 });
