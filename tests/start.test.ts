@@ -21,7 +21,7 @@ function groupMembers(pgid: number): Promise<string[]> {
 
 it("starts, serves supabase-js, refuses a second start, and stops cleanly on SIGINT", async () => {
   const port = await freePort();
-  const env = { ...process.env, PORT: String(port), ONECART_STATE_DIR: stateDir };
+  const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), ONECART_STATE_DIR: stateDir };
   delete env.DATABASE_URL;
   const npm = spawn("npm", ["start"], { cwd: repoRoot, env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
   let output = "";

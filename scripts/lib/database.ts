@@ -48,7 +48,7 @@ export async function pushMigrations(
 }
 
 export function cliEnv(): NodeJS.ProcessEnv {
-  // Telemetry and update checks would try to leave this machine. Our servers
+  // No telemetry or update checks from a developer's or CI's runs. Our servers
   // are on loopback without TLS; the CLI would warn about that on stdout, which
   // is also where `gen types` writes the types.
   return {
