@@ -1,4 +1,7 @@
 -- add ops fixes health alerts: from sql/schema/060_ops.sql, sql/internal/030_idempotency.sql, sql/internal/090_fold_cart.sql, sql/internal/110_ops.sql, sql/internal/120_store_health.sql, sql/rpc/merge_duplicate_carts.sql, sql/rpc/release_cart_lock.sql, sql/rpc/abandon_cart.sql, sql/rpc/repair_cart_totals.sql, sql/rpc/merge_store_duplicate_carts.sql, sql/rpc/get_store_health.sql, sql/rpc/list_store_alerts.sql, sql/rpc/record_refusal.sql, sql/rpc/check_alerts.sql, sql/ops/views.sql, sql/ops/views_health.sql, sql/ops/views_alerts.sql, sql/schedule/pg_cron_alerts.sql
+-- Why: Owners and managers fix a store's carts without SQL (release a lock, abandon, repair totals,
+-- merge duplicates), and the database measures how the carts are doing and says when something needs a
+-- person (issue 14).
 -- By hand: a new history kind for repair_cart_totals, and pos.fold_cart gains a
 -- parameter (a changed signature is a new function, so the old one goes first).
 alter table pos.cart_events drop constraint cart_events_kind_check;
