@@ -303,6 +303,33 @@ describe("check_alerts", () => {
   });
 });
 
+describe("a rise in refusals", () => {
+  // At noon on a quiet day of store B: `recent` refusals in the last 10 minutes,
+  // `before` spread over the hour before them.
+  async function riseAt(code: string, recent: number, before: number): Promise<string[]> {
+    const noon = new Date("2026-01-05T12:00:00Z");
+    await db.sql`delete from pos.refusals where store_id = ${STORE_B}`;
+    await db.sql`insert into pos.refusals (store_id, code, rpc, at)
+                 select ${STORE_B}, ${code}, 'add_item', ${noon}::timestamptz - make_interval(secs => 5 + g % 500)
+                   from generate_series(1, ${recent}) g`;
+    await db.sql`insert into pos.refusals (store_id, code, rpc, at)
+                 select ${STORE_B}, ${code}, 'add_item', ${noon}::timestamptz - make_interval(mins => 11 + g % 59)
+                   from generate_series(1, ${before}) g`;
+    const rows = await db.sql`select kind from pos.alerts_at(${noon}) where store_id = ${STORE_B}`;
+    return rows.map((r) => r.kind);
+  }
+
+  it("is at least 10 in the last 10 minutes and at least 3 times the 10-minute average of the hour before", async () => {
+    expect(await riseAt("version_conflict", 9, 0)).toEqual([]);
+    expect(await riseAt("version_conflict", 10, 0)).toEqual(["conflict_rise"]);
+    expect(await riseAt("cart_locked", 10, 20)).toEqual(["conflict_rise"]);
+    expect(await riseAt("cart_locked", 10, 21)).toEqual([]);
+    expect(await riseAt("busy", 30, 60)).toEqual(["busy_rise"]);
+    expect(await riseAt("busy", 30, 61)).toEqual([]);
+    await db.sql`delete from pos.refusals where store_id = ${STORE_B}`;
+  });
+});
+
 describe("after all of it", () => {
   it("the invariants hold once the carts left wrong on purpose are repaired", async () => {
     for (const { cart_id } of await db.sql`select cart_id from ops.cart_total_mismatches`) {
