@@ -183,6 +183,12 @@ describe("a scripted day", () => {
         mutations: 4, carts_created: 1, checkouts: 1, checkout_value_cents: 5000, locks_taken: 1,
         lock_seconds_avg: 180, lock_seconds_max: 180, version_conflicts: 1, locked_refusals: 1, idempotent_replays: 2 },
     ]);
+    expect(await db.sql`select customer_name, checkout_ref, locked_at, ended_by, seconds::float from ops.lock_history
+                        where store_id = ${STORE_A}`).toEqual([
+      { customer_name: null, checkout_ref: "pay-2", locked_at: t("10:05"), ended_by: "lock_expired", seconds: 60 },
+      { customer_name: "Ben Watauga", checkout_ref: "pay-3", locked_at: t("11:00"), ended_by: "unlocked", seconds: 120 },
+      { customer_name: "Ada Greer", checkout_ref: "pay-1", locked_at: t("09:20"), ended_by: "checked_out", seconds: 180 },
+    ].sort((a, b) => b.seconds - a.seconds));
     const [b] = await db.sql`select hour, mutations::int from ops.store_health where store_id = ${STORE_B}`;
     expect(b).toEqual({ hour: t("10:00"), mutations: 2 });
   });

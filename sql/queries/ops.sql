@@ -27,6 +27,8 @@ select * from ops.alerts;
 select * from ops.alert_history limit 50;
 -- Each store's figures by hour, newest first.
 select * from ops.store_health where hour > now() - interval '1 day';
+-- Locks of the last day, the longest held first, and how each ended.
+select * from ops.lock_history where locked_at > now() - interval '1 day';
 
 -- The fixes (docs/operations.md says which alert each answers). Each records
 -- the reason in the cart's history and broadcasts the change.

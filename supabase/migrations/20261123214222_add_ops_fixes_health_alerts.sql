@@ -398,6 +398,34 @@ $$;
 --                       hour the request was first made (keys are kept a week)
 --   merges              duplicate carts folded into another
 --   ops_fixes           changes made by the ops RPCs (release, abandon, repair, merge)
+-- Every lock taken from p_from on (one store, or all: null), and how it ended:
+-- the next checkout, unlock, expiry, abandon or merge of its cart. A lock that
+-- ran out ends at its expires_at, however late its release was recorded
+-- (lock_expired, an ops release or an abandon); ended_at is null while it holds.
+create or replace function pos.lock_spans(p_store_id uuid, p_from timestamptz)
+returns table (
+  cart_id uuid, store_id uuid, locked_at timestamptz, locked_version bigint, checkout_ref text,
+  ended_at timestamptz, ended_by text, seconds numeric)
+language sql
+stable
+set search_path = ''
+as $$
+  select l.cart_id, c.store_id, l.at, l.version, l.data ->> 'checkout_ref', ended.end_at, ended.kind,
+         round(extract(epoch from ended.end_at - l.at), 1)
+    from pos.cart_events l
+    join pos.carts c on c.id = l.cart_id
+    left join lateral (
+      select x.kind,
+             coalesce((x.data ->> 'expired_at')::timestamptz,
+               least(x.at, coalesce(x.data ->> 'expires_at', x.data -> 'lock' ->> 'expires_at')::timestamptz)) as end_at
+        from pos.cart_events x
+       where x.cart_id = l.cart_id and x.version > l.version
+         and x.kind in ('unlocked', 'lock_expired', 'checked_out', 'abandoned', 'merged')
+       order by x.version
+       limit 1) ended on true
+   where l.kind = 'locked' and l.at >= p_from and (p_store_id is null or c.store_id = p_store_id)
+$$;
+
 -- The rows of ops.store_health, for one store (or all: null) from p_from on;
 -- get_store_health filters one store's recent hours by time (a BRIN index on
 -- the history's timestamps) rather than reading the whole history.
@@ -427,19 +455,9 @@ with events as (
    where e.at >= p_from and (p_store_id is null or c.store_id = p_store_id)
    group by 1, 2
 ), lock_spans as (
-  select c.store_id, date_trunc('hour', l.at) as hour,
-         extract(epoch from coalesce((ended.data ->> 'expired_at')::timestamptz,
-           least(ended.at, coalesce(ended.data ->> 'expires_at', ended.data -> 'lock' ->> 'expires_at')::timestamptz))
-           - l.at) as seconds
-    from pos.cart_events l
-    join pos.carts c on c.id = l.cart_id
-    cross join lateral (
-      select x.at, x.data from pos.cart_events x
-       where x.cart_id = l.cart_id and x.version > l.version
-         and x.kind in ('unlocked', 'lock_expired', 'checked_out', 'abandoned', 'merged')
-       order by x.version
-       limit 1) ended
-   where l.kind = 'locked' and l.at >= p_from and (p_store_id is null or c.store_id = p_store_id)
+  select s.store_id, date_trunc('hour', s.locked_at) as hour, s.seconds
+    from pos.lock_spans(p_store_id, p_from) s
+   where s.ended_at is not null
 ), locks as (
   select s.store_id, s.hour, round(avg(s.seconds), 1) as lock_seconds_avg, round(max(s.seconds), 1) as lock_seconds_max
     from lock_spans s group by 1, 2
@@ -891,6 +909,29 @@ select * from pos.store_health(null, '-infinity') h
  order by h.hour desc, h.store_name;
 
 revoke all on ops.store_health from public, anon, authenticated, service_role;
+
+-- Every lock and how it ended (pos.lock_spans): those still held first, then
+-- the longest held.
+create view ops.lock_history with (security_invoker = true) as
+select s.name as store_name,
+       l.name as location_name,
+       cu.name as customer_name,
+       h.locked_at,
+       h.ended_at,
+       h.ended_by,
+       h.seconds,
+       h.checkout_ref,
+       h.locked_version,
+       h.cart_id,
+       h.store_id
+  from pos.lock_spans(null, '-infinity') h
+  join pos.carts c on c.id = h.cart_id
+  join pos.stores s on s.id = h.store_id
+  join pos.locations l on l.id = c.location_id
+  left join pos.customers cu on cu.id = c.customer_id
+ order by h.ended_at is null desc, h.seconds desc nulls last, h.locked_at desc;
+
+revoke all on ops.lock_history from public, anon, authenticated, service_role;
 
 -- What needs a person now, worst first: every condition of pos.alerts_at (the
 -- thresholds are described there), with the names a person looks for, and when
