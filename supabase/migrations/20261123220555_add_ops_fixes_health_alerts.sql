@@ -1,7 +1,7 @@
 -- onecart's functions are callable only where granted; Postgres's default for others is kept.
 alter default privileges revoke execute on functions from public;
 
--- add ops fixes health alerts: from sql/schema/060_ops.sql, sql/internal/030_idempotency.sql, sql/internal/090_fold_cart.sql, sql/internal/110_ops.sql, sql/internal/120_store_health.sql, sql/rpc/merge_duplicate_carts.sql, sql/rpc/release_cart_lock.sql, sql/rpc/abandon_cart.sql, sql/rpc/repair_cart_totals.sql, sql/rpc/merge_store_duplicate_carts.sql, sql/rpc/get_store_health.sql, sql/rpc/list_store_alerts.sql, sql/rpc/record_refusal.sql, sql/rpc/check_alerts.sql, sql/ops/views.sql, sql/ops/views_health.sql, sql/ops/views_alerts.sql, sql/schedule/pg_cron.sql
+-- add ops fixes health alerts: from sql/schema/060_ops.sql, sql/internal/030_idempotency.sql, sql/internal/090_fold_cart.sql, sql/internal/115_ops.sql, sql/internal/120_store_health.sql, sql/rpc/merge_duplicate_carts.sql, sql/rpc/release_cart_lock.sql, sql/rpc/abandon_cart.sql, sql/rpc/repair_cart_totals.sql, sql/rpc/merge_store_duplicate_carts.sql, sql/rpc/get_store_health.sql, sql/rpc/list_store_alerts.sql, sql/rpc/record_refusal.sql, sql/rpc/check_alerts.sql, sql/ops/views.sql, sql/ops/views_health.sql, sql/ops/views_alerts.sql, sql/schedule/pg_cron.sql
 -- Why: Owners and managers fix a store's carts without SQL (release a lock, abandon, repair totals,
 -- merge duplicates), and the database measures how the carts are doing and says when something needs a
 -- person (issue 14).
@@ -139,7 +139,7 @@ begin
   select p_into, i.product_id, i.name, i.quantity, i.unit_price_cents, i.options, i.added_at
     from pos.cart_items i where i.cart_id = p_from
    order by i.line_no
-  on conflict (cart_id, product_id, options)
+  on conflict (cart_id, product_id, options_key)
   do update set quantity = pos.cart_items.quantity + excluded.quantity;
   delete from pos.cart_items i where i.cart_id = p_from;
 
