@@ -291,16 +291,19 @@ describe("pg_cron enabled after the migrations ran", () => {
     expect(status).toBe(200);
     const deadline = Date.now() + 10_000;
     let jobs: Array<{ jobname: string; schedule: string; command: string; username: string }> = [];
-    while (jobs.length < 2 && Date.now() < deadline) {
+    while (jobs.length < 4 && Date.now() < deadline) {
       jobs = (await later.sql`select jobname, schedule, command, username from cron.job order by jobname`) as never;
       await new Promise((r) => setTimeout(r, 50));
     }
     expect(jobs).toEqual([
+      { jobname: "onecart-check-alerts", schedule: "* * * * *", command: "select public.check_alerts()",
+        username: "postgres" },
       { jobname: "onecart-expire-cart-locks", schedule: "* * * * *", command: "select public.expire_cart_locks()",
         username: "postgres" },
       expect.objectContaining({ jobname: "onecart-purge-idempotency-keys", schedule: "17 3 * * *" }),
+      expect.objectContaining({ jobname: "onecart-purge-refusals", schedule: "29 3 * * *" }),
     ]);
     expect(await later.sql`select pos.ensure_maintenance_schedule() as jobs`).toEqual([{ jobs: [] }]);
-    expect(await later.sql`select count(*)::int as n from cron.job`).toEqual([{ n: 2 }]);
+    expect(await later.sql`select count(*)::int as n from cron.job`).toEqual([{ n: 4 }]);
   });
 });

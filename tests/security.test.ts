@@ -43,6 +43,12 @@ function callsOnStoreA() {
     call_next: { p_location_id: LOCATION_A1 },
     complete_queue_entry: { p_entry_id: entry.id },
     leave_queue: { p_entry_id: entry.id },
+    release_cart_lock: { p_cart_id: lockedCart.id, p_reason: "probe" },
+    abandon_cart: { p_cart_id: cart.id, p_reason: "probe" },
+    repair_cart_totals: { p_cart_id: cart.id, p_reason: "probe" },
+    merge_store_duplicate_carts: { p_store_id: STORE_A, p_reason: "probe" },
+    get_store_health: { p_store_id: STORE_A },
+    list_store_alerts: { p_store_id: STORE_A },
   } as const;
 }
 
@@ -62,7 +68,7 @@ describe("store isolation", () => {
   });
 
   it("covers every client RPC of the contract", () => {
-    const ops = ["expire_cart_locks", "merge_duplicate_carts", "add_staff_member"];
+    const ops = ["expire_cart_locks", "merge_duplicate_carts", "add_staff_member", "check_alerts", "record_refusal"];
     expect(Object.keys(callsOnStoreA()).sort()).toEqual(Object.keys(RPCS).filter((n) => !ops.includes(n)).sort());
   });
 

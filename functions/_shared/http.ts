@@ -8,6 +8,7 @@ import type { Database } from "./database.types.ts";
 import { ApiError, fromPostgresError } from "./errors.ts";
 import { decodeUtf8, parseJson } from "./json.ts";
 import { callRpc, type RpcName } from "./rpc.ts";
+import { noteRefusal } from "./refusals.ts";
 
 export const MAX_BODY_BYTES = 64 * 1024;
 
@@ -182,7 +183,7 @@ export function createHandler(name: string, routes: Route[]): (request: Request)
       const result = await withDatabase(
         { target: targetOf(request.method, rpcArgs), signal: request.signal },
         (sql, lockWaitMs) => callRpc(sql, route.rpc, rpcArgs, claims, { lockTimeoutMs: lockWaitMs }),
-      );
+      ).catch(noteRefusal(route.rpc, rpcArgs));
       status = result === null && route.emptyStatus ? route.emptyStatus : 200;
       return json(status, status === 200 ? result : undefined, headers);
     } catch (error) {

@@ -40,6 +40,16 @@ export const RPCS = {
   expire_cart_locks: {},
   merge_duplicate_carts: {},
   add_staff_member: { p_user_id: "uuid", p_store_id: "uuid", p_role: "text" },
+  release_cart_lock: { p_cart_id: "uuid", p_reason: "text" },
+  abandon_cart: { p_cart_id: "uuid", p_reason: "text" },
+  repair_cart_totals: { p_cart_id: "uuid", p_reason: "text" },
+  merge_store_duplicate_carts: { p_store_id: "uuid", p_reason: "text" },
+  get_store_health: { p_store_id: "uuid", p_since: "timestamp with time zone" },
+  list_store_alerts: { p_store_id: "uuid" },
+  check_alerts: {},
+  record_refusal: {
+    p_code: "text", p_rpc: "text", p_cart_id: "uuid", p_location_id: "uuid", p_entry_id: "uuid",
+  },
 } as const satisfies Record<string, Record<string, string>>;
 
 export type RpcName = keyof typeof RPCS;

@@ -26,6 +26,10 @@ begin
       'This idempotency key was already used for a different request.',
       jsonb_build_object('first_request', v_stored.request -> 'rpc'));
   end if;
+  -- ops.store_health counts replays; the advisory lock above already serializes
+  -- every request with this key, so this row is never contended.
+  update pos.idempotency_keys k set replays = k.replays + 1, last_replayed_at = now()
+   where k.store_id = p_store_id and k.key = p_key;
   return v_stored.response;
 end;
 $$;

@@ -1,7 +1,8 @@
 -- Where pg_cron is installed (Supabase: Database > Extensions > pg_cron), expired
 -- locks are released every minute even if no one touches the cart, and old
--- idempotency keys are dropped after a week. Without pg_cron, call
--- public.expire_cart_locks() from any scheduler as service_role.
+-- idempotency keys are dropped after a week; alerts are checked every minute.
+-- Without pg_cron, call public.expire_cart_locks() and public.check_alerts()
+-- every minute from any scheduler as service_role.
 --
 -- pg_cron is often enabled after onecart's migrations ran. An event trigger on
 -- `create extension` cannot see that on a project: supautils lets `postgres`
@@ -26,7 +27,12 @@ begin
     select * from (values
       ('onecart-expire-cart-locks', '* * * * *', 'select public.expire_cart_locks()'),
       ('onecart-purge-idempotency-keys', '17 3 * * *',
-       'delete from pos.idempotency_keys where created_at < now() - interval ''7 days''')
+       'delete from pos.idempotency_keys where created_at < now() - interval ''7 days'''),
+      -- Alerts open and close within a minute (docs/operations.md); refusals are
+      -- kept as far back as ops.store_health reaches.
+      ('onecart-check-alerts', '* * * * *', 'select public.check_alerts()'),
+      ('onecart-purge-refusals', '29 3 * * *',
+       'delete from pos.refusals where at < now() - interval ''31 days''')
     ) as j(name, schedule, command)
   loop
     -- Only what is missing: a project's own change to a job's schedule stays.

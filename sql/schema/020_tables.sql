@@ -105,7 +105,7 @@ create table pos.cart_events (
   version bigint not null,
   kind text not null check (kind in (
     'created', 'item_added', 'item_quantity_set', 'item_removed', 'locked', 'lock_updated',
-    'unlocked', 'lock_expired', 'checked_out', 'merged', 'abandoned')),
+    'unlocked', 'lock_expired', 'checked_out', 'merged', 'abandoned', 'repaired')),
   actor_id uuid,
   at timestamptz not null default now(),
   data jsonb not null default '{}',
