@@ -631,9 +631,16 @@ export class Onecart {
     return () => this.#rejectionListeners.delete(listener);
   }
 
-  isOnline(): boolean {
-    return onlineManager.isOnline();
-  }
+  /** Whether the server answered the last time anyone asked; actions pause while it is false. */
+  isOnline = (): boolean => onlineManager.isOnline();
+
+  subscribeOnline = (listener: (online: boolean) => void): (() => void) => onlineManager.subscribe(listener);
+
+  /** How many actions of this device wait for the server. */
+  pendingCount = (): number =>
+    this.queryClient.getMutationCache().findAll({ mutationKey: ["onecart"], status: "pending" }).length;
+
+  subscribePending = (listener: () => void): (() => void) => this.queryClient.getMutationCache().subscribe(() => listener());
 
   /** Resolves once everything asked of storage so far is written. */
   async flush(): Promise<void> {

@@ -83,7 +83,7 @@ it("an action queued while another device locks the cart is reported as cart_loc
   onecart.onRejected((r) => rejections.push(r.error.code));
 
   network.setDown(true);
-  const queued = cart.addItem(PRODUCT_A[1], { display: { name: "Beard trim", unitPriceCents: 1200 } });
+  const queued = cart.addItem(PRODUCT_A[1], { display: { name: "Hot Towel Shave", unitPriceCents: 1200 } });
   expect(cart.getState().cart?.items.map((i) => [i.product_id, i.quantity])).toEqual([[PRODUCT_A[0], 1], [PRODUCT_A[1], 1]]);
   expect(cart.getState().cart?.subtotal_cents).toBe(cart.getState().confirmed!.subtotal_cents + 1200);
 
