@@ -118,6 +118,7 @@ export class CartStore extends Observable<CartState> {
   #live: LiveStatus = "off";
   #liveRefs = 0;
   #channel: RealtimeChannel | null = null;
+  #generation = 0;
 
   readonly id: string;
   private readonly client: Onecart;
@@ -255,7 +256,7 @@ export class CartStore extends Observable<CartState> {
     return () => {
       if (stopped) return;
       stopped = true;
-      if (--this.#liveRefs === 0) this.#stop();
+      if (--this.#liveRefs === 0) void this.#stop();
     };
   }
 
@@ -272,9 +273,11 @@ export class CartStore extends Observable<CartState> {
   }
 
   async #start(): Promise<void> {
+    const generation = ++this.#generation;
     this.#setLive("connecting");
     await this.client.authorizeRealtime();
-    if (this.#liveRefs === 0) return;
+    // Stopped (and maybe started again) meanwhile: that later start owns the channel.
+    if (generation !== this.#generation) return;
     const channel = this.client.supabase.channel(`cart:${this.id}`, { config: { private: true } });
     this.#channel = channel;
     channel.on("broadcast", { event: "cart_updated" }, ({ payload }) => this.client.receiveCart(this.id, payload))
@@ -288,11 +291,18 @@ export class CartStore extends Observable<CartState> {
       });
   }
 
-  #stop(): void {
+  #stop(): Promise<unknown> {
+    this.#generation++;
     const channel = this.#channel;
     this.#channel = null;
-    if (channel) void this.client.supabase.removeChannel(channel);
     this.#setLive("off");
+    return channel ? this.client.supabase.removeChannel(channel) : Promise.resolve();
+  }
+
+  /** @internal Leaves the channel whoever still follows it: the client is going away. */
+  shutdown(): Promise<unknown> {
+    this.#liveRefs = 0;
+    return this.#stop();
   }
 
   #lineRef(line: LineRef | string): LineRef {
@@ -311,6 +321,7 @@ export class QueueStore extends Observable<QueueState> {
   #live: LiveStatus = "off";
   #liveRefs = 0;
   #channel: RealtimeChannel | null = null;
+  #generation = 0;
   /** Broadcasts received so far: a read started before the latest one is older than what is shown. */
   #received = 0;
 
@@ -379,7 +390,7 @@ export class QueueStore extends Observable<QueueState> {
     return () => {
       if (stopped) return;
       stopped = true;
-      if (--this.#liveRefs === 0) this.#stop();
+      if (--this.#liveRefs === 0) void this.#stop();
     };
   }
 
@@ -396,9 +407,11 @@ export class QueueStore extends Observable<QueueState> {
   }
 
   async #start(): Promise<void> {
+    const generation = ++this.#generation;
     this.#setLive("connecting");
     await this.client.authorizeRealtime();
-    if (this.#liveRefs === 0) return;
+    // Stopped (and maybe started again) meanwhile: that later start owns the channel.
+    if (generation !== this.#generation) return;
     const channel = this.client.supabase.channel(`queue:${this.locationId}`, { config: { private: true } });
     this.#channel = channel;
     channel.on("broadcast", { event: "queue_updated" }, ({ payload }) => this.receive(payload))
@@ -411,11 +424,18 @@ export class QueueStore extends Observable<QueueState> {
       });
   }
 
-  #stop(): void {
+  #stop(): Promise<unknown> {
+    this.#generation++;
     const channel = this.#channel;
     this.#channel = null;
-    if (channel) void this.client.supabase.removeChannel(channel);
     this.#setLive("off");
+    return channel ? this.client.supabase.removeChannel(channel) : Promise.resolve();
+  }
+
+  /** @internal Leaves the channel whoever still follows it: the client is going away. */
+  shutdown(): Promise<unknown> {
+    this.#liveRefs = 0;
+    return this.#stop();
   }
 }
 
@@ -653,10 +673,7 @@ export class Onecart {
     this.#destroyed = true;
     await this.flush().catch(noop);
     for (const stop of this.#cleanup.splice(0)) stop();
-    for (const store of [...this.#carts.values(), ...this.#queues.values()]) {
-      if (store.isLive) store.notify();
-    }
-    await this.supabase.removeAllChannels();
+    await Promise.all([...this.#carts.values(), ...this.#queues.values()].map((store) => store.shutdown()));
     this.queryClient.unmount();
     this.queryClient.getMutationCache().clear();
   }
@@ -739,6 +756,7 @@ export class Onecart {
   }
 
   #confirmed(action: Action, data: unknown): void {
+    if (this.#destroyed) return;
     this.#failingSince.delete(action.key);
     if (isCart(data)) this.#applyCart(data);
     if (action.kind === "add_to_queue" && isCart((data as QueueJoin | null)?.cart)) this.#applyCart((data as QueueJoin).cart);
@@ -746,6 +764,7 @@ export class Onecart {
   }
 
   #rejected(action: Action, error: unknown): void {
+    if (this.#destroyed) return;
     this.#failingSince.delete(action.key);
     const rejection: Rejection = { key: action.key, action, error: asOnecartError(error), at: Date.now() };
     this.#storeOf(action)?.reject(rejection);
@@ -758,6 +777,10 @@ export class Onecart {
 
   /** One try of an action, with its own key. */
   async #run(action: Action): Promise<unknown> {
+    if (this.#destroyed) {
+      // A retry timer of a client already closed: the next start replays the action from storage.
+      throw Object.assign(new OnecartError("network_error", "This onecart client was closed."), { giveUp: true });
+    }
     const key = this.#sendKeys ? action.key : undefined;
     try {
       const result = await this.#send(action, key);

@@ -132,6 +132,17 @@ describe("checkout", () => {
     expect(kinds).toEqual(["created", "item_added", "item_added", "locked", "lock_updated", "checked_out"]);
   });
 
+  it("gives the cart back when the payment fails", async () => {
+    const { onecart } = startDevice(server, token);
+    const cart = await onecart.openCart({ locationId: LOCATION_A1, deviceId: "checkout-declined" });
+    cart.addItem(PRODUCT_A[4]);
+    const declined = await cart.checkout({ pay: async () => { throw new Error("card declined"); } }).catch((e) => e);
+    expect(declined.message).toBe("card declined");
+    const read = await onecart.api.getCart({ cart_id: cart.id });
+    expect(read).toMatchObject({ status: "active", lock: null, item_count: 1 });
+    expect((await onecart.getCartHistory(cart.id)).map((e) => e.kind)).toEqual(["created", "item_added", "locked", "unlocked"]);
+  });
+
   it("completes a paid checkout after its lock expired, and says cart_changed with the payment when an item changed", async () => {
     const { onecart } = startDevice(server, token);
     const cart = await onecart.openCart({ locationId: LOCATION_A1, deviceId: "checkout-expired" });
