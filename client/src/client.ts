@@ -574,9 +574,18 @@ export class Onecart {
     return { key: this.#options.newKey(), createdAt: Date.now() };
   }
 
+  /** The store of a cart; read once in the background when no snapshot of it is held yet. */
   cart(cartId: string): CartStore {
     let store = this.#carts.get(cartId);
-    if (!store) this.#carts.set(cartId, store = new CartStore(cartId, this));
+    if (!store) {
+      this.#carts.set(cartId, store = new CartStore(cartId, this));
+      if (!this.queryClient.getQueryData(CART_KEY(cartId))) {
+        // After a restore the stored snapshot comes first; read only if there is none then either.
+        void this.ready.then(() => {
+          if (!this.queryClient.getQueryData(CART_KEY(cartId))) return this.fetchCart(cartId);
+        }).catch(noop);
+      }
+    }
     return store;
   }
 
@@ -841,7 +850,9 @@ export class Onecart {
     if ("itemId" in line) return line.itemId;
     const cart = this.queryClient.getQueryData<Cart>(CART_KEY(action.cartId));
     const item = cart && findLine(cart, line);
-    if (!item) throw new OnecartError("not_found", "That line is no longer in the cart.", { status: 404 });
+    if (!item) {
+      throw new OnecartError("not_found", "That line is no longer in the cart.", { status: 404, details: { line } });
+    }
     action.line = { itemId: item.id };
     return item.id;
   }
