@@ -53,7 +53,7 @@ try {
   const fan = await fanOut(ctx, { rounds: settings.rounds, mutations: 100 });
   log(`  p50 ${ms(fan.p50)} ms, p99 ${ms(fan.p99)} ms, missing ${fan.missing}`);
   log("5/5 growth");
-  const grown = await growth(ctx, stack.dbUrl, { rounds: settings.rounds });
+  const grown = await growth(ctx, stack.adminDbUrl, { rounds: settings.rounds });
   for (const g of grown) log(`  ${g.call}: ${ms(g.empty.p50)} → ${ms(g.grown.p50)} ms (${g.ratio.toFixed(2)}×)`);
 
   const results: Results = {
