@@ -92,6 +92,20 @@ export interface ActionHandle<T> {
 type Listener = () => void;
 
 const NIL_CART = "00000000-0000-4000-8000-000000000000";
+
+/**
+ * A version 4 UUID. `crypto.randomUUID` exists only in secure contexts; a POS
+ * web app served over plain http on the shop's network still has
+ * `getRandomValues`.
+ */
+function randomKey(): string {
+  if (typeof crypto.randomUUID === "function") return crypto.randomUUID();
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  bytes[6] = (bytes[6] & 0x0f) | 0x40;
+  bytes[8] = (bytes[8] & 0x3f) | 0x80;
+  const hex = Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
 const noop = () => {};
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -480,7 +494,7 @@ export class Onecart {
     this.#sendKeys = !options.testing?.disableIdempotencyKeys;
     this.#options = {
       requestTimeoutMs: options.requestTimeoutMs ?? 15_000,
-      newKey: options.newKey ?? (() => crypto.randomUUID()),
+      newKey: options.newKey ?? randomKey,
       retry: { maxElapsedMs: 30_000, initialDelayMs: 200, maxDelayMs: 5_000, ...options.retry },
     };
     const mutationCache = new MutationCache({
