@@ -482,6 +482,12 @@ export class Onecart {
   #queues = new Map<string, QueueStore>();
   #rejectionListeners = new Set<(rejection: Rejection) => void>();
   #failingSince = new Map<string, number>();
+  /** Per cart, the action sent and not yet answered for good (only one: a cart's actions go one at a time). */
+  #inFlight = new Map<string, string>();
+  /** Per cart, the newest snapshot held back while an action of this device is in flight. */
+  #deferred = new Map<string, Cart>();
+  /** Actions whose answer is in the base already, in the moment before TanStack marks them done. */
+  #answered = new Set<string>();
   #persister: ReturnType<typeof storagePersister>;
   #cleanup: Array<() => void> = [];
   #probing = false;
@@ -519,7 +525,9 @@ export class Onecart {
 
     this.#cleanup.push(mutationCache.subscribe((event) => {
       const action = event.mutation?.state.variables as Action | undefined;
-      if (action) this.#storeOf(action)?.notify();
+      if (!action) return;
+      if (event.mutation!.state.status !== "pending") this.#answered.delete(action.key);
+      this.#storeOf(action)?.notify();
     }));
     this.#cleanup.push(this.queryClient.getQueryCache().subscribe((event) => {
       const [ns, kind, id] = event.query.queryKey as string[];
@@ -578,6 +586,11 @@ export class Onecart {
         }),
       },
     }));
+    // The first stored action of each cart may have reached the server before the app closed.
+    for (const p of this.#pendingMutations(isCartAction)) {
+      const cartId = (p.action as CartAction).cartId;
+      if (!this.#inFlight.has(cartId)) this.#inFlight.set(cartId, p.key);
+    }
     this.#isReady = true;
     for (const store of [...this.#carts.values(), ...this.#queues.values()]) store.notify();
     void this.queryClient.resumePausedMutations();
@@ -652,7 +665,7 @@ export class Onecart {
   /** @internal A cart broadcast: applied only when newer than the one held; a skipped version is read again. */
   receiveCart(cartId: string, payload: unknown): void {
     if (!isCart(payload) || payload.id !== cartId) return;
-    const held = this.queryClient.getQueryData<Cart>(CART_KEY(cartId));
+    const held = this.#newest(cartId);
     if (held && payload.version <= held.version) return;
     this.#applyCart(payload);
     if (held && payload.version > held.version + 1) this.cart(cartId).refetch().catch(noop);
@@ -730,7 +743,7 @@ export class Onecart {
   /** @internal */
   computeCartState(cartId: string, rejected: Rejection[], live: LiveStatus): CartState {
     const confirmed = this.queryClient.getQueryData<Cart>(CART_KEY(cartId)) ?? null;
-    const pending = this.#pendingMutations((a) => isCartAction(a) && a.cartId === cartId);
+    const pending = this.#pendingMutations((a) => isCartAction(a) && a.cartId === cartId && !this.#answered.has(a.key));
     const cart = confirmed && pending.reduce((view, p) => applyOptimistic(view, p.action as CartAction), confirmed);
     return { cart, confirmed, pending, rejected, live };
   }
@@ -762,8 +775,37 @@ export class Onecart {
       });
   }
 
-  /** A snapshot from the server replaces the base when it is newer; the pending actions are re-applied on top. */
-  #applyCart(cart: Cart): void {
+  /** The newest snapshot of a cart this device has, held back or not. */
+  #newest(cartId: string): Cart | undefined {
+    const held = this.queryClient.getQueryData<Cart>(CART_KEY(cartId));
+    const deferred = this.#deferred.get(cartId);
+    return deferred && (!held || deferred.version > held.version) ? deferred : held;
+  }
+
+  /**
+   * A snapshot from the server replaces the base when it is newer; the pending
+   * actions are re-applied on top. While one of them is in flight, a snapshot
+   * from elsewhere (a broadcast, a read) may already hold its change, and the
+   * screen would show it twice: such a snapshot waits for that action's answer.
+   */
+  #applyCart(cart: Cart, fromAnswer = false): void {
+    if (!fromAnswer && this.#inFlight.has(cart.id)) {
+      const deferred = this.#deferred.get(cart.id);
+      if (!deferred || cart.version > deferred.version) this.#deferred.set(cart.id, cart);
+      return;
+    }
+    this.#setBase(cart);
+  }
+
+  /** An action of the cart has its final answer: the snapshots held back meanwhile apply now. */
+  #settle(action: CartAction): void {
+    if (this.#inFlight.get(action.cartId) === action.key) this.#inFlight.delete(action.cartId);
+    const deferred = this.#deferred.get(action.cartId);
+    this.#deferred.delete(action.cartId);
+    if (deferred) this.#applyCart(deferred);
+  }
+
+  #setBase(cart: Cart): void {
     const key = CART_KEY(cart.id);
     const held = this.queryClient.getQueryData<Cart>(key);
     if (!held || cart.version > held.version) {
@@ -781,7 +823,13 @@ export class Onecart {
   #confirmed(action: Action, data: unknown): void {
     if (this.#destroyed) return;
     this.#failingSince.delete(action.key);
-    if (isCart(data)) this.#applyCart(data);
+    if (isCartAction(action)) {
+      if (isCart(data)) {
+        this.#answered.add(action.key);
+        this.#applyCart(data, true);
+      }
+      this.#settle(action);
+    }
     if (action.kind === "add_to_queue" && isCart((data as QueueJoin | null)?.cart)) this.#applyCart((data as QueueJoin).cart);
     if (!isCartAction(action)) this.#queues.get(action.locationId)?.refetch().catch(noop);
   }
@@ -789,6 +837,7 @@ export class Onecart {
   #rejected(action: Action, error: unknown): void {
     if (this.#destroyed) return;
     this.#failingSince.delete(action.key);
+    if (isCartAction(action)) this.#settle(action);
     const rejection: Rejection = { key: action.key, action, error: asOnecartError(error), at: Date.now() };
     this.#storeOf(action)?.reject(rejection);
     for (const listener of this.#rejectionListeners) listener(rejection);
@@ -805,6 +854,7 @@ export class Onecart {
       throw Object.assign(new OnecartError("network_error", "This onecart client was closed."), { giveUp: true });
     }
     const key = this.#sendKeys ? action.key : undefined;
+    if (isCartAction(action)) this.#inFlight.set(action.cartId, action.key);
     try {
       const result = await this.#send(action, key);
       return result;

@@ -21,8 +21,15 @@ describe("a lost answer", () => {
   it("the answer of a committed add is lost: the retry returns the first answer and the cart holds the item once", async () => {
     const { network, onecart } = startDevice(server, token);
     const cart = await onecart.openCart({ locationId: LOCATION_A1, deviceId: "lost-answer" });
+    cart.live();
+    await until(() => cart.getState().live === "live", "the cart is live");
+    // What the screen showed at every change: the broadcast of the committed add
+    // arrives before the retry's answer, and must not show the item twice.
+    const shown: number[] = [];
+    cart.subscribe(() => shown.push(cart.getState().cart?.item_count ?? -1));
     network.loseNextAnswers(1);
     const added = await cart.addItem(PRODUCT_A[0], { quantity: 2 }).done;
+    expect(Math.max(...shown)).toBe(2);
 
     expect(network.stats.lost).toBe(1);
     const history = await db.sql`select version, kind from pos.cart_events where cart_id = ${cart.id} order by version`;
