@@ -170,3 +170,17 @@ describe("checkout", () => {
     expect(error).toMatchObject({ code: "cart_changed", details: { payment: { paymentId: "pay_x" } } });
   });
 });
+
+describe("what is not retried", () => {
+  it("a 500 is a defect: reported at once as server_error, not retried; a gateway's 502 is retried as no answer", async () => {
+    const { network, onecart } = startDevice(server, token);
+    const cart = await onecart.openCart({ locationId: LOCATION_A1, deviceId: "server-error" });
+    network.answerNext(1, () => new Response("gateway", { status: 502 }));
+    await cart.addItem(PRODUCT_A[0]).done;
+    network.answerNext(1, () => new Response("oops", { status: 500 }));
+    const error = await cart.addItem(PRODUCT_A[1]).done.catch((e) => e);
+    expect(error).toMatchObject({ code: "server_error", status: 500, retryable: false });
+    expect(network.stats.answered).toBe(2);
+    expect(network.sent.filter((r) => r.endsWith("/items"))).toHaveLength(1);
+  });
+});
