@@ -624,14 +624,39 @@ export class Onecart {
 
   /**
    * The open cart of a customer (or a device without one) at a location,
-   * created if none is open. Two calls at once make one request.
+   * created if none is open. Two calls at once make one request. Offline, the
+   * open cart this device last saw is returned at once (taps on it wait for
+   * the network like any other); only a cart never seen needs the network.
    */
   async openCart(args: { locationId: string; customerId?: string | null; deviceId?: string | null }): Promise<CartStore> {
-    const cart = await this.#read(["onecart", "read", "open", args.locationId, args.customerId ?? null, args.deviceId ?? null],
+    await this.ready;
+    const read = this.#read(["onecart", "read", "open", args.locationId, args.customerId ?? null, args.deviceId ?? null],
       "getOrCreateCart", { location_id: args.locationId, customer_id: args.customerId ?? undefined,
-        device_id: args.deviceId ?? undefined }) as Cart;
-    this.#applyCart(cart);
-    return this.cart(cart.id);
+        device_id: args.deviceId ?? undefined }).then((cart) => {
+        this.#applyCart(cart as Cart);
+        return cart as Cart;
+      });
+    const held = this.#heldOpenCart(args);
+    if (!held) return this.cart((await read).id);
+    read.catch(noop);
+    // Offline now, or found to be while asking: the held cart, rather than a wait.
+    let unsubscribe = noop as () => void;
+    const offline = new Promise<void>((resolve) => {
+      unsubscribe = onlineManager.subscribe((online) => online || resolve());
+      if (!onlineManager.isOnline()) resolve();
+    });
+    try {
+      return this.cart(await Promise.race([read.then((cart) => cart.id), offline.then(() => held.id)]));
+    } finally {
+      unsubscribe();
+    }
+  }
+
+  #heldOpenCart(args: { locationId: string; customerId?: string | null; deviceId?: string | null }): Cart | undefined {
+    return this.queryClient.getQueryCache().findAll({ queryKey: ["onecart", "cart"] })
+      .map((q) => q.state.data as Cart | undefined)
+      .find((c) => !!c && (c.status === "active" || c.status === "locked") && c.location_id === args.locationId &&
+        (args.customerId ? c.customer_id === args.customerId : !c.customer_id && c.device_id === (args.deviceId ?? null)));
   }
 
   async listOpenCarts(locationId: string): Promise<Cart[]> {

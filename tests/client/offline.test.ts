@@ -51,9 +51,14 @@ it("a device offline for 30 s with 20 queued actions, then restarted from its st
   await first.onecart.destroy();
   const network = createNetwork();
   network.loseNextAnswers(3);
+  network.setDown(true);
   const second = startDevice(server, ann, { storage: memoryStorage(saved), network });
   await second.onecart.ready;
-  const restored = second.onecart.cart(cart.id);
+  // Opened again while the network is still down, the app finds the customer's cart where it left it.
+  const restored = await second.onecart.openCart({ locationId: LOCATION_A1, deviceId: "offline-30s" });
+  expect(restored.id).toBe(cart.id);
+  expect(restored.getState().cart?.items.map((i) => i.options.tap)).toEqual(waiting.cart?.items.map((i) => i.options.tap));
+  network.setDown(false);
   expect(second.onecart.pending().map((p) => (p.action as Action).key)).toEqual(waiting.pending.map((p) => p.key));
   await until(() => second.onecart.pending().length === 0, "the 20 actions have applied", 60_000);
 
