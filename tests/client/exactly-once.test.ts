@@ -184,3 +184,17 @@ describe("what is not retried", () => {
     expect(network.sent.filter((r) => r.endsWith("/items"))).toHaveLength(1);
   });
 });
+
+describe("through supabase.rpc()", () => {
+  it("a lost answer over rpc: the retry sends p_idempotency_key again and the item lands once", async () => {
+    const { network, onecart } = startDevice(server, token, { via: "rpc" });
+    const cart = await onecart.openCart({ locationId: LOCATION_A1, deviceId: "lost-answer-rpc" });
+    network.loseNextAnswers(2, (url) => url.endsWith("/rpc/add_item"));
+    const added = await cart.addItem(PRODUCT_A[2], { quantity: 3 }).done;
+    expect(network.stats.lost).toBe(2);
+    expect(network.sent.filter((r) => r.endsWith("/rpc/add_item"))).toHaveLength(3);
+    expect(added).toMatchObject({ version: 2, item_count: 3 });
+    const [row] = await db.sql`select count(*)::int as n from pos.cart_events where cart_id = ${cart.id} and kind = 'item_added'`;
+    expect(row.n).toBe(1);
+  });
+});
