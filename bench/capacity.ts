@@ -29,6 +29,8 @@ export interface CapacityStep {
 
 export interface Capacity {
   stores: number;
+  /** "on": every commit waits for its WAL flush (Supabase's setting); "off": the CPU-bound view. */
+  synchronousCommit: "on" | "off";
   pool: number;
   paceSeconds: [number, number];
   stepSeconds: number;
@@ -80,12 +82,13 @@ const pick = <T>(xs: T[]): T => xs[Math.floor(Math.random() * xs.length)];
 
 export async function capacity(
   ctx: BenchContext,
-  opts: { stepSeconds: number; startDevices: number; maxDevices: number; pool?: number },
+  opts: { stepSeconds: number; startDevices: number; maxDevices: number; pool?: number; synchronousCommit?: "on" | "off" },
 ): Promise<Capacity> {
   const POOL = opts.pool ?? 20;
   const PACE: [number, number] = [2, 5];
   const admin = ctx.pool(1);
-  const pool = ctx.pool(POOL);
+  const synchronousCommit = opts.synchronousCommit ?? "on";
+  const pool = ctx.pool(POOL, undefined, { synchronous_commit: synchronousCommit });
   const stores = await seedStores(admin);
   const devices: Device[] = [];
   const calls: Record<string, number> = {};
@@ -186,7 +189,7 @@ export async function capacity(
   const total = Object.values(calls).reduce((a, b) => a + b, 0);
   const passing = steps.filter((s) => s.p99 < P99_LIMIT_MS && s.errors === 0);
   return {
-    stores: STORES, pool: POOL, paceSeconds: PACE, stepSeconds: opts.stepSeconds, steps,
+    stores: STORES, synchronousCommit, pool: POOL, paceSeconds: PACE, stepSeconds: opts.stepSeconds, steps,
     served: passing.length ? Math.max(...passing.map((s) => s.devices)) : 0,
     mix: Object.fromEntries(Object.entries(calls).map(([k, v]) => [k, v / total])),
   };

@@ -44,7 +44,7 @@ export function markdownTables(r: Results): string {
     lab && `| race lab: onecart loses nothing, naive strategies show losses | onecart lost ${lab.lostUpdates}, duplicated ${lab.duplicateCarts} | ${verdict(lab.lostUpdates === 0 && lab.duplicateCarts === 0 && r.raceLab[0].lostUpdates > 0)} |`,
     r.functionPath && `| function path ≥ 60% of the direct RPC | ${pct(r.functionPath.ratio)} | ${verdict(r.functionPath.ratio >= 0.6)} |`,
     r.fanOut && `| fan-out p99 < 50 ms at 10 devices | ${ms(r.fanOut.p99)} ms | ${verdict(r.fanOut.p99 < 50)} |`,
-    r.tapToScreen && `| tap to screen p99 < 100 ms at 10 devices | ${ms(r.tapToScreen.p99)} ms | ${verdict(r.tapToScreen.p99 < 100 && r.tapToScreen.missing === 0)} |`,
+    r.tapToScreen && `| tap to screen at 10 devices: p50, p99 | ${ms(r.tapToScreen.p50)} ms, ${ms(r.tapToScreen.p99)} ms (${r.tapToScreen.missing} missing) | measured |`,
     r.growth.length > 0 && `| growth within 1.5× (p50) | ${r.growth.map((g) => `${g.call} ${g.ratio.toFixed(2)}×`).join(", ")} | ${verdict(r.growth.every((g) => g.ratio <= 1.5))} |`,
     r.capacity && `| capacity: devices served with every call's p99 < 50 ms | ${perSec(r.capacity.served)} devices | measured |`,
   ].filter(Boolean) as string[];
@@ -124,7 +124,7 @@ export function markdownTables(r: Results): string {
     const c = r.capacity;
     lines.push(
       "",
-      `**7. Capacity** (devices across ${c.stores} stores, each acting every ${c.paceSeconds[0]}–${c.paceSeconds[1]} s: ${Object.entries(c.mix).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${pct(v)}`).join(", ")}; RPCs through a pool of ${c.pool} connections; ${c.stepSeconds} s measured per step)`,
+      `**7. Capacity** (devices across ${c.stores} stores, each acting every ${c.paceSeconds[0]}–${c.paceSeconds[1]} s: ${Object.entries(c.mix).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${pct(v)}`).join(", ")}; RPCs through a pool of ${c.pool} connections; synchronous_commit ${c.synchronousCommit ?? "on"}; ${c.stepSeconds} s measured per step)`,
       "",
       "| devices | calls/s | changes/s | p50 ms | p99 ms | errors |",
       "|---:|---:|---:|---:|---:|---:|",
@@ -217,7 +217,7 @@ export function svg(r: Results): string {
         { label: "p50", value: t.p50, text: `${ms(t.p50)} ms`, color: gray },
         { label: "p99", value: t.p99, text: `${ms(t.p99)} ms`, color: blue },
       ],
-      max: 120, target: { at: 100, label: "p99 under 100 ms" },
+      max: Math.max(60, t.p99 * 1.1),
     });
   }
   if (r.capacity) {
