@@ -105,7 +105,7 @@ export async function raceLab(ctx: BenchContext, opts: { rounds: number; opsPerR
       if (lab) {
         const [cart] = await admin`insert into lab.carts (location_id) values (${LOCATION_A1}) returning id`;
         roundsOut.push(await countedLoad(CLIENTS, opts.opsPerRound, (c, i) => lab.add(c, cart.id, PRODUCTS[i % 5])));
-        const [after] = await admin`select c.version - 1 as bumps, c.item_count as counted,
+        const [after] = await admin<{ bumps: number; counted: number; quantity: number }[]>`select c.version - 1 as bumps, c.item_count as counted,
             (select coalesce(sum(quantity), 0)::int from lab.cart_items where cart_id = c.id) as quantity
           from lab.carts c where c.id = ${cart.id}`;
         lost += lostOf(opts.opsPerRound, after);

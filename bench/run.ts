@@ -89,7 +89,7 @@ try {
   }
   if (runs("growth")) {
     log("growth");
-    results.growth = await growth(ctx, stack.dbUrl, { rounds: settings.rounds });
+    results.growth = await growth(ctx, stack.adminDbUrl, { rounds: settings.rounds });
     for (const g of results.growth) log(`  ${g.call}: ${ms(g.empty.p50)} → ${ms(g.grown.p50)} ms (${g.ratio.toFixed(2)}×)`);
   }
   if (runs("capacity")) {

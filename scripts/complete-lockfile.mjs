@@ -1,9 +1,13 @@
-// Adds lockfile entries for platform packages that a partial registry mirror does
-// not serve (this workplace's mirror holds linux-x64 builds only). npm writes no
-// entry for an optional dependency it cannot fetch, and `npm ci` then refuses
-// the lockfile on every machine. Each added entry carries the os/cpu/libc that
-// its name states, so npm skips it where it does not apply and fetches it by
-// version from the full registry where it does. Run after `npm install`.
+// Adds the lockfile entries for the platform packages that onecart's tools ship
+// per operating system (Deno, the Supabase CLI and embedded Postgres each have a
+// macOS, Windows and Linux build as optional dependencies). `npm install` writes
+// entries only for the builds it could resolve where it ran, and `npm ci` refuses
+// a lockfile that lacks the others, so a lockfile made on Linux would fail on a
+// Mac. Each added entry names its package by version, with the os/cpu/libc its
+// name states: npm skips it where it does not apply and, where it does, fetches
+// that version from the registry (the entry has no integrity hash, so npm takes
+// the registry's). Run after every `npm install`; tests/lockfile.test.ts checks
+// that `npm ci` accepts the committed lockfile.
 import { readFileSync, writeFileSync } from "node:fs";
 
 const lockPath = new URL("../package-lock.json", import.meta.url);

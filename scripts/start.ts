@@ -80,6 +80,7 @@ const s = stack!;
 await writeFile(stackFile, JSON.stringify({
   api_url: s.apiUrl,
   db_url: s.dbUrl,
+  admin_db_url: s.adminDbUrl,
   anon_key: s.anonKey,
   service_role_key: s.serviceRoleKey,
   jwt_secret: s.jwtSecret,
@@ -92,7 +93,8 @@ onecart is running.
          API URL: ${s.apiUrl}
    Functions URL: ${s.apiUrl}/functions/v1/{carts,queue}
     Realtime URL: ${s.apiUrl.replace("http", "ws")}/realtime/v1/websocket
-          DB URL: ${s.dbUrl}${s.postgres.external ? "  (DATABASE_URL)" : "  (embedded Postgres 17)"}
+          DB URL: ${s.dbUrl}  (postgres, the project role)
+    Admin DB URL: ${s.adminDbUrl}${s.postgres.external ? "  (ONECART_DATABASE_URL)" : "  (embedded Postgres 17)"}
       JWT secret: ${s.jwtSecret}
         anon key: ${s.anonKey}
 service_role key: ${s.serviceRoleKey}

@@ -5,7 +5,18 @@ import type { SqlClient } from "./rpc.ts";
 
 let pool: ReturnType<typeof postgres> | undefined;
 
+// pg_cron may be enabled after the migrations ran, and nothing in the database
+// can notice (see sql/schedule/pg_cron.sql): each function instance ensures the
+// maintenance schedule when it first connects and every ten minutes after.
+const SCHEDULE_CHECK_MS = 10 * 60_000;
+let scheduleCheckedAt = -Infinity;
+
 export function db(): SqlClient {
+  if (pool && Date.now() - scheduleCheckedAt > SCHEDULE_CHECK_MS) {
+    scheduleCheckedAt = Date.now();
+    // Never in a request's way: a failure (an older schema, a busy database) waits for the next check.
+    pool`select pos.ensure_maintenance_schedule()`.catch(() => {});
+  }
   if (!pool) {
     const url = Deno.env.get("SUPABASE_DB_URL");
     if (!url) throw new Error("SUPABASE_DB_URL is not set");
@@ -15,6 +26,7 @@ export function db(): SqlClient {
       idle_timeout: 30,
       onnotice: () => {},
     });
+    return db();
   }
   return pool as unknown as SqlClient;
 }

@@ -1,11 +1,12 @@
-// The local stack: Postgres (embedded unless DATABASE_URL), the bootstrap,
-// migrations and seed, and one Deno process serving the functions and Realtime.
+// The local stack: Postgres (embedded unless ONECART_DATABASE_URL), the
+// bootstrap, migrations and seed, and one Deno process serving the functions and
+// Realtime, which connects as `postgres`, the project role, as on a project.
 // Used by `npm start`, by the tests and by the benchmarks.
 import type { ChildProcess } from "node:child_process";
 import { join } from "node:path";
 import { SignJWT } from "jose";
 import { freePort, startPostgres, type RunningPostgres } from "./postgres.ts";
-import { buildDatabase, repoRoot } from "./database.ts";
+import { buildDatabase, maintainRealtimePartitions, repoRoot } from "./database.ts";
 import { spawnTied } from "./process.ts";
 
 /** The Supabase CLI's local default, so local keys look like the ones people know. */
@@ -106,7 +107,10 @@ export async function startServer(opts: {
 
 export interface Stack {
   apiUrl: string;
+  /** As `postgres`, with the privileges that role has on a project (not a superuser). */
   dbUrl: string;
+  /** As the local superuser (supabase_admin): what only the Dashboard or support could do on a project. */
+  adminDbUrl: string;
   anonKey: string;
   serviceRoleKey: string;
   jwtSecret: string;
@@ -120,15 +124,23 @@ export async function startStack(
   const jwtSecret = process.env.ONECART_JWT_SECRET ?? DEFAULT_JWT_SECRET;
   const pg = await startPostgres({ settings: opts.postgresSettings });
   try {
-    await buildDatabase(pg.url);
+    await buildDatabase(pg.adminUrl);
     const server = await startServer({ dbUrl: pg.url, jwtSecret, port: opts.port, onOutput: opts.onOutput });
+    // Supabase Realtime's janitor keeps the next days' realtime.messages
+    // partitions; a stack left running for days needs the same.
+    const janitor = setInterval(() => {
+      maintainRealtimePartitions(pg.adminUrl).catch((error) => opts.onOutput?.(`partition upkeep failed: ${error}\n`));
+    }, 3600_000);
+    janitor.unref();
     return {
       apiUrl: server.apiUrl,
       dbUrl: pg.url,
+      adminDbUrl: pg.adminUrl,
       jwtSecret,
       ...(await apiKeys(jwtSecret)),
       postgres: pg,
       async stop() {
+        clearInterval(janitor);
         await server.stop();
         await pg.stop();
       },

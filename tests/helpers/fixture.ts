@@ -1,14 +1,3 @@
-// The contract's seed fixture, by name.
-export const STORE_A = "5a000000-0000-4000-8000-000000000001";
-export const STORE_B = "5b000000-0000-4000-8000-000000000001";
-export const LOCATION_A1 = "1a000000-0000-4000-8000-000000000001";
-export const LOCATION_A2 = "1a000000-0000-4000-8000-000000000002";
-export const LOCATION_B1 = "1b000000-0000-4000-8000-000000000001";
-export const PRODUCT_A = [1, 2, 3, 4, 5].map((n) => `9a000000-0000-4000-8000-00000000000${n}`);
-export const PRODUCT_B1 = "9b000000-0000-4000-8000-000000000001";
-export const CUSTOMER_A = [1, 2, 3].map((n) => `ca000000-0000-4000-8000-00000000000${n}`);
-export const CUSTOMER_B1 = "cb000000-0000-4000-8000-000000000001";
-export const STAFF_A1 = "ea000000-0000-4000-8000-000000000001";
-export const STAFF_A2 = "ea000000-0000-4000-8000-000000000002";
-export const STAFF_B1 = "eb000000-0000-4000-8000-000000000001";
+// The contract's seed fixture, by name (scripts/lib/seed.ts), and an id no row has.
+export * from "../../scripts/lib/seed.ts";
 export const MISSING = "00000000-0000-4000-8000-00000000dead";

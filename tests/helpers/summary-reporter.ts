@@ -1,5 +1,5 @@
-// Prints one plain closing line, "onecart: N passed, N failed, N skipped", that
-// CI reads to count the tests (it does not parse vitest's own summary). Unhandled
+// Prints one plain closing line, "onecart: N passed, N failed, N skipped", so a
+// CI system or a script can count the tests without parsing vitest's colours. Unhandled
 // errors count as failures, as vitest itself counts them.
 import type { Reporter, SerializedError, TestModule } from "vitest/node";
 
