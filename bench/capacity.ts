@@ -86,7 +86,8 @@ export async function capacity(
 ): Promise<Capacity> {
   const POOL = opts.pool ?? 20;
   const PACE: [number, number] = [2, 5];
-  const admin = ctx.pool(1);
+  // Seeding writes auth.users and the store rows directly: the local superuser.
+  const admin = ctx.pool(1, ctx.stack.adminDbUrl);
   const synchronousCommit = opts.synchronousCommit ?? "on";
   const pool = ctx.pool(POOL, undefined, { synchronous_commit: synchronousCommit });
   const stores = await seedStores(admin);

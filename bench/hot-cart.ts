@@ -32,7 +32,7 @@ export async function hotCart(
     shapes?: Array<{ clients: number; carts: number }>;
   },
 ): Promise<HotCartRow[]> {
-  const admin = ctx.pool(1);
+  const admin = ctx.pool(1, ctx.stack.adminDbUrl);
   await admin`create schema if not exists bench`;
   await admin`create table if not exists bench.counter (id int primary key, n bigint not null)`;
   await admin`insert into bench.counter select g, 0 from generate_series(1, 100) g on conflict (id) do update set n = 0`;

@@ -29,9 +29,9 @@ const pg = await startPostgres({
     synchronous_commit: "off",
   },
 });
-const sql = connect(pg.url, { max: 1 });
+const sql = connect(pg.adminUrl, { max: 1 });
 try {
-  await buildDatabase(pg.url);
+  await buildDatabase(pg.adminUrl);
   if (process.env.BENCH_PROFILE_SQL === "current") {
     // The functions as sql/ defines them now, over the migrated schema: to
     // profile a change before it is composed into a migration.
@@ -104,7 +104,7 @@ try {
 
   // The plan of every statement one add_item runs, with its timing.
   const plans: string[] = [];
-  const explain = connect(pg.url, { max: 1, onnotice: (n) => plans.push(String(n.message)) });
+  const explain = connect(pg.adminUrl, { max: 1, onnotice: (n) => plans.push(String(n.message)) });
   await explain.unsafe(`load 'auto_explain'`);
   await explain.unsafe(`set auto_explain.log_min_duration = 0; set auto_explain.log_analyze = on;
     set auto_explain.log_nested_statements = on; set auto_explain.log_timing = on;

@@ -1,4 +1,10 @@
+-- onecart's functions are callable only where granted; Postgres's default for others is kept.
+alter default privileges revoke execute on functions from public;
+
 -- speed up cart publish: from sql/internal/040_cart_snapshot.sql, sql/internal/050_cart_publish.sql, sql/rpc/add_item.sql
+-- Why: A cart mutation reads each thing once under the cart's row lock: one scan of the lines gives
+-- totals and the snapshot's items, the snapshot is built from the row the version bump returns, and
+-- add_item skips idempotency work when no key is given.
 -- The contract's cart snapshot, without the lock token, in three parts so that a
 -- mutation builds it from what it already holds instead of reading the cart
 -- again: pos.cart_lines (the lines and their totals, one scan), pos.cart_json
@@ -227,3 +233,5 @@ begin
 end;
 $$;
 grant execute on function public.add_item(uuid, uuid, integer, jsonb, bigint, text) to authenticated, service_role;
+
+alter default privileges grant execute on functions to public;
