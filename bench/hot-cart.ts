@@ -21,7 +21,7 @@ export interface HotCartRow {
 /**
  * add_item against a single-row `update … set n = n + 1` in the same transaction
  * shape (role and claims set, then the statement), rounds interleaved (add, raw,
- * add, raw …) so that the load of a shared machine falls on both alike.
+ * add, raw …) so that any other load on the host falls on both alike.
  */
 export async function hotCart(
   ctx: BenchContext,
