@@ -16,6 +16,7 @@ export const ERROR_STATUS = {
   cart_empty: 422,
   cart_locked: 423,
   payload_too_large: 413,
+  limit_exceeded: 422,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;
@@ -54,7 +55,20 @@ const SQLSTATE_CODES: Record<string, ErrorCode> = {
   "22003": "invalid_input", // numeric_value_out_of_range
   "22023": "invalid_input", // invalid_parameter_value
   "22P05": "invalid_input", // untranslatable_character: \u0000 in JSON text
+  "22021": "invalid_input", // character_not_in_repertoire: bytes that are not UTF-8
+  "54001": "invalid_input", // statement_too_complex: nesting past Postgres's stack
   "42501": "forbidden", // insufficient_privilege: the role has no grant
+};
+
+// onecart's sentence for each of them: Postgres's wording never reaches a client.
+const SQLSTATE_MESSAGES: Record<string, string> = {
+  "22P02": "A value is not of the type this call takes.",
+  "22003": "A number is out of the range this call takes.",
+  "22023": "A value is not one this call takes.",
+  "22P05": "Text may not contain NUL characters.",
+  "22021": "Text must be valid UTF-8.",
+  "54001": "A value nests too deeply.",
+  "42501": "This role may not call this.",
 };
 
 function parseHint(hint: string | undefined): unknown {
@@ -74,5 +88,5 @@ export function fromPostgresError(error: unknown): ApiError | null {
     return new ApiError(e.message, e.detail || e.message, parseHint(e.hint));
   }
   const code = SQLSTATE_CODES[e.code];
-  return code ? new ApiError(code, e.message ?? code) : null;
+  return code ? new ApiError(code, SQLSTATE_MESSAGES[e.code] ?? "The request could not be carried out as sent.") : null;
 }

@@ -3,7 +3,9 @@
 import { z } from "npm:zod@4.6.7";
 import { authenticate } from "./auth.ts";
 import { db } from "./db.ts";
+import type { Database } from "./database.types.ts";
 import { ApiError, fromPostgresError } from "./errors.ts";
+import { decodeUtf8, parseJson } from "./json.ts";
 import { callRpc, type RpcName } from "./rpc.ts";
 
 export const MAX_BODY_BYTES = 64 * 1024;
@@ -22,21 +24,43 @@ export interface RouteContext {
   idempotencyKey: string | null;
 }
 
-export interface Route {
+/** An RPC's arguments as `supabase gen types` prints them from the database. */
+export type RpcArgsOf<N extends RpcName> = Database["public"]["Functions"][N]["Args"];
+
+interface RouteTo<N extends RpcName> {
   method: "GET" | "POST" | "PATCH" | "DELETE";
   /** e.g. "/:cart_id/items/:item_id", relative to the function's own path. */
   path: string;
-  rpc: RpcName;
-  /** Validates and renames the request into the RPC's arguments. */
-  args(ctx: RouteContext): Record<string, unknown>;
+  rpc: N;
+  /**
+   * Validates and renames the request into the RPC's arguments, typed from the
+   * generated database types: a misspelled or missing parameter fails `deno check`.
+   */
+  args(ctx: RouteContext): RpcArgsOf<N>;
   /** The status for a null result (call_next with no one waiting: 204). */
   emptyStatus?: number;
 }
 
-interface CompiledRoute extends Route {
+/** A route to one RPC; the `rpc` name selects which arguments `args` must return. */
+export type Route = { [N in RpcName]: RouteTo<N> }[RpcName];
+
+type NoExtra<A, Shape> = A & { [K in Exclude<keyof A, keyof Shape>]: never };
+
+/**
+ * One row of a route table. TypeScript does not check a returned object for
+ * extra keys on its own, so `args` is inferred and held to the RPC's `Args`
+ * exactly: a misspelled optional parameter fails `deno check` too.
+ */
+export function route<N extends RpcName, A extends RpcArgsOf<N>>(
+  row: Omit<RouteTo<N>, "args"> & { args(ctx: RouteContext): NoExtra<A, RpcArgsOf<N>> },
+): Route {
+  return row as unknown as Route;
+}
+
+type CompiledRoute = Route & {
   pattern: RegExp;
   names: string[];
-}
+};
 
 function compile(route: Route): CompiledRoute {
   const names: string[] = [];
@@ -76,12 +100,7 @@ async function readBody(request: Request): Promise<unknown> {
     chunks.push(chunk);
   }
   if (size === 0) return undefined;
-  const text = new TextDecoder().decode(concat(chunks, size));
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw new ApiError("invalid_input", "The body is not valid JSON.");
-  }
+  return parseJson(decodeUtf8(concat(chunks, size)));
 }
 
 function tooLarge(): ApiError {
@@ -141,7 +160,7 @@ export function createHandler(name: string, routes: Route[]): (request: Request)
         body,
         idempotencyKey: request.headers.get("idempotency-key"),
       });
-      const result = await callRpc(db(), route.rpc, args, claims);
+      const result = await callRpc(db(), route.rpc, args as Record<string, unknown>, claims);
       status = result === null && route.emptyStatus ? route.emptyStatus : 200;
       return json(status, status === 200 ? result : undefined, headers);
     } catch (error) {

@@ -6,6 +6,8 @@
 import { verifyToken } from "../../functions/_shared/auth.ts";
 import { db } from "../../functions/_shared/db.ts";
 import { callRpc, type Claims, RPCS, type RpcName } from "../../functions/_shared/rpc.ts";
+import { ApiError } from "../../functions/_shared/errors.ts";
+import { decodeUtf8, scanJson } from "../../functions/_shared/json.ts";
 
 const CORS = {
   "access-control-allow-origin": "*",
@@ -19,6 +21,9 @@ function reply(status: number, body: unknown): Response {
 
 /** PostgREST's error body and its status rules for the errors onecart can meet. */
 function postgrestError(error: unknown, role: string): Response {
+  if (error instanceof ApiError) {
+    return reply(error.status, { code: `PT${error.status}`, message: error.code, details: error.message, hint: null });
+  }
   const e = error as { code?: string; message?: string; detail?: string; hint?: string };
   const code = e.code ?? "PGRST000";
   const status = /^PT\d{3}$/.test(code) ? Number(code.slice(2))
@@ -52,10 +57,14 @@ export async function handleRest(request: Request, pathname: string): Promise<Re
   }
   let args: Record<string, unknown>;
   try {
-    const text = await request.text();
+    // Refused here what would reach the SQL altered (a rounded number, a lone
+    // surrogate turned U+FFFD) or not at all; the RPC refuses the same on a project.
+    const text = decodeUtf8(new Uint8Array(await request.arrayBuffer()));
+    scanJson(text);
     args = text ? JSON.parse(text) : {};
     if (typeof args !== "object" || args === null || Array.isArray(args)) throw new Error("not an object");
-  } catch {
+  } catch (error) {
+    if (error instanceof ApiError) return postgrestError(error, claims.role);
     return reply(400, { code: "PGRST102", message: "Invalid JSON body", details: null, hint: null });
   }
   const signature = RPCS[name as RpcName] as Record<string, string>;

@@ -21,7 +21,7 @@ begin
   select p_into, i.product_id, i.name, i.quantity, i.unit_price_cents, i.options, i.added_at
     from pos.cart_items i where i.cart_id = p_from
    order by i.line_no
-  on conflict (cart_id, product_id, options)
+  on conflict (cart_id, product_id, options_key)
   do update set quantity = pos.cart_items.quantity + excluded.quantity;
   delete from pos.cart_items i where i.cart_id = p_from;
 
