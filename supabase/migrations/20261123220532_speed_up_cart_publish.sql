@@ -2,14 +2,14 @@
 alter default privileges revoke execute on functions from public;
 
 -- speed up cart publish: from sql/internal/040_cart_snapshot.sql, sql/internal/050_cart_publish.sql, sql/rpc/add_item.sql
--- Why: A cart mutation reads each thing once under the cart's row lock: one scan of the lines gives
--- totals and the snapshot's items, the snapshot is built from the row the version bump returns, and
--- add_item skips idempotency work when no key is given.
--- The contract's cart snapshot, without the lock token, in three parts so that a
--- mutation builds it from what it already holds instead of reading the cart
--- again: pos.cart_lines (the lines and their totals, one scan), pos.cart_json
--- (the shape, from a cart row and its lines) and pos.cart_snapshot (both, for
--- reads). A lock past its expires_at counts as released everywhere, so it shows
+-- Why: A cart mutation reads each thing once under the cart's row lock: one statement scans the lines
+-- once for totals and the snapshot's items, bumps the version, writes the event and builds the
+-- snapshot from the row it returns; add_item skips idempotency work when no key is given.
+-- The contract's cart snapshot, without the lock token, for reads: pos.cart_lines
+-- (the lines and their totals, one scan), pos.cart_json (the shape, from a cart
+-- row and its lines) and pos.cart_snapshot (both). A mutation builds the same
+-- shape inside its one statement (pos.publish_cart_change), from what it already
+-- holds; tests/snapshot.test.ts holds the two equal. A lock past its expires_at counts as released everywhere, so it shows
 -- as `active`, lock null, even before a mutation or expire_cart_locks records
 -- the release.
 -- PL/pgSQL, not SQL, here and in the other hot helpers: Postgres 17 plans a SQL
@@ -116,22 +116,58 @@ language plpgsql
 set search_path = ''
 as $$
 declare
-  v_lines record := pos.cart_lines(p_cart_id);
-  v_cart pos.carts;
   v_snapshot jsonb;
 begin
-  with bumped as (
+  -- One statement: the lines' totals and items (one scan), the version bump,
+  -- the event, and the snapshot of the row the bump returns. The snapshot's
+  -- shape is pos.cart_json's, written out here to save two function calls per
+  -- change; tests/snapshot.test.ts holds the two equal after every kind of change.
+  with lines as (
+    select coalesce(jsonb_agg(jsonb_build_object(
+               'id', i.id,
+               'product_id', i.product_id,
+               'name', i.name,
+               'quantity', i.quantity,
+               'unit_price_cents', i.unit_price_cents,
+               'line_total_cents', i.quantity * i.unit_price_cents,
+               'options', i.options)
+             order by i.line_no), '[]'::jsonb) as items,
+           coalesce(sum(i.quantity * i.unit_price_cents), 0) as subtotal_cents,
+           coalesce(sum(i.quantity), 0) as item_count
+      from pos.cart_items i
+     where i.cart_id = p_cart_id
+  ), bumped as (
     update pos.carts c
        set version = c.version + 1, updated_at = now(),
-           subtotal_cents = v_lines.subtotal_cents, item_count = v_lines.item_count
+           subtotal_cents = lines.subtotal_cents, item_count = lines.item_count
+      from lines
      where c.id = p_cart_id
-    returning c.*
+    returning c.*, lines.items, c.status = 'locked' and c.lock_expires_at > now() as live_lock
   ), event as (
     insert into pos.cart_events (cart_id, version, kind, actor_id, data)
     select b.id, b.version, p_kind, auth.uid(), coalesce(p_data, '{}'::jsonb) from bumped b
   )
-  select b.* into v_cart from bumped b;
-  v_snapshot := pos.cart_json(v_cart, v_lines.items);
+  select jsonb_build_object(
+      'id', b.id,
+      'store_id', b.store_id,
+      'location_id', b.location_id,
+      'customer_id', b.customer_id,
+      'device_id', b.device_id,
+      'status', case when b.status = 'locked' and not b.live_lock then 'active' else b.status end,
+      'version', b.version,
+      'items', b.items,
+      'item_count', b.item_count,
+      'subtotal_cents', b.subtotal_cents,
+      'lock', case when b.live_lock then jsonb_build_object(
+        'expires_at', b.lock_expires_at,
+        'checkout_ref', b.lock_checkout_ref,
+        'locked_version', b.locked_version,
+        'total_cents', b.lock_total_cents) end,
+      'merged_into', b.merged_into,
+      'created_at', b.created_at,
+      'updated_at', b.updated_at)
+    into v_snapshot
+    from bumped b;
   perform realtime.send(v_snapshot, 'cart_updated', 'cart:' || p_cart_id::text, true);
   return v_snapshot;
 end;
