@@ -63,7 +63,7 @@ export function markdownTables(r: Results): string {
       "",
       "| clients | carts | sync commit | add_item ops/s | p50 ms | p99 ms | raw update ops/s | p50 ms | p99 ms | ratio |",
       "|---:|---:|:---:|---:|---:|---:|---:|---:|---:|---:|",
-      ...r.hotCart.map((h) => `| ${h.clients} | ${h.carts} | ${h.synchronousCommit} | ${perSec(h.rpc.throughput)} | ${ms(h.rpc.p50)} | ${ms(h.rpc.p99)} | ${perSec(h.raw.throughput)} | ${ms(h.raw.p50)} | ${ms(h.raw.p99)} | ${pct(h.ratio)} |`),
+      ...r.hotCart.map((h) => `| ${h.clients} | ${h.carts ?? 1} | ${h.synchronousCommit} | ${perSec(h.rpc.throughput)} | ${ms(h.rpc.p50)} | ${ms(h.rpc.p99)} | ${perSec(h.raw.throughput)} | ${ms(h.raw.p50)} | ${ms(h.raw.p99)} | ${pct(h.ratio)} |`),
     );
   }
   if (r.raceLab.length) {
@@ -166,7 +166,7 @@ export function svg(r: Results): string {
     panels.push({
       title: "1. Hot cart: add_item throughput as a share of a raw single-row update",
       bars: r.hotCart.map((h) => ({
-        label: `${h.clients} client${h.clients > 1 ? "s" : ""}, ${h.carts} cart${h.carts > 1 ? "s" : ""}, sync ${h.synchronousCommit}`,
+        label: `${h.clients} client${h.clients > 1 ? "s" : ""}, ${h.carts ?? 1} cart${(h.carts ?? 1) > 1 ? "s" : ""}, sync ${h.synchronousCommit}`,
         value: h.ratio,
         text: `${pct(h.ratio)} (${perSec(h.rpc.throughput)} vs ${perSec(h.raw.throughput)} ops/s)`,
         color: h.synchronousCommit === "on" ? blue : gray,
