@@ -15,8 +15,7 @@ set search_path = ''
 as $$
 declare
   v_options jsonb;
-  v_request jsonb := jsonb_build_object('rpc', 'add_item', 'cart_id', p_cart_id, 'product_id', p_product_id,
-    'quantity', p_quantity, 'options', p_options, 'expected_version', p_expected_version);
+  v_request jsonb;
   v_store_id uuid;
   v_response jsonb;
   v_product pos.products;
@@ -33,9 +32,15 @@ begin
   v_options := pos.checked_options(p_options);
 
   v_store_id := pos.cart_store(p_cart_id);
-  v_response := pos.idempotency_replay(v_store_id, p_idempotency_key, v_request);
-  if v_response is not null then
-    return v_response;
+  -- Without a key there is nothing to replay or record: the request is built,
+  -- and the key table touched, only for a key.
+  if p_idempotency_key is not null then
+    v_request := jsonb_build_object('rpc', 'add_item', 'cart_id', p_cart_id, 'product_id', p_product_id,
+      'quantity', p_quantity, 'options', p_options, 'expected_version', p_expected_version);
+    v_response := pos.idempotency_replay(v_store_id, p_idempotency_key, v_request);
+    if v_response is not null then
+      return v_response;
+    end if;
   end if;
 
   -- Everything that needs no lock happens before the cart's row lock is taken:
@@ -69,7 +74,9 @@ begin
 
   v_response := pos.publish_cart_change(p_cart_id, 'item_added', jsonb_build_object(
     'item_id', v_item_id, 'product_id', p_product_id, 'quantity', p_quantity, 'options', v_options));
-  perform pos.idempotency_save(v_store_id, p_idempotency_key, v_request, v_response);
+  if p_idempotency_key is not null then
+    perform pos.idempotency_save(v_store_id, p_idempotency_key, v_request, v_response);
+  end if;
   return v_response;
 end;
 $$;
