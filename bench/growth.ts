@@ -1,6 +1,7 @@
 // 5. Growth: get_or_create_cart, add_item and call_next with 10,000 open carts
 //    across 100 locations and 1,000 waiting queue entries, against the same calls
 //    on a database holding only what the calls need.
+import { projectUrl } from "../scripts/lib/postgres.ts";
 import { buildDatabase, createDatabase, dropDatabase } from "../scripts/lib/database.ts";
 import { type BenchContext, PRODUCTS, type Sql, STORE_A } from "./context.ts";
 import { countedLoad, type Round, summarize, type Summary } from "./lib.ts";
@@ -91,8 +92,9 @@ export async function growth(ctx: BenchContext, adminUrl: string, opts: { rounds
   for (const kind of ["empty", "grown"] as const) {
     const name = `bench_growth_${kind}`;
     await dropDatabase(adminUrl, name);
-    const url = await createDatabase(adminUrl, name);
-    await buildDatabase(url);
+    const admin = await createDatabase(adminUrl, name);
+    await buildDatabase(admin);
+    const url = projectUrl(admin);
     const sql = ctx.pool(1, url);
     const pool = ctx.pool(1, url);
     // Both have the 100 locations and enough waiting customers for the call_next rounds.

@@ -1,12 +1,16 @@
-// 1. Hot cart: add_item on one cart of 5 lines, against the limit for that work,
-//    a single-row `update … set n = n + 1` on the same server, same concurrency.
+// 1. Hot cart: add_item on carts of 5 lines (all clients on one cart, or one cart
+//    each), against the limit for that work, a single-row `update … set n = n + 1`
+//    on the same server, same concurrency, same transaction shape.
 // 3. The function path: the same load through the edge function over HTTP with
 //    keep-alive, against the direct RPC.
-import { type BenchContext, PRODUCTS } from "./context.ts";
-import { rounds, type Summary, timedLoad } from "./lib.ts";
+import { literal } from "../functions/_shared/rpc.ts";
+import { type BenchContext, PRODUCTS, STAFF, staffClaims } from "./context.ts";
+import { type Round, rounds, summarize, type Summary, timedLoad } from "./lib.ts";
 
 export interface HotCartRow {
   clients: number;
+  /** 1: every client on the same cart (its row lock serializes them); n: one cart per client. */
+  carts: number;
   /** "on": every commit waits for its WAL flush, as on Supabase; "off": it does not. */
   synchronousCommit: "on" | "off";
   rpc: Summary;
@@ -14,23 +18,50 @@ export interface HotCartRow {
   ratio: number;
 }
 
+/**
+ * add_item against a single-row `update … set n = n + 1` in the same transaction
+ * shape (role and claims set, then the statement), rounds interleaved (add, raw,
+ * add, raw …) so that any other load on the host falls on both alike.
+ */
 export async function hotCart(
   ctx: BenchContext,
-  opts: { seconds: number; rounds: number; synchronousCommit: "on" | "off"; clients?: number[] },
+  opts: {
+    seconds: number;
+    rounds: number;
+    synchronousCommit: "on" | "off";
+    shapes?: Array<{ clients: number; carts: number }>;
+  },
 ): Promise<HotCartRow[]> {
-  const admin = ctx.pool(1);
+  const admin = ctx.pool(1, ctx.stack.adminDbUrl);
   await admin`create schema if not exists bench`;
   await admin`create table if not exists bench.counter (id int primary key, n bigint not null)`;
-  await admin`insert into bench.counter values (1, 0) on conflict (id) do update set n = 0`;
+  await admin`insert into bench.counter select g, 0 from generate_series(1, 100) g on conflict (id) do update set n = 0`;
+  // The raw update runs as the RPC does: as `authenticated`, in the same transaction shape.
+  await admin`grant usage on schema bench to authenticated`;
+  await admin`grant select, update on bench.counter to authenticated`;
+  const claims = JSON.stringify(staffClaims(STAFF[0]));
   const rows: HotCartRow[] = [];
-  for (const clients of opts.clients ?? [1, 10, 50]) {
+  const shapes = opts.shapes ?? [{ clients: 1, carts: 1 }, { clients: 10, carts: 1 }, { clients: 10, carts: 10 },
+    { clients: 50, carts: 1 }];
+  for (const { clients, carts } of shapes) {
     const pool = ctx.pool(clients, undefined, { synchronous_commit: opts.synchronousCommit });
-    const cartId = await ctx.cartWithFiveLines(pool, `bench-hot-${clients}-${opts.synchronousCommit}`);
-    const rpc = await rounds(opts.rounds, () => timedLoad(clients, opts.seconds * 1000, (c) =>
-      ctx.rpc(pool, "add_item", { p_cart_id: cartId, p_product_id: PRODUCTS[c % 5] })));
-    const raw = await rounds(opts.rounds, () => timedLoad(clients, opts.seconds * 1000, () =>
-      pool`update bench.counter set n = n + 1 where id = 1`));
-    rows.push({ clients, synchronousCommit: opts.synchronousCommit, rpc, raw, ratio: rpc.throughput / raw.throughput });
+    const cartIds: string[] = [];
+    for (let c = 0; c < carts; c++) {
+      cartIds.push(await ctx.cartWithFiveLines(pool, `bench-hot-${clients}-${carts}-${c}-${opts.synchronousCommit}`));
+    }
+    const rpcRounds: Round[] = [];
+    const rawRounds: Round[] = [];
+    for (let round = 0; round < opts.rounds; round++) {
+      rpcRounds.push(await timedLoad(clients, opts.seconds * 1000, (c) =>
+        ctx.rpc(pool, "add_item", { p_cart_id: cartIds[c % carts], p_product_id: PRODUCTS[c % 5] })));
+      rawRounds.push(await timedLoad(clients, opts.seconds * 1000, (c) =>
+        pool.unsafe(`select set_config('role', 'authenticated', true), set_config('request.jwt.claims', ${
+          literal("text", claims)}, true);\nupdate bench.counter set n = n + 1 where id = ${1 + (c % carts)}`).simple()));
+    }
+    const rpc = summarize(rpcRounds);
+    const raw = summarize(rawRounds);
+    rows.push({ clients, carts, synchronousCommit: opts.synchronousCommit, rpc, raw,
+      ratio: rpc.throughput / raw.throughput });
   }
   return rows;
 }

@@ -6,5 +6,5 @@ import { repoRoot } from "../scripts/lib/database.ts";
 import { readNotes, type Results, writeResults } from "./report.ts";
 
 const results = JSON.parse(await readFile(join(repoRoot, "bench", "results", "latest.json"), "utf8")) as Results;
-await writeResults({ ...results, notes: await readNotes(repoRoot) }, repoRoot);
+await writeResults({ ...results, notes: await readNotes(repoRoot) }, repoRoot, { record: true });
 console.log("rewrote bench/results/latest.{md,svg,json} and the README's section");

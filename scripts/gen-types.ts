@@ -3,7 +3,7 @@
 // committed file differs from what this prints.
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { startPostgres } from "./lib/postgres.ts";
+import { projectUrl, startPostgres } from "./lib/postgres.ts";
 import { buildDatabase, createDatabase, dropDatabase, repoRoot, supabaseCli } from "./lib/database.ts";
 
 export const typesFile = join(repoRoot, "functions/_shared/database.types.ts");
@@ -17,12 +17,12 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const pg = await startPostgres();
   const name = `onecart_types_${process.pid}`;
   try {
-    const url = await createDatabase(pg.url, name);
+    const url = await createDatabase(pg.adminUrl, name);
     await buildDatabase(url);
-    await writeFile(typesFile, await generateTypes(url));
+    await writeFile(typesFile, await generateTypes(projectUrl(url)));
     console.log(`wrote ${typesFile}`);
   } finally {
-    if (pg.external) await dropDatabase(pg.url, name);
+    if (pg.external) await dropDatabase(pg.adminUrl, name);
     await pg.stop();
   }
 }

@@ -8,7 +8,7 @@ import { readFile, writeFile } from "node:fs/promises";
 import { join, relative, resolve } from "node:path";
 import { createInterface } from "node:readline/promises";
 import { parseArgs } from "node:util";
-import { repoRoot } from "./lib/database.ts";
+import { repoRoot, withOnecartFunctionDefaults } from "./lib/database.ts";
 
 const usage = [
   'usage: npm run migration:new -- <verb_object> <sql/ files…> --reason "why the change"',
@@ -39,13 +39,13 @@ const header = [
   `-- ${name.replaceAll("_", " ")}: from ${sources}`,
   ...wrap(`Why: ${reason.replace(/\s+/g, " ")}`, 100).map((line) => `-- ${line}`),
 ].join("\n");
-const parts = [header];
+const parts: string[] = [];
 for (const file of files) {
   // `create function` becomes `create or replace function`: a later migration redefines the whole function.
   parts.push((await readFile(resolve(file), "utf8")).replace(/^create function /gm, "create or replace function "));
 }
 const target = join(repoRoot, "supabase", "migrations", `${stamp}_${name}.sql`);
-await writeFile(target, parts.join("\n"));
+await writeFile(target, `${header}\n${withOnecartFunctionDefaults(parts.join("\n"))}`);
 console.log(`wrote ${relative(repoRoot, target)}; sql/ stays the readable current definition`);
 
 function wrap(text: string, width: number): string[] {

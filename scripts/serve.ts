@@ -14,6 +14,16 @@ const FUNCTIONS: Record<string, (request: Request) => Promise<Response>> = { car
 const port = Number(Deno.env.get("PORT") ?? 54321);
 const dbUrl = Deno.env.get("SUPABASE_DB_URL")!;
 const log = (line: Record<string, unknown>) => console.log(JSON.stringify(line));
+// Whatever a client or Postgres does, this server stays up: a stray rejection or
+// exception is logged, never fatal.
+globalThis.addEventListener("unhandledrejection", (event) => {
+  event.preventDefault();
+  log({ level: "error", unhandled: "rejection", error: String(event.reason?.stack ?? event.reason) });
+});
+globalThis.addEventListener("error", (event) => {
+  event.preventDefault();
+  log({ level: "error", unhandled: "exception", error: String(event.error?.stack ?? event.message) });
+});
 const realtime = await startRealtime(dbUrl, log);
 const posApp = createPosApp({
   distDir: new URL("../app/dist", import.meta.url).pathname,

@@ -1,4 +1,5 @@
 // npm start: the whole onecart stack on one port, until Ctrl-C.
+import { existsSync } from "node:fs";
 import { mkdir, open, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { repoRoot } from "./lib/database.ts";
@@ -26,6 +27,9 @@ function alive(pid: number): boolean {
     return false;
   }
 }
+
+// Removed again on exit when this run made it.
+const madeStateDir = !existsSync(stateDir);
 
 /** Claims .onecart/pid for this process; false when another stack holds it. */
 async function claimPidFile(): Promise<boolean> {
@@ -55,6 +59,8 @@ if (!(await claimPidFile())) {
 
 let stack: Stack | undefined;
 let stopping = false;
+// Every way out runs the same cleanup: the Deno server and Postgres stopped,
+// the embedded data directory and this run's state removed.
 async function stop(code: number) {
   if (stopping) return;
   stopping = true;
@@ -62,11 +68,19 @@ async function stop(code: number) {
   await stack?.stop().catch((error) => console.error(error));
   await rm(stackFile, { force: true });
   await rm(pidFile, { force: true });
+  if (madeStateDir) await rm(stateDir, { recursive: true, force: true });
   console.log("Stopped.");
   process.exit(code);
 }
-process.on("SIGINT", () => void stop(0));
-process.on("SIGTERM", () => void stop(0));
+for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(signal, () => void stop(0));
+process.on("uncaughtException", (error) => {
+  console.error(`onecart failed: ${error.stack ?? error}`);
+  void stop(1);
+});
+process.on("unhandledRejection", (reason) => {
+  console.error(`onecart failed: ${(reason as Error)?.stack ?? reason}`);
+  void stop(1);
+});
 
 try {
   console.log("Starting onecart: Postgres, migrations (supabase db push), seed, functions, realtime…");
@@ -80,9 +94,22 @@ try {
   await stop(1);
 }
 const s = stack!;
+// The stack keeps serving through a Postgres restart (its postmaster comes back
+// on the same data); it stops, cleaning up, when either part is gone for good.
+s.server.process.once("exit", (code, signal) => {
+  if (stopping) return;
+  console.error(`The functions server exited (${signal ?? code}); stopping onecart.`);
+  void stop(1);
+});
+void s.postgres.gone.then(() => {
+  if (stopping) return;
+  console.error("Postgres stopped and did not come back; stopping onecart.");
+  void stop(1);
+});
 await writeFile(stackFile, JSON.stringify({
   api_url: s.apiUrl,
   db_url: s.dbUrl,
+  admin_db_url: s.adminDbUrl,
   anon_key: s.anonKey,
   service_role_key: s.serviceRoleKey,
   jwt_secret: s.jwtSecret,
@@ -96,7 +123,8 @@ onecart is running.
          API URL: ${s.apiUrl}
    Functions URL: ${s.apiUrl}/functions/v1/{carts,queue}
     Realtime URL: ${s.apiUrl.replace("http", "ws")}/realtime/v1/websocket
-          DB URL: ${s.dbUrl}${s.postgres.external ? "  (DATABASE_URL)" : "  (embedded Postgres 17)"}
+          DB URL: ${s.dbUrl}  (postgres, the project role)
+    Admin DB URL: ${s.adminDbUrl}${s.postgres.external ? "  (ONECART_DATABASE_URL)" : "  (embedded Postgres 17)"}
       JWT secret: ${s.jwtSecret}
         anon key: ${s.anonKey}
 service_role key: ${s.serviceRoleKey}

@@ -9,7 +9,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { repoRoot } from "../scripts/lib/database.ts";
 import { LOCAL_SECRET_KEY } from "../scripts/lib/stack.ts";
 import { addStaffMember } from "../scripts/staff-add.ts";
-import { freshDatabase, type TestDatabase } from "./helpers/db.ts";
+import { expectError, freshDatabase, type TestDatabase } from "./helpers/db.ts";
 import { LOCATION_A1, LOCATION_B1, STAFF_A1, STAFF_A2, STAFF_B1, STORE_B } from "./helpers/fixture.ts";
 import { startTestServer, type TestServer } from "./helpers/server.ts";
 
@@ -196,7 +196,11 @@ describe("staff:add", () => {
     const { error } = await client(data.session!.access_token).rpc("add_staff_member", {
       p_user_id: STAFF_A2, p_store_id: STORE_B, p_role: "owner",
     });
-    expect(error).toMatchObject({ code: "PT403", message: "forbidden" });
+    expect(error).toMatchObject({ code: "42501" });
+    // Through a function's error mapping it is the contract's forbidden.
+    await expectError(db.as(STAFF_A1).rpc("add_staff_member", {
+      p_user_id: STAFF_A2, p_store_id: STORE_B, p_role: "owner",
+    }), "forbidden");
     expect(await db.sql`select 1 from pos.staff where user_id = ${STAFF_A2} and store_id = ${STORE_B}`).toEqual([]);
   });
 });

@@ -154,3 +154,37 @@ describe("every bad credential gets the contract's 401 body", () => {
     }
   });
 });
+
+describe("without an injected key set", () => {
+  let remoteOnly: RunningServer;
+  beforeAll(async () => {
+    const db = await freshDatabase();
+    remoteOnly = await startServer({
+      dbUrl: db.url,
+      jwtSecret: TEST_JWT_SECRET,
+      env: { SUPABASE_URL: `http://127.0.0.1:${(authServer.address() as AddressInfo).port}`, SUPABASE_JWKS: "" },
+    });
+  });
+  afterAll(() => remoteOnly?.stop());
+
+  it("fetches the project's key set, and fetches it again for a key id it has not seen (rotation)", async () => {
+    const status = async (token: string) => {
+      const res = await fetch(`${remoteOnly.apiUrl}/functions/v1/carts?location_id=${LOCATION_A1}`,
+        { headers: bearer(token) });
+      await res.arrayBuffer();
+      return res.status;
+    };
+    published = [keyBefore.jwk];
+    const before = jwksFetches;
+    expect(await status(await es256(keyBefore))).toBe(200);
+    expect(jwksFetches).toBe(before + 1);
+    const fetchedAt = Date.now();
+    published = [keyBefore.jwk, keyAfter.jwk];
+    // jose (under @supabase/server) refetches for an unknown key id at most every
+    // 30 s, so that forged key ids cannot flood the project's Auth.
+    await new Promise((r) => setTimeout(r, Math.max(0, fetchedAt + 31_000 - Date.now())));
+    expect(await status(await es256(keyAfter))).toBe(200);
+    expect(jwksFetches).toBe(before + 2);
+    expect(await status(await es256(stranger))).toBe(401);
+  }, 120_000);
+});

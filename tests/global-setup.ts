@@ -1,6 +1,7 @@
 // One Postgres per test run and one template database built the production way
-// (bootstrap, `supabase db push`, seed). Each test file clones the template,
-// which takes a few tens of milliseconds.
+// (bootstrap as the superuser, then `supabase db push` and the seed as the
+// non-superuser `postgres`). Each test file clones the template, which takes a
+// few tens of milliseconds; databases are created and dropped with the admin URL.
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import type { TestProject } from "vitest/node";
@@ -21,8 +22,8 @@ export default async function setup(project: TestProject) {
   try {
     await Promise.all([
       (async () => {
-        await dropDatabase(pg.url, template);
-        await buildDatabase(await createDatabase(pg.url, template));
+        await dropDatabase(pg.adminUrl, template);
+        await buildDatabase(await createDatabase(pg.adminUrl, template));
       })(),
       // On a fresh machine, fetch the functions' npm imports once, before several
       // test files start Deno servers at the same time.
@@ -33,10 +34,10 @@ export default async function setup(project: TestProject) {
     await pg.stop();
     throw error;
   }
-  project.provide("adminUrl", pg.url);
+  project.provide("adminUrl", pg.adminUrl);
   project.provide("templateDatabase", template);
   return async () => {
-    if (pg.external) await dropDatabase(pg.url, template);
+    if (pg.external) await dropDatabase(pg.adminUrl, template);
     await pg.stop();
   };
 }

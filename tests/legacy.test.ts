@@ -8,6 +8,7 @@ import { inject } from "vitest";
 import {
   bootstrap, connect, createDatabase, dropDatabase, pushMigrations, repoRoot,
 } from "../scripts/lib/database.ts";
+import { projectUrl } from "../scripts/lib/postgres.ts";
 import { callRpc } from "../functions/_shared/rpc.ts";
 import { fromPostgresError } from "../functions/_shared/errors.ts";
 import { assertInvariants, type Sql } from "./helpers/db.ts";
@@ -22,9 +23,10 @@ let workdir: string;
 beforeAll(async () => {
   const adminUrl = inject("adminUrl");
   await dropDatabase(adminUrl, name);
-  url = await createDatabase(adminUrl, name);
+  const dbAdminUrl = await createDatabase(adminUrl, name);
+  await bootstrap(dbAdminUrl);
+  url = projectUrl(dbAdminUrl);
   sql = connect(url, { max: 4 });
-  await bootstrap(url);
 
   // A CLI project holding only the migrations from before the unique indexes.
   workdir = await mkdtemp(join(tmpdir(), "onecart-legacy-"));

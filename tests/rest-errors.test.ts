@@ -6,6 +6,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { freshDatabase, type TestDatabase } from "./helpers/db.ts";
 import { LOCATION_A1, MISSING, STAFF_A1 } from "./helpers/fixture.ts";
 import { startTestServer, type TestServer } from "./helpers/server.ts";
+import { LOCAL_PUBLISHABLE_KEY, LOCAL_SECRET_KEY } from "../scripts/lib/stack.ts";
 
 let db: TestDatabase;
 let server: TestServer;
@@ -123,5 +124,29 @@ describe("the impersonated role's settings", () => {
     await db.sql`delete from public.raise_next`;
     expect((await rpc("get_queue", { p_location_id: LOCATION_A1 }, staffToken)).body.statement_timeout).toBe("1234ms");
     expect((await rpc("get_queue", { p_location_id: LOCATION_A1 })).body.statement_timeout).toBe("567ms");
+  });
+});
+
+describe("API keys, as the Supabase gateway turns them into roles", () => {
+  const post = (name: string, headers: Record<string, string>) =>
+    fetch(`${server.apiUrl}/rest/v1/rpc/${name}`, {
+      method: "POST", headers: { "content-type": "application/json", ...headers }, body: "{}",
+    }).then(async (res) => ({ status: res.status, body: await res.json() }));
+
+  it("an sb_secret_ key is service_role, in apikey alone or in Authorization", async () => {
+    const variants: Record<string, string>[] = [{ apikey: LOCAL_SECRET_KEY }, { authorization: `Bearer ${LOCAL_SECRET_KEY}` }];
+    for (const headers of variants) {
+      const res = await post("expire_cart_locks", headers);
+      expect(res).toEqual({ status: 200, body: 0 });
+    }
+  });
+
+  it("an sb_publishable_ key is anon; an unknown sb_ key is refused", async () => {
+    const anon = await post("expire_cart_locks", { apikey: LOCAL_PUBLISHABLE_KEY });
+    expect(anon.status).toBe(401);
+    expect(anon.body.code).toBe("42501");
+    const unknown = await post("expire_cart_locks", { apikey: "sb_secret_not-this-project" });
+    expect(unknown.status).toBe(401);
+    expect(unknown.body.message).toBe("Invalid API key");
   });
 });

@@ -6,10 +6,12 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import {
   applyCurrentDefinition, bootstrap, connect, createDatabase, dropDatabase, supabaseCli,
 } from "../scripts/lib/database.ts";
+import { projectUrl } from "../scripts/lib/postgres.ts";
 import { generateTypes, typesFile } from "../scripts/gen-types.ts";
 import { ERROR_STATUS } from "../functions/_shared/errors.ts";
 import { RPCS } from "../functions/_shared/rpc.ts";
-import { freshDatabase, type Sql, type TestDatabase } from "./helpers/db.ts";
+import { freshDatabase, rolledBack, type Sql, type TestDatabase } from "./helpers/db.ts";
+import { readBaseline, securityDefinerLints } from "./helpers/advisors.ts";
 
 let db: TestDatabase;
 const fromSqlDir = `sqldir_${process.pid}`;
@@ -17,10 +19,10 @@ let sqlDir: Sql;
 
 beforeAll(async () => {
   db = await freshDatabase();
-  const url = await createDatabase(inject("adminUrl"), fromSqlDir);
-  await bootstrap(url);
-  await applyCurrentDefinition(url);
-  sqlDir = connect(url, { max: 2 });
+  const adminUrl = await createDatabase(inject("adminUrl"), fromSqlDir);
+  await bootstrap(adminUrl);
+  await applyCurrentDefinition(projectUrl(adminUrl));
+  sqlDir = connect(projectUrl(adminUrl), { max: 2 });
 });
 afterAll(async () => {
   await sqlDir?.end();
@@ -73,12 +75,35 @@ describe("supabase db advisors", () => {
     expect(stdout + stderr).toContain("No issues found");
   });
 
-  it("finds nothing at info level either, but that every index of a fresh database is unused", async () => {
+  it("find nothing, at any level and with the hosted lints the CLI lacks, beyond the baseline and unused indexes", async () => {
     const { stdout } = await supabaseCli([
       "db", "advisors", "--db-url", db.url, "--type", "all", "--level", "info", "--output-format", "json",
     ]);
-    const { results } = JSON.parse(stdout) as { results: Array<{ name: string; detail: string }> };
-    expect(results.filter((r) => r.name !== "unused_index")).toEqual([]);
+    const { results } = JSON.parse(stdout) as { results: Array<{ name: string; detail: string; cacheKey: string }> };
+    // Every index of a fresh database is unused.
+    const cli = results.filter((r) => r.name !== "unused_index").map((r) => ({ key: r.cacheKey, detail: r.detail }));
+    const hosted = (await securityDefinerLints(db.sql)).map((f) => ({ key: f.cache_key, detail: f.detail }));
+    const baseline = await readBaseline();
+    const accepted = new Set(baseline.findings.map((f) => f.cache_key));
+    const found = [...cli, ...hosted];
+
+    expect(found.filter((f) => !accepted.has(f.key)), "findings not in supabase/advisors-baseline.json").toEqual([]);
+    const keys = new Set(found.map((f) => f.key));
+    expect(baseline.findings.filter((f) => !keys.has(f.cache_key)), "baseline entries no finding matches").toEqual([]);
+    for (const entry of baseline.findings) expect(entry.reason.length, entry.cache_key).toBeGreaterThan(20);
+  });
+
+  it("the hosted lint 0029 flags a SECURITY DEFINER function signed-in users may call, which the baseline does not hold", async () => {
+    await rolledBack(db.sql, async (tx) => {
+      await tx`create function public.not_in_the_baseline() returns int language sql security definer
+                 set search_path = '' as 'select 1'`;
+      await tx`grant execute on function public.not_in_the_baseline() to authenticated`;
+      const findings = await securityDefinerLints(tx);
+      expect(findings.map((f) => f.cache_key)).toContain(
+        "authenticated_security_definer_function_executable_public_not_in_the_baseline_");
+      const accepted = new Set((await readBaseline()).findings.map((f) => f.cache_key));
+      expect(findings.filter((f) => !accepted.has(f.cache_key)).length).toBeGreaterThan(0);
+    });
   });
 });
 

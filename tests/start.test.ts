@@ -22,7 +22,8 @@ function groupMembers(pgid: number): Promise<string[]> {
 it("starts, serves supabase-js, refuses a second start, and stops cleanly on SIGINT", async () => {
   const port = await freePort();
   const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), ONECART_STATE_DIR: stateDir };
-  delete env.DATABASE_URL;
+  delete env.ONECART_DATABASE_URL;
+  env.DATABASE_URL = "postgres://nobody:wrong@127.0.0.1:1/not_this_one"; // ignored: only ONECART_DATABASE_URL counts
   const npm = spawn("npm", ["start"], { cwd: repoRoot, env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
   let output = "";
   npm.stdout.on("data", (c) => (output += c));
@@ -38,7 +39,10 @@ it("starts, serves supabase-js, refuses a second start, and stops cleanly on SIG
     expect(output).toMatch(/iPad sees v3: .*Haircut.*Beard Trim|iPad sees v3: .*Beard Trim.*Haircut/);
 
     const stack = JSON.parse(await readFile(join(stateDir, "stack.json"), "utf8"));
-    expect(Object.keys(stack).sort()).toEqual(["anon_key", "api_url", "db_url", "jwt_secret", "service_role_key"]);
+    expect(Object.keys(stack).sort()).toEqual(
+      ["admin_db_url", "anon_key", "api_url", "db_url", "jwt_secret", "service_role_key"]);
+    expect(new URL(stack.db_url).username).toBe("postgres");
+    expect(new URL(stack.admin_db_url).username).toBe("supabase_admin");
     expect(stack.api_url).toBe(`http://127.0.0.1:${port}`);
 
     const { stdout: token } = await run("npm", ["run", "--silent", "token", "--", "ea000000-0000-4000-8000-000000000002"],

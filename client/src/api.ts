@@ -142,6 +142,10 @@ async function fromResponse(response: Response): Promise<OnecartError> {
   const e = body?.error;
   const options = { status: response.status, details: e?.details ?? null, retryAfterSeconds: retryAfter(response.headers) };
   if (isContractErrorCode(e?.code)) return new OnecartError(e.code, String(e.message ?? e.code), options);
+  if (response.status === 502 || response.status === 503 || response.status === 504) {
+    // A gateway answering for a function it could not reach: onecart itself never answered.
+    return new OnecartError("network_error", `No answer from onecart (the gateway answered ${response.status}).`, options);
+  }
   if (response.status >= 500) return new OnecartError("server_error", `The server answered ${response.status}.`, options);
   // A 4xx without a contract code (a gateway's 401, say): keep the status, never retry it.
   const code = response.status === 401 ? "not_authenticated" : response.status === 404 ? "not_found" : "invalid_input";
@@ -197,6 +201,9 @@ function rpcCaller(supabase: SupabaseClient) {
     }
     if (isContractErrorCode(error.message)) {
       return Promise.reject(new OnecartError(error.message, error.details || error.message, { status, details }));
+    }
+    if (status === 502 || status === 503 || status === 504) {
+      throw new OnecartError("network_error", `No answer from onecart (the gateway answered ${status}).`, { status });
     }
     if (status >= 500) throw new OnecartError("server_error", error.message || `The server answered ${status}.`, { status });
     throw new OnecartError(status === 401 ? "not_authenticated" : status === 404 ? "not_found" : "invalid_input",

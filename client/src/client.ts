@@ -92,6 +92,20 @@ export interface ActionHandle<T> {
 type Listener = () => void;
 
 const NIL_CART = "00000000-0000-4000-8000-000000000000";
+
+/**
+ * A version 4 UUID. `crypto.randomUUID` exists only in secure contexts; a POS
+ * web app served over plain http on the shop's network still has
+ * `getRandomValues`.
+ */
+function randomKey(): string {
+  if (typeof crypto.randomUUID === "function") return crypto.randomUUID();
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  bytes[6] = (bytes[6] & 0x0f) | 0x40;
+  bytes[8] = (bytes[8] & 0x3f) | 0x80;
+  const hex = Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
 const noop = () => {};
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -118,6 +132,7 @@ export class CartStore extends Observable<CartState> {
   #live: LiveStatus = "off";
   #liveRefs = 0;
   #channel: RealtimeChannel | null = null;
+  #generation = 0;
 
   readonly id: string;
   private readonly client: Onecart;
@@ -255,7 +270,7 @@ export class CartStore extends Observable<CartState> {
     return () => {
       if (stopped) return;
       stopped = true;
-      if (--this.#liveRefs === 0) this.#stop();
+      if (--this.#liveRefs === 0) void this.#stop();
     };
   }
 
@@ -272,9 +287,11 @@ export class CartStore extends Observable<CartState> {
   }
 
   async #start(): Promise<void> {
+    const generation = ++this.#generation;
     this.#setLive("connecting");
     await this.client.authorizeRealtime();
-    if (this.#liveRefs === 0) return;
+    // Stopped (and maybe started again) meanwhile: that later start owns the channel.
+    if (generation !== this.#generation) return;
     const channel = this.client.supabase.channel(`cart:${this.id}`, { config: { private: true } });
     this.#channel = channel;
     channel.on("broadcast", { event: "cart_updated" }, ({ payload }) => this.client.receiveCart(this.id, payload))
@@ -288,11 +305,18 @@ export class CartStore extends Observable<CartState> {
       });
   }
 
-  #stop(): void {
+  #stop(): Promise<unknown> {
+    this.#generation++;
     const channel = this.#channel;
     this.#channel = null;
-    if (channel) void this.client.supabase.removeChannel(channel);
     this.#setLive("off");
+    return channel ? this.client.supabase.removeChannel(channel) : Promise.resolve();
+  }
+
+  /** @internal Leaves the channel whoever still follows it: the client is going away. */
+  shutdown(): Promise<unknown> {
+    this.#liveRefs = 0;
+    return this.#stop();
   }
 
   #lineRef(line: LineRef | string): LineRef {
@@ -311,6 +335,7 @@ export class QueueStore extends Observable<QueueState> {
   #live: LiveStatus = "off";
   #liveRefs = 0;
   #channel: RealtimeChannel | null = null;
+  #generation = 0;
   /** Broadcasts received so far: a read started before the latest one is older than what is shown. */
   #received = 0;
 
@@ -379,7 +404,7 @@ export class QueueStore extends Observable<QueueState> {
     return () => {
       if (stopped) return;
       stopped = true;
-      if (--this.#liveRefs === 0) this.#stop();
+      if (--this.#liveRefs === 0) void this.#stop();
     };
   }
 
@@ -396,9 +421,11 @@ export class QueueStore extends Observable<QueueState> {
   }
 
   async #start(): Promise<void> {
+    const generation = ++this.#generation;
     this.#setLive("connecting");
     await this.client.authorizeRealtime();
-    if (this.#liveRefs === 0) return;
+    // Stopped (and maybe started again) meanwhile: that later start owns the channel.
+    if (generation !== this.#generation) return;
     const channel = this.client.supabase.channel(`queue:${this.locationId}`, { config: { private: true } });
     this.#channel = channel;
     channel.on("broadcast", { event: "queue_updated" }, ({ payload }) => this.receive(payload))
@@ -411,11 +438,18 @@ export class QueueStore extends Observable<QueueState> {
       });
   }
 
-  #stop(): void {
+  #stop(): Promise<unknown> {
+    this.#generation++;
     const channel = this.#channel;
     this.#channel = null;
-    if (channel) void this.client.supabase.removeChannel(channel);
     this.#setLive("off");
+    return channel ? this.client.supabase.removeChannel(channel) : Promise.resolve();
+  }
+
+  /** @internal Leaves the channel whoever still follows it: the client is going away. */
+  shutdown(): Promise<unknown> {
+    this.#liveRefs = 0;
+    return this.#stop();
   }
 }
 
@@ -448,6 +482,12 @@ export class Onecart {
   #queues = new Map<string, QueueStore>();
   #rejectionListeners = new Set<(rejection: Rejection) => void>();
   #failingSince = new Map<string, number>();
+  /** Per cart, the action sent and not yet answered for good (only one: a cart's actions go one at a time). */
+  #inFlight = new Map<string, string>();
+  /** Per cart, the newest snapshot held back while an action of this device is in flight. */
+  #deferred = new Map<string, Cart>();
+  /** Actions whose answer is in the base already, in the moment before TanStack marks them done. */
+  #answered = new Set<string>();
   #persister: ReturnType<typeof storagePersister>;
   #cleanup: Array<() => void> = [];
   #probing = false;
@@ -460,7 +500,7 @@ export class Onecart {
     this.#sendKeys = !options.testing?.disableIdempotencyKeys;
     this.#options = {
       requestTimeoutMs: options.requestTimeoutMs ?? 15_000,
-      newKey: options.newKey ?? (() => crypto.randomUUID()),
+      newKey: options.newKey ?? randomKey,
       retry: { maxElapsedMs: 30_000, initialDelayMs: 200, maxDelayMs: 5_000, ...options.retry },
     };
     const mutationCache = new MutationCache({
@@ -485,7 +525,9 @@ export class Onecart {
 
     this.#cleanup.push(mutationCache.subscribe((event) => {
       const action = event.mutation?.state.variables as Action | undefined;
-      if (action) this.#storeOf(action)?.notify();
+      if (!action) return;
+      if (event.mutation!.state.status !== "pending") this.#answered.delete(action.key);
+      this.#storeOf(action)?.notify();
     }));
     this.#cleanup.push(this.queryClient.getQueryCache().subscribe((event) => {
       const [ns, kind, id] = event.query.queryKey as string[];
@@ -544,6 +586,11 @@ export class Onecart {
         }),
       },
     }));
+    // The first stored action of each cart may have reached the server before the app closed.
+    for (const p of this.#pendingMutations(isCartAction)) {
+      const cartId = (p.action as CartAction).cartId;
+      if (!this.#inFlight.has(cartId)) this.#inFlight.set(cartId, p.key);
+    }
     this.#isReady = true;
     for (const store of [...this.#carts.values(), ...this.#queues.values()]) store.notify();
     void this.queryClient.resumePausedMutations();
@@ -554,9 +601,18 @@ export class Onecart {
     return { key: this.#options.newKey(), createdAt: Date.now() };
   }
 
+  /** The store of a cart; read once in the background when no snapshot of it is held yet. */
   cart(cartId: string): CartStore {
     let store = this.#carts.get(cartId);
-    if (!store) this.#carts.set(cartId, store = new CartStore(cartId, this));
+    if (!store) {
+      this.#carts.set(cartId, store = new CartStore(cartId, this));
+      if (!this.queryClient.getQueryData(CART_KEY(cartId))) {
+        // After a restore the stored snapshot comes first; read only if there is none then either.
+        void this.ready.then(() => {
+          if (!this.queryClient.getQueryData(CART_KEY(cartId))) return this.fetchCart(cartId);
+        }).catch(noop);
+      }
+    }
     return store;
   }
 
@@ -568,14 +624,39 @@ export class Onecart {
 
   /**
    * The open cart of a customer (or a device without one) at a location,
-   * created if none is open. Two calls at once make one request.
+   * created if none is open. Two calls at once make one request. Offline, the
+   * open cart this device last saw is returned at once (taps on it wait for
+   * the network like any other); only a cart never seen needs the network.
    */
   async openCart(args: { locationId: string; customerId?: string | null; deviceId?: string | null }): Promise<CartStore> {
-    const cart = await this.#read(["onecart", "read", "open", args.locationId, args.customerId ?? null, args.deviceId ?? null],
+    await this.ready;
+    const read = this.#read(["onecart", "read", "open", args.locationId, args.customerId ?? null, args.deviceId ?? null],
       "getOrCreateCart", { location_id: args.locationId, customer_id: args.customerId ?? undefined,
-        device_id: args.deviceId ?? undefined }) as Cart;
-    this.#applyCart(cart);
-    return this.cart(cart.id);
+        device_id: args.deviceId ?? undefined }).then((cart) => {
+        this.#applyCart(cart as Cart);
+        return cart as Cart;
+      });
+    const held = this.#heldOpenCart(args);
+    if (!held) return this.cart((await read).id);
+    read.catch(noop);
+    // Offline now, or found to be while asking: the held cart, rather than a wait.
+    let unsubscribe = noop as () => void;
+    const offline = new Promise<void>((resolve) => {
+      unsubscribe = onlineManager.subscribe((online) => online || resolve());
+      if (!onlineManager.isOnline()) resolve();
+    });
+    try {
+      return this.cart(await Promise.race([read.then((cart) => cart.id), offline.then(() => held.id)]));
+    } finally {
+      unsubscribe();
+    }
+  }
+
+  #heldOpenCart(args: { locationId: string; customerId?: string | null; deviceId?: string | null }): Cart | undefined {
+    return this.queryClient.getQueryCache().findAll({ queryKey: ["onecart", "cart"] })
+      .map((q) => q.state.data as Cart | undefined)
+      .find((c) => !!c && (c.status === "active" || c.status === "locked") && c.location_id === args.locationId &&
+        (args.customerId ? c.customer_id === args.customerId : !c.customer_id && c.device_id === (args.deviceId ?? null)));
   }
 
   async listOpenCarts(locationId: string): Promise<Cart[]> {
@@ -609,7 +690,7 @@ export class Onecart {
   /** @internal A cart broadcast: applied only when newer than the one held; a skipped version is read again. */
   receiveCart(cartId: string, payload: unknown): void {
     if (!isCart(payload) || payload.id !== cartId) return;
-    const held = this.queryClient.getQueryData<Cart>(CART_KEY(cartId));
+    const held = this.#newest(cartId);
     if (held && payload.version <= held.version) return;
     this.#applyCart(payload);
     if (held && payload.version > held.version + 1) this.cart(cartId).refetch().catch(noop);
@@ -631,9 +712,16 @@ export class Onecart {
     return () => this.#rejectionListeners.delete(listener);
   }
 
-  isOnline(): boolean {
-    return onlineManager.isOnline();
-  }
+  /** Whether the server answered the last time anyone asked; actions pause while it is false. */
+  isOnline = (): boolean => onlineManager.isOnline();
+
+  subscribeOnline = (listener: (online: boolean) => void): (() => void) => onlineManager.subscribe(listener);
+
+  /** How many actions of this device wait for the server. */
+  pendingCount = (): number =>
+    this.queryClient.getMutationCache().findAll({ mutationKey: ["onecart"], status: "pending" }).length;
+
+  subscribePending = (listener: () => void): (() => void) => this.queryClient.getMutationCache().subscribe(() => listener());
 
   /** Resolves once everything asked of storage so far is written. */
   async flush(): Promise<void> {
@@ -646,10 +734,7 @@ export class Onecart {
     this.#destroyed = true;
     await this.flush().catch(noop);
     for (const stop of this.#cleanup.splice(0)) stop();
-    for (const store of [...this.#carts.values(), ...this.#queues.values()]) {
-      if (store.isLive) store.notify();
-    }
-    await this.supabase.removeAllChannels();
+    await Promise.all([...this.#carts.values(), ...this.#queues.values()].map((store) => store.shutdown()));
     this.queryClient.unmount();
     this.queryClient.getMutationCache().clear();
   }
@@ -683,7 +768,7 @@ export class Onecart {
   /** @internal */
   computeCartState(cartId: string, rejected: Rejection[], live: LiveStatus): CartState {
     const confirmed = this.queryClient.getQueryData<Cart>(CART_KEY(cartId)) ?? null;
-    const pending = this.#pendingMutations((a) => isCartAction(a) && a.cartId === cartId);
+    const pending = this.#pendingMutations((a) => isCartAction(a) && a.cartId === cartId && !this.#answered.has(a.key));
     const cart = confirmed && pending.reduce((view, p) => applyOptimistic(view, p.action as CartAction), confirmed);
     return { cart, confirmed, pending, rejected, live };
   }
@@ -715,8 +800,37 @@ export class Onecart {
       });
   }
 
-  /** A snapshot from the server replaces the base when it is newer; the pending actions are re-applied on top. */
-  #applyCart(cart: Cart): void {
+  /** The newest snapshot of a cart this device has, held back or not. */
+  #newest(cartId: string): Cart | undefined {
+    const held = this.queryClient.getQueryData<Cart>(CART_KEY(cartId));
+    const deferred = this.#deferred.get(cartId);
+    return deferred && (!held || deferred.version > held.version) ? deferred : held;
+  }
+
+  /**
+   * A snapshot from the server replaces the base when it is newer; the pending
+   * actions are re-applied on top. While one of them is in flight, a snapshot
+   * from elsewhere (a broadcast, a read) may already hold its change, and the
+   * screen would show it twice: such a snapshot waits for that action's answer.
+   */
+  #applyCart(cart: Cart, fromAnswer = false): void {
+    if (!fromAnswer && this.#inFlight.has(cart.id)) {
+      const deferred = this.#deferred.get(cart.id);
+      if (!deferred || cart.version > deferred.version) this.#deferred.set(cart.id, cart);
+      return;
+    }
+    this.#setBase(cart);
+  }
+
+  /** An action of the cart has its final answer: the snapshots held back meanwhile apply now. */
+  #settle(action: CartAction): void {
+    if (this.#inFlight.get(action.cartId) === action.key) this.#inFlight.delete(action.cartId);
+    const deferred = this.#deferred.get(action.cartId);
+    this.#deferred.delete(action.cartId);
+    if (deferred) this.#applyCart(deferred);
+  }
+
+  #setBase(cart: Cart): void {
     const key = CART_KEY(cart.id);
     const held = this.queryClient.getQueryData<Cart>(key);
     if (!held || cart.version > held.version) {
@@ -732,14 +846,23 @@ export class Onecart {
   }
 
   #confirmed(action: Action, data: unknown): void {
+    if (this.#destroyed) return;
     this.#failingSince.delete(action.key);
-    if (isCart(data)) this.#applyCart(data);
+    if (isCartAction(action)) {
+      if (isCart(data)) {
+        this.#answered.add(action.key);
+        this.#applyCart(data, true);
+      }
+      this.#settle(action);
+    }
     if (action.kind === "add_to_queue" && isCart((data as QueueJoin | null)?.cart)) this.#applyCart((data as QueueJoin).cart);
     if (!isCartAction(action)) this.#queues.get(action.locationId)?.refetch().catch(noop);
   }
 
   #rejected(action: Action, error: unknown): void {
+    if (this.#destroyed) return;
     this.#failingSince.delete(action.key);
+    if (isCartAction(action)) this.#settle(action);
     const rejection: Rejection = { key: action.key, action, error: asOnecartError(error), at: Date.now() };
     this.#storeOf(action)?.reject(rejection);
     for (const listener of this.#rejectionListeners) listener(rejection);
@@ -751,7 +874,12 @@ export class Onecart {
 
   /** One try of an action, with its own key. */
   async #run(action: Action): Promise<unknown> {
+    if (this.#destroyed) {
+      // A retry timer of a client already closed: the next start replays the action from storage.
+      throw Object.assign(new OnecartError("network_error", "This onecart client was closed."), { giveUp: true });
+    }
     const key = this.#sendKeys ? action.key : undefined;
+    if (isCartAction(action)) this.#inFlight.set(action.cartId, action.key);
     try {
       const result = await this.#send(action, key);
       return result;
@@ -811,7 +939,9 @@ export class Onecart {
     if ("itemId" in line) return line.itemId;
     const cart = this.queryClient.getQueryData<Cart>(CART_KEY(action.cartId));
     const item = cart && findLine(cart, line);
-    if (!item) throw new OnecartError("not_found", "That line is no longer in the cart.", { status: 404 });
+    if (!item) {
+      throw new OnecartError("not_found", "That line is no longer in the cart.", { status: 404, details: { line } });
+    }
     action.line = { itemId: item.id };
     return item.id;
   }

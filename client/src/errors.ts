@@ -25,9 +25,10 @@ export const CONTRACT_ERROR_STATUS = {
 export type ContractErrorCode = keyof typeof CONTRACT_ERROR_STATUS;
 
 /**
- * `network_error`: no answer came (offline, connection cut, request timed
- * out); the action may or may not have been applied, and retrying it with its
- * key is safe. `server_error`: an answer without a contract code (a 5xx).
+ * `network_error`: no answer from onecart came (offline, connection cut,
+ * request timed out, or a gateway's 502/503/504 in its place); the action may
+ * or may not have been applied, and retrying it with its key is safe.
+ * `server_error`: an answer without a contract code (a 500: a defect).
  */
 export type ErrorCode = ContractErrorCode | "network_error" | "server_error";
 
@@ -54,10 +55,13 @@ export class OnecartError extends Error {
     this.retryAfterSeconds = options.retryAfterSeconds ?? null;
   }
 
-  /** What the contract lets a client retry with the same key: no answer, `busy`, `unavailable`, and a 5xx. */
+  /**
+   * What the contract (v1.1) lets a client retry with the same key: no answer,
+   * `busy` and `unavailable`. Everything else is an answer, and asking again
+   * would get the same one.
+   */
   get retryable(): boolean {
-    return this.code === "network_error" || this.code === "busy" || this.code === "unavailable" ||
-      this.status >= 500;
+    return this.code === "network_error" || this.code === "busy" || this.code === "unavailable";
   }
 
   toJSON() {

@@ -11,7 +11,10 @@ export type Database = {
             [_ in never]: never
           }
           Functions: {
-            "add_item":
+            "abandon_cart":
+{ Args: { "p_cart_id": string,"p_reason": string }; Returns: Json
+                           },
+"add_item":
 { Args: { "p_cart_id": string,"p_expected_version"?: number,"p_idempotency_key"?: string,"p_options"?: Json,"p_product_id": string,"p_quantity"?: number }; Returns: Json
                            },
 "add_staff_member":
@@ -22,6 +25,9 @@ export type Database = {
                            },
 "call_next":
 { Args: { "p_idempotency_key"?: string,"p_location_id": string }; Returns: Json
+                           },
+"check_alerts":
+{ Args: Record<PropertyKey, never>; Returns: Json
                            },
 "complete_checkout":
 { Args: { "p_cart_id": string,"p_checkout_ref": string,"p_expected_version"?: number,"p_idempotency_key"?: string,"p_lock_token": string,"p_paid_total_cents": number }; Returns: Json
@@ -47,11 +53,17 @@ export type Database = {
 "get_staff_home":
 { Args: Record<PropertyKey, never>; Returns: Json
                            },
+"get_store_health":
+{ Args: { "p_since"?: string,"p_store_id": string }; Returns: Json
+                           },
 "leave_queue":
 { Args: { "p_entry_id": string }; Returns: Json
                            },
 "list_open_carts":
 { Args: { "p_location_id": string }; Returns: Json
+                           },
+"list_store_alerts":
+{ Args: { "p_store_id": string }; Returns: Json
                            },
 "lock_cart":
 { Args: { "p_cart_id": string,"p_checkout_ref"?: string,"p_expected_version"?: number,"p_idempotency_key"?: string,"p_ttl_seconds"?: number }; Returns: Json
@@ -59,8 +71,20 @@ export type Database = {
 "merge_duplicate_carts":
 { Args: Record<PropertyKey, never>; Returns: Json
                            },
+"merge_store_duplicate_carts":
+{ Args: { "p_reason": string,"p_store_id": string }; Returns: Json
+                           },
+"record_refusal":
+{ Args: { "p_cart_id"?: string,"p_code": string,"p_entry_id"?: string,"p_location_id"?: string,"p_rpc": string }; Returns: Json
+                           },
+"release_cart_lock":
+{ Args: { "p_cart_id": string,"p_reason": string }; Returns: Json
+                           },
 "remove_item":
 { Args: { "p_cart_id": string,"p_expected_version"?: number,"p_idempotency_key"?: string,"p_item_id": string }; Returns: Json
+                           },
+"repair_cart_totals":
+{ Args: { "p_cart_id": string,"p_reason": string }; Returns: Json
                            },
 "set_item_quantity":
 { Args: { "p_cart_id": string,"p_expected_version"?: number,"p_idempotency_key"?: string,"p_item_id": string,"p_quantity": number }; Returns: Json

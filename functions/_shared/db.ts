@@ -1,20 +1,220 @@
-// One postgres.js pool per function instance. prepare: false because Supabase's
-// transaction pooler (Supavisor, port 6543) cannot keep prepared statements.
+// The database pool of one function instance, and the bounds on every wait for
+// it (contract v1.1: no request waits unboundedly). docs/connections.md has the
+// settings and the arithmetic behind their defaults.
+//
+// prepare: false because Supabase's transaction pooler (Supavisor, port 6543)
+// cannot keep prepared statements; fetch_types: false because onecart needs no
+// array types, which saves a query on every new connection.
 import postgres from "npm:postgres@3.4.9";
+import { busyError } from "./errors.ts";
+import { ClientGone, ConnectionGate, GateTimeout, type Release } from "./gate.ts";
 import type { SqlClient } from "./rpc.ts";
 
-let pool: ReturnType<typeof postgres> | undefined;
+export { ClientGone } from "./gate.ts";
 
-export function db(): SqlClient {
-  if (!pool) {
-    const url = Deno.env.get("SUPABASE_DB_URL");
-    if (!url) throw new Error("SUPABASE_DB_URL is not set");
-    pool = postgres(url, {
-      prepare: false,
-      max: Number(Deno.env.get("ONECART_DB_POOL_SIZE") ?? 10),
-      idle_timeout: 30,
-      onnotice: () => {},
-    });
+export interface DbSettings {
+  url: string;
+  /** Connections this instance may hold (ONECART_DB_POOL_SIZE, default 3). */
+  poolSize: number;
+  /** Connections one cart or location may hold at once (ONECART_DB_MAX_PER_TARGET). */
+  perTarget: number;
+  /** The longest a request waits for a connection and a lock together: the contract's 3 s. */
+  lockWaitMs: number;
+  /** statement_timeout of every call, as hosted PostgREST gives `authenticated`. */
+  statementTimeoutMs: number;
+  connectTimeoutSeconds: number;
+}
+
+export const LOCK_WAIT_MS = 3000;
+export const STATEMENT_TIMEOUT_MS = 8000;
+const CONNECT_TIMEOUT_SECONDS = 4;
+
+function positiveInteger(name: string, text: string | undefined, fallback: number): number {
+  if (text === undefined || text === "") return fallback;
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a positive integer, not "${text}"`);
+  return value;
+}
+
+/**
+ * ONECART_DB_URL, when set, wins over SUPABASE_DB_URL: on a project,
+ * SUPABASE_DB_URL is the direct connection and names starting with SUPABASE_
+ * cannot be set as secrets, so the transaction pooler's URL needs a name of its own.
+ */
+export function readSettings(env: (name: string) => string | undefined = (n) => Deno.env.get(n)): DbSettings {
+  const url = env("ONECART_DB_URL") || env("SUPABASE_DB_URL");
+  if (!url) throw new Error("Neither ONECART_DB_URL nor SUPABASE_DB_URL is set");
+  const poolSize = positiveInteger("ONECART_DB_POOL_SIZE", env("ONECART_DB_POOL_SIZE"), 3);
+  // Two per cart by default: its row lock lets one mutation run at a time, and a
+  // second connection already waiting takes the lock the moment the first
+  // commits. More would only hold connections that wait. Never the whole pool,
+  // so a held cart always leaves a connection for every other cart and store.
+  const perTarget = positiveInteger(
+    "ONECART_DB_MAX_PER_TARGET",
+    env("ONECART_DB_MAX_PER_TARGET"),
+    Math.min(2, Math.max(1, poolSize - 1)),
+  );
+  return {
+    url,
+    poolSize,
+    perTarget: Math.min(perTarget, poolSize),
+    lockWaitMs: LOCK_WAIT_MS,
+    statementTimeoutMs: STATEMENT_TIMEOUT_MS,
+    connectTimeoutSeconds: CONNECT_TIMEOUT_SECONDS,
+  };
+}
+
+interface Database {
+  /** performance.now() of the last maintenance-schedule check. */
+  scheduleCheckedAt: number;
+  settings: DbSettings;
+  pool: ReturnType<typeof postgres>;
+  gate: ConnectionGate;
+  /** Calls postgres.js has handed to a connection: they may have reached Postgres. */
+  sent: Set<number>;
+  calls: number;
+}
+
+let database: Database | undefined;
+
+// Every call's text starts with this mark, so the debug hook (which postgres.js
+// calls just before it writes a query to a socket) tells which calls were sent.
+const MARK = /^\/\* onecart call (\d+) \*\//;
+
+function open(): Database {
+  if (database) return database;
+  const settings = readSettings();
+  const sent = new Set<number>();
+  const pool = postgres(settings.url, {
+    prepare: false,
+    fetch_types: false,
+    max: settings.poolSize,
+    idle_timeout: 30,
+    connect_timeout: settings.connectTimeoutSeconds,
+    onnotice: () => {},
+    debug: (_connection: number, query: string) => {
+      const mark = MARK.exec(query);
+      if (mark) sent.add(Number(mark[1]));
+    },
+  });
+  database = {
+    scheduleCheckedAt: -Infinity,
+    settings,
+    pool,
+    gate: new ConnectionGate(settings.poolSize, settings.perTarget),
+    sent,
+    calls: 0,
+  };
+  return database;
+}
+
+/**
+ * Runs one simple query. A call that provably never reached Postgres (the
+ * connection failed before postgres.js wrote the query) is tried once more on a
+ * fresh connection; one that may have reached it is not, since it may have
+ * committed: the client retries that with its idempotency key.
+ */
+async function simple(db: Database, text: string, signal: AbortSignal | undefined): Promise<unknown> {
+  for (let attempt = 1;; attempt++) {
+    const call = ++db.calls;
+    try {
+      return await db.pool.unsafe(`/* onecart call ${call} */ ${text}`).simple();
+    } catch (error) {
+      if (db.sent.has(call) || attempt > 1) throw error;
+      if (signal?.aborted) throw new ClientGone();
+      console.log(JSON.stringify({
+        level: "warn",
+        msg: "retrying a call that never reached the database",
+        error: (error as { code?: string }).code ?? String(error),
+      }));
+    } finally {
+      db.sent.delete(call);
+    }
   }
-  return pool as unknown as SqlClient;
+}
+
+function watchdog<T>(work: Promise<T>, ms: number, onTimeout: () => Error): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(onTimeout()), ms);
+  });
+  return Promise.race([work, late]).finally(() => clearTimeout(timer));
+}
+
+export interface Admission {
+  /** The cart or location the request is about: it may hold only its share of the pool. */
+  target?: string | null;
+  /** The request's signal: a request whose client has gone is not sent. */
+  signal?: AbortSignal;
+}
+
+/**
+ * Runs `fn` with a connection of the pool once the gate admits the request,
+ * passing the milliseconds left of the request's 3 s wait budget, which the
+ * call uses as its lock_timeout. Throws `busy` when no connection is free for
+ * it within that budget, ClientGone when its client left before it was sent,
+ * and `unavailable` (through the mapping of the connection error) when the
+ * database cannot be reached.
+ */
+export async function withDatabase<T>(
+  admission: Admission,
+  fn: (sql: SqlClient, lockWaitMs: number) => Promise<T>,
+): Promise<T> {
+  const db = open();
+  ensureScheduleNowAndThen(db);
+  const { signal } = admission;
+  const deadline = performance.now() + db.settings.lockWaitMs;
+  let release: Release;
+  try {
+    release = await db.gate.acquire(admission.target ?? null, { deadline, signal });
+  } catch (error) {
+    throw error instanceof GateTimeout ? busyError() : error;
+  }
+  if (signal?.aborted) {
+    release();
+    throw new ClientGone();
+  }
+  const lockWaitMs = Math.max(50, Math.round(deadline - performance.now()));
+  const client: SqlClient = { unsafe: (text) => ({ simple: () => simple(db, text, signal) }) };
+  let work: Promise<T>;
+  try {
+    work = fn(client, lockWaitMs);
+  } catch (error) {
+    release();
+    throw error;
+  }
+  // The slot is given back when the call settles, not when the watchdog gives
+  // up on it: until then its connection is still in use.
+  work.then(release, release);
+  // A statement cannot outlive statement_timeout on the server; this catches a
+  // connection that went silent (no answer, no reset), which would otherwise
+  // keep the request waiting for TCP keepalive.
+  const limit = db.settings.statementTimeoutMs + 2 * db.settings.connectTimeoutSeconds * 1000 + 1000;
+  return await watchdog(work, limit, () =>
+    Object.assign(new Error("no answer from the database"), {
+      code: "ETIMEDOUT",
+    }));
+}
+
+// pg_cron may be enabled after the migrations ran, and nothing in the database
+// can notice (see sql/schedule/pg_cron.sql): each function instance ensures the
+// maintenance schedule when it first connects and every ten minutes after.
+const SCHEDULE_CHECK_MS = 10 * 60_000;
+
+function ensureScheduleNowAndThen(db: Database): void {
+  if (performance.now() - db.scheduleCheckedAt <= SCHEDULE_CHECK_MS) return;
+  db.scheduleCheckedAt = performance.now();
+  // Never in a request's way: it takes its turn at the gate like any call, with
+  // the same bounded waits, and a failure (an older schema, a busy database)
+  // waits for the next check. Straight to the pool, so it is not retried.
+  withDatabase({}, () =>
+    db.pool.unsafe(
+      "select set_config('lock_timeout', '3s', true), set_config('statement_timeout', '8s', true);\n" +
+        "select pos.ensure_maintenance_schedule()",
+    ).simple()).catch(() => {});
+}
+
+/** The pool as a plain SqlClient, for callers with no request to admit (the local /rest/v1). */
+export function db(): SqlClient {
+  return { unsafe: (text) => ({ simple: () => withDatabase({}, (sql) => sql.unsafe(text).simple()) }) };
 }

@@ -1,10 +1,14 @@
 // The request pipeline every onecart function shares: CORS, size limit, auth,
-// JSON parsing, validation, one RPC, error mapping, one log line.
+// JSON parsing, validation, one RPC within bounded waits, error mapping, one
+// log line.
 import { z } from "npm:zod@4.6.7";
 import { authenticate } from "./auth.ts";
-import { db } from "./db.ts";
+import { ClientGone, withDatabase } from "./db.ts";
+import type { Database } from "./database.types.ts";
 import { ApiError, fromPostgresError } from "./errors.ts";
+import { decodeUtf8, parseJson } from "./json.ts";
 import { callRpc, type RpcName } from "./rpc.ts";
+import { noteRefusal } from "./refusals.ts";
 
 export const MAX_BODY_BYTES = 64 * 1024;
 
@@ -13,6 +17,8 @@ const CORS_HEADERS = {
   "access-control-allow-methods": "GET, POST, PATCH, DELETE, OPTIONS",
   "access-control-allow-headers": "authorization, x-client-info, apikey, content-type, idempotency-key, x-request-id",
   "access-control-max-age": "86400",
+  // Browsers hide other response headers from scripts; a POS web client needs these.
+  "access-control-expose-headers": "retry-after, x-request-id",
 };
 
 export interface RouteContext {
@@ -22,21 +28,43 @@ export interface RouteContext {
   idempotencyKey: string | null;
 }
 
-export interface Route {
+/** An RPC's arguments as `supabase gen types` prints them from the database. */
+export type RpcArgsOf<N extends RpcName> = Database["public"]["Functions"][N]["Args"];
+
+interface RouteTo<N extends RpcName> {
   method: "GET" | "POST" | "PATCH" | "DELETE";
   /** e.g. "/:cart_id/items/:item_id", relative to the function's own path. */
   path: string;
-  rpc: RpcName;
-  /** Validates and renames the request into the RPC's arguments. */
-  args(ctx: RouteContext): Record<string, unknown>;
+  rpc: N;
+  /**
+   * Validates and renames the request into the RPC's arguments, typed from the
+   * generated database types: a misspelled or missing parameter fails `deno check`.
+   */
+  args(ctx: RouteContext): RpcArgsOf<N>;
   /** The status for a null result (call_next with no one waiting: 204). */
   emptyStatus?: number;
 }
 
-interface CompiledRoute extends Route {
+/** A route to one RPC; the `rpc` name selects which arguments `args` must return. */
+export type Route = { [N in RpcName]: RouteTo<N> }[RpcName];
+
+type NoExtra<A, Shape> = A & { [K in Exclude<keyof A, keyof Shape>]: never };
+
+/**
+ * One row of a route table. TypeScript does not check a returned object for
+ * extra keys on its own, so `args` is inferred and held to the RPC's `Args`
+ * exactly: a misspelled optional parameter fails `deno check` too.
+ */
+export function route<N extends RpcName, A extends RpcArgsOf<N>>(
+  row: Omit<RouteTo<N>, "args"> & { args(ctx: RouteContext): NoExtra<A, RpcArgsOf<N>> },
+): Route {
+  return row as unknown as Route;
+}
+
+type CompiledRoute = Route & {
   pattern: RegExp;
   names: string[];
-}
+};
 
 function compile(route: Route): CompiledRoute {
   const names: string[] = [];
@@ -76,12 +104,7 @@ async function readBody(request: Request): Promise<unknown> {
     chunks.push(chunk);
   }
   if (size === 0) return undefined;
-  const text = new TextDecoder().decode(concat(chunks, size));
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw new ApiError("invalid_input", "The body is not valid JSON.");
-  }
+  return parseJson(decodeUtf8(concat(chunks, size)));
 }
 
 function tooLarge(): ApiError {
@@ -97,6 +120,21 @@ function concat(chunks: Uint8Array[], size: number): Uint8Array {
   }
   return out;
 }
+
+/**
+ * The cart or location a change is about, whose share of the pool it uses: the
+ * row it will lock is the cart's, or the location's queue (an entry's own row
+ * for the entry routes). Reads take no lock and never wait for one, so they
+ * have no share to keep to: a held cart can still be read.
+ */
+function targetOf(method: string, args: Record<string, unknown>): string | null {
+  if (method === "GET") return null;
+  const target = args.p_cart_id ?? args.p_location_id ?? args.p_entry_id;
+  return typeof target === "string" ? target : null;
+}
+
+// nginx's "client closed request": never seen by the client, only in the log.
+const CLIENT_GONE_STATUS = 499;
 
 function json(status: number, body: unknown, headers: Record<string, string>): Response {
   return new Response(body === undefined ? null : JSON.stringify(body), {
@@ -141,15 +179,26 @@ export function createHandler(name: string, routes: Route[]): (request: Request)
         body,
         idempotencyKey: request.headers.get("idempotency-key"),
       });
-      const result = await callRpc(db(), route.rpc, args, claims);
+      const rpcArgs = args as Record<string, unknown>;
+      const result = await withDatabase(
+        { target: targetOf(request.method, rpcArgs), signal: request.signal },
+        (sql, lockWaitMs) => callRpc(sql, route.rpc, rpcArgs, claims, { lockTimeoutMs: lockWaitMs }),
+      ).catch(noteRefusal(route.rpc, rpcArgs));
       status = result === null && route.emptyStatus ? route.emptyStatus : 200;
       return json(status, status === 200 ? result : undefined, headers);
     } catch (error) {
+      if (error instanceof ClientGone) {
+        // Dropped before it reached the database: it will never be applied.
+        status = CLIENT_GONE_STATUS;
+        code = "client_gone";
+        return new Response(null, { status, headers: { ...CORS_HEADERS, ...headers } });
+      }
       const apiError = error instanceof ApiError ? error : fromPostgresError(error);
       if (apiError) {
         status = apiError.status;
         code = apiError.code;
-        return json(status, apiError.toBody(), headers);
+        const retryAfter = apiError.retryAfter;
+        return json(status, apiError.toBody(), retryAfter ? { ...headers, "retry-after": String(retryAfter) } : headers);
       }
       status = 500;
       code = "internal_error";

@@ -41,6 +41,16 @@ export const RPCS = {
   expire_cart_locks: {},
   merge_duplicate_carts: {},
   add_staff_member: { p_user_id: "uuid", p_store_id: "uuid", p_role: "text" },
+  release_cart_lock: { p_cart_id: "uuid", p_reason: "text" },
+  abandon_cart: { p_cart_id: "uuid", p_reason: "text" },
+  repair_cart_totals: { p_cart_id: "uuid", p_reason: "text" },
+  merge_store_duplicate_carts: { p_store_id: "uuid", p_reason: "text" },
+  get_store_health: { p_store_id: "uuid", p_since: "timestamp with time zone" },
+  list_store_alerts: { p_store_id: "uuid" },
+  check_alerts: {},
+  record_refusal: {
+    p_code: "text", p_rpc: "text", p_cart_id: "uuid", p_location_id: "uuid", p_entry_id: "uuid",
+  },
 } as const satisfies Record<string, Record<string, string>>;
 
 export type RpcName = keyof typeof RPCS;
@@ -82,20 +92,46 @@ export function rpcStatement<N extends RpcName>(name: N, args: RpcArgs<N>): stri
   return `select public.${name}(${named.join(", ")}) as result`;
 }
 
+/** Bounds on one call's waits, in milliseconds; null leaves the session's own setting. */
+export interface CallLimits {
+  /** lock_timeout: how long a lock may be waited for (the contract allows at most 3 s). */
+  lockTimeoutMs?: number | null;
+  /** statement_timeout: how long the RPC may run in all. */
+  statementTimeoutMs?: number | null;
+}
+
+/** What every call gets unless it says otherwise: the contract's 3 s, and hosted `authenticated`'s 8 s. */
+export const DEFAULT_LIMITS = { lockTimeoutMs: 3000, statementTimeoutMs: 8000 } as const;
+
+function timeoutSetting(name: string, ms: number | null | undefined): string {
+  if (ms === null || ms === undefined) return "";
+  // 0 would mean no limit at all.
+  const value = Math.max(1, Math.round(ms));
+  return `, set_config('${name}', '${value}ms', true)`;
+}
+
 /**
  * Runs the RPC in one round trip: a simple query of two statements is one
  * implicit transaction, so `set_config(..., true)` holds for exactly that call
  * and the cart's row lock is released at its commit, not a client round trip
  * later. It also passes through Supavisor's transaction pooler unchanged.
+ * Postgres starts each statement's statement_timeout afresh, so the limit set
+ * by the first statement bounds the RPC.
  */
 export async function callRpc<N extends RpcName>(
   sql: SqlClient,
   name: N,
   args: RpcArgs<N>,
   claims: Claims,
+  limits: CallLimits = {},
 ): Promise<unknown> {
+  const lockTimeoutMs = limits.lockTimeoutMs === undefined ? DEFAULT_LIMITS.lockTimeoutMs : limits.lockTimeoutMs;
+  const statementTimeoutMs = limits.statementTimeoutMs === undefined
+    ? DEFAULT_LIMITS.statementTimeoutMs
+    : limits.statementTimeoutMs;
   const text = `select set_config('role', ${literal("text", claims.role)}, true), ` +
-    `set_config('request.jwt.claims', ${literal("text", JSON.stringify(claims))}, true);\n` +
+    `set_config('request.jwt.claims', ${literal("text", JSON.stringify(claims))}, true)` +
+    timeoutSetting("lock_timeout", lockTimeoutMs) + timeoutSetting("statement_timeout", statementTimeoutMs) + ";\n" +
     rpcStatement(name, args);
   const results = await sql.unsafe(text).simple() as Array<Array<{ result: unknown }>>;
   return results[1][0].result;

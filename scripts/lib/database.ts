@@ -1,11 +1,14 @@
-// Builds onecart databases: the platform bootstrap, then migrations through the
-// real Supabase CLI, then the seed. Tests clone a template built once per run.
+// Builds onecart databases: the platform bootstrap (as the local superuser), then
+// migrations through the real Supabase CLI and the seed as `postgres`, the
+// project role that is not a superuser, as `supabase db push` runs on a project.
+// Tests clone a template built once per run.
 import { execFile } from "node:child_process";
 import { readdir, readFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import postgres from "postgres";
+import { projectUrl } from "./postgres.ts";
 
 const run = promisify(execFile);
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
@@ -21,13 +24,32 @@ export function connect(url: string, options: postgres.Options<{}> = {}) {
   return postgres(url, { onnotice: () => {}, prepare: false, ...options });
 }
 
-/** Runs the plain-Postgres stand-ins for Supabase's platform pieces (idempotent). */
-export async function bootstrap(url: string): Promise<void> {
-  const sql = connect(url, { max: 1 });
+/** sql/platform/bootstrap.sql first, then every other sql/platform file in name order. */
+export async function platformFiles(): Promise<string[]> {
+  const dir = join(repoRoot, "sql", "platform");
+  const others = (await readdir(dir)).filter((n) => n.endsWith(".sql") && n !== "bootstrap.sql").sort();
+  return ["bootstrap.sql", ...others].map((n) => join(dir, n));
+}
+
+/**
+ * Lays down what a Supabase project has before its first migration (idempotent:
+ * a second run changes nothing). `adminUrl` connects as a superuser other than
+ * `postgres`.
+ */
+export async function bootstrap(adminUrl: string): Promise<void> {
+  const sql = connect(adminUrl, { max: 1 });
   try {
-    for (const file of ["bootstrap.sql", "auth.sql"]) {
-      await sql.unsafe(await readFile(join(repoRoot, "sql/platform", file), "utf8"));
-    }
+    for (const file of await platformFiles()) await sql.unsafe(await readFile(file, "utf8"));
+  } finally {
+    await sql.end();
+  }
+}
+
+/** Today's and the next days' realtime.messages partitions, as Realtime's janitor keeps them. */
+export async function maintainRealtimePartitions(adminUrl: string): Promise<void> {
+  const sql = connect(adminUrl, { max: 1 });
+  try {
+    await sql.unsafe(await readFile(join(repoRoot, "sql/platform/realtime_partitions.sql"), "utf8"));
   } finally {
     await sql.end();
   }
@@ -66,11 +88,11 @@ export async function supabaseCli(args: string[]): Promise<{ stdout: string; std
   return await run(supabaseBin, args, { cwd: repoRoot, env: cliEnv(), maxBuffer: 64 * 1024 * 1024 });
 }
 
-/** A complete onecart database: bootstrap, migrations and seed. */
-export async function buildDatabase(url: string): Promise<void> {
-  await bootstrap(url);
-  await pushMigrations(url, { includeSeed: true });
-  await applyLocalSeed(url);
+/** A complete onecart database: bootstrap as the superuser, then migrations and seed as `postgres`. */
+export async function buildDatabase(adminUrl: string): Promise<void> {
+  await bootstrap(adminUrl);
+  await pushMigrations(projectUrl(adminUrl), { includeSeed: true });
+  await applyLocalSeed(projectUrl(adminUrl));
 }
 
 /**
@@ -86,10 +108,16 @@ export async function applyLocalSeed(url: string): Promise<void> {
   }
 }
 
+/**
+ * Creates a database (as a copy of `template` if given) owned by `postgres`, as
+ * a project's database is, once that role exists. Returns its admin URL.
+ */
 export async function createDatabase(adminUrl: string, name: string, template?: string): Promise<string> {
   const sql = connect(adminUrl, { max: 1 });
   try {
-    await sql.unsafe(`create database "${name}"${template ? ` template "${template}"` : ""}`);
+    const [{ project }] = await sql`select exists (select from pg_roles where rolname = 'postgres') as project`;
+    await sql.unsafe(`create database "${name}"${template ? ` template "${template}"` : ""}` +
+      (project ? " owner postgres" : ""));
   } finally {
     await sql.end();
   }
@@ -115,13 +143,27 @@ export async function currentDefinitionFiles(): Promise<string[]> {
   return files;
 }
 
-/** Builds the schema from sql/ instead of supabase/migrations (after bootstrap). */
+/**
+ * onecart's functions are callable only where a grant says so, yet Postgres
+ * grants EXECUTE to PUBLIC on every new function. Default privileges cannot be
+ * narrowed per schema below a global default, and a global revoke would change
+ * every other feature of a shared project, so each onecart migration (and each
+ * sql/ file) revokes the default only while it runs and restores it at its end.
+ */
+export function withOnecartFunctionDefaults(body: string): string {
+  return "-- onecart's functions are callable only where granted; Postgres's default for others is kept.\n" +
+    "alter default privileges revoke execute on functions from public;\n\n" +
+    body.trimEnd() +
+    "\n\nalter default privileges grant execute on functions to public;\n";
+}
+
+/** Builds the schema from sql/ instead of supabase/migrations (after bootstrap), as `postgres`. */
 export async function applyCurrentDefinition(url: string): Promise<void> {
   const sql = connect(url, { max: 1 });
   try {
     for (const file of await currentDefinitionFiles()) {
       await sql.begin(async (tx) => {
-        await tx.unsafe(await readFile(file, "utf8"));
+        await tx.unsafe(withOnecartFunctionDefaults(await readFile(file, "utf8")));
       });
     }
   } finally {

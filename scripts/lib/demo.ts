@@ -1,7 +1,8 @@
 // What `npm start` shows once it is up: two devices, an iPad and a Mac, on one
-// customer's cart, each adding an item through the carts function and each
+// customer's cart, each tapping an item through @onecart/client and each
 // seeing the other's change arrive over Realtime.
 import { createClient, type SupabaseClient } from "@supabase/supabase-js";
+import { type Cart, createOnecart } from "@onecart/client";
 import { staffToken, type Stack } from "./stack.ts";
 
 const LOCATION = "1a000000-0000-4000-8000-000000000001";
@@ -13,49 +14,56 @@ export function deviceClient(stack: Pick<Stack, "apiUrl" | "anonKey">, token: st
   return createClient(stack.apiUrl, stack.anonKey, { accessToken: async () => token });
 }
 
+function describe(cart: Cart): string {
+  const lines = cart.items.map((item) => `${item.quantity}× ${item.name}`).join(", ");
+  return `${lines || "empty"}, $${(cart.subtotal_cents / 100).toFixed(2)}`;
+}
+
 export async function runDemo(stack: Stack, print: (line: string) => void): Promise<void> {
   const [ann, abe] = await Promise.all([
     staffToken(stack.jwtSecret, "ea000000-0000-4000-8000-000000000001"),
     staffToken(stack.jwtSecret, "ea000000-0000-4000-8000-000000000002"),
   ]);
   const devices = [
-    { name: "iPad", client: deviceClient(stack, ann), product: HAIRCUT },
-    { name: "Mac ", client: deviceClient(stack, abe), product: BEARD_TRIM },
+    { name: "iPad", onecart: createOnecart({ supabase: deviceClient(stack, ann) }), product: HAIRCUT },
+    { name: "Mac ", onecart: createOnecart({ supabase: deviceClient(stack, abe) }), product: BEARD_TRIM },
   ];
   print("Demo: two devices share Cora Linville's cart at Main Street.");
-  const { data: cart, error } = await devices[0].client.functions.invoke("carts", {
-    body: { location_id: LOCATION, customer_id: CUSTOMER, device_id: "demo-ipad" },
-  });
-  if (error) throw error;
+  try {
+    const opened = await devices[0].onecart.openCart({ locationId: LOCATION, customerId: CUSTOMER, deviceId: "demo-ipad" });
+    const target = opened.getState().confirmed!.version + 2;
+    const stores = devices.map((device) => device.onecart.cart(opened.id));
 
-  // Private channels: hand Realtime the staff token before joining.
-  await Promise.all(devices.map((d) => d.client.realtime.setAuth()));
-  const seen = devices.map(() => 0);
-  const target = cart.version + 2;
-  const done = new Promise<void>((resolve) => {
-    devices.forEach((device, i) => {
-      device.client.channel(`cart:${cart.id}`, { config: { private: true } })
-        .on("broadcast", { event: "cart_updated" }, ({ payload }) => {
-          if (payload.version <= seen[i]) return; // an older snapshot than the one shown
-          seen[i] = payload.version;
-          const lines = payload.items.map((item: any) => `${item.quantity}× ${item.name}`).join(", ");
-          print(`  ${device.name} sees v${payload.version}: ${lines || "empty"}, $${(payload.subtotal_cents / 100).toFixed(2)}`);
-          if (seen.every((v) => v >= target)) resolve();
-        })
-        .subscribe();
-    });
-  });
-  await new Promise((r) => setTimeout(r, 500));
-  await Promise.all(devices.map(async (device) => {
-    print(`  ${device.name} adds an item`);
-    const { error } = await device.client.functions.invoke(`carts/${cart.id}/items`, {
-      body: { product_id: device.product },
-    });
-    if (error) throw error;
-  }));
-  await Promise.race([done, new Promise((r) => setTimeout(r, 10_000))]);
-  print(seen.every((v) => v >= target)
-    ? "Both devices show the same cart. Nothing was lost.\n"
-    : "Demo: not every update arrived within 10 s.\n");
-  await Promise.all(devices.map((d) => d.client.removeAllChannels()));
+    const done = Promise.all(stores.map((store, i) => new Promise<void>((resolve) => {
+      let shown = 0;
+      const check = () => {
+        const { confirmed, live } = store.getState();
+        if (live !== "live" || !confirmed || confirmed.version <= shown) return;
+        shown = confirmed.version;
+        print(`  ${devices[i].name} sees v${confirmed.version}: ${describe(confirmed)}`);
+        if (shown >= target) resolve();
+      };
+      store.subscribe(check);
+    })));
+    stores.forEach((store) => store.live());
+    await Promise.all(stores.map((store) => new Promise<void>((resolve) => {
+      const check = () => {
+        if (store.getState().live !== "live") return;
+        unsubscribe();
+        resolve();
+      };
+      const unsubscribe = store.subscribe(check);
+      check();
+    })));
+
+    await Promise.all(devices.map(async (device, i) => {
+      print(`  ${device.name} adds an item`);
+      // One tap: queued behind this device's earlier taps on the cart, retried with its own key.
+      await stores[i].addItem(device.product).done;
+    }));
+    const arrived = await Promise.race([done.then(() => true), new Promise<false>((r) => setTimeout(r, 10_000, false))]);
+    print(arrived ? "Both devices show the same cart. Nothing was lost.\n" : "Demo: not every update arrived within 10 s.\n");
+  } finally {
+    await Promise.all(devices.map((d) => d.onecart.destroy()));
+  }
 }

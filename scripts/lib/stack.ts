@@ -1,11 +1,12 @@
-// The local stack: Postgres (embedded unless DATABASE_URL), the bootstrap,
-// migrations and seed, and one Deno process serving the functions and Realtime.
+// The local stack: Postgres (embedded unless ONECART_DATABASE_URL), the
+// bootstrap, migrations and seed, and one Deno process serving the functions and
+// Realtime, which connects as `postgres`, the project role, as on a project.
 // Used by `npm start`, by the tests and by the benchmarks.
 import type { ChildProcess } from "node:child_process";
 import { join } from "node:path";
 import { SignJWT } from "jose";
 import { freePort, startPostgres, type RunningPostgres } from "./postgres.ts";
-import { buildDatabase, repoRoot } from "./database.ts";
+import { buildDatabase, maintainRealtimePartitions, repoRoot } from "./database.ts";
 import { spawnTied } from "./process.ts";
 
 /** The Supabase CLI's local default, so local keys look like the ones people know. */
@@ -62,7 +63,12 @@ export async function startServer(opts: {
   env?: Record<string, string>;
 }): Promise<RunningServer> {
   const port = opts.port ?? (await freePort());
-  const args = ["run", "--allow-net", "--allow-env", "--allow-read", "--allow-sys", "scripts/serve.ts"];
+  // --unstable-no-legacy-abort: request.signal aborts only when the client goes
+  // away (the functions drop such requests before they reach the database), not
+  // after every response, and Deno stops warning about the old behaviour.
+  const args = [
+    "run", "--allow-net", "--allow-env", "--allow-read", "--allow-sys", "--unstable-no-legacy-abort", "scripts/serve.ts",
+  ];
   const child = spawnTied(denoBin, args, {
     deathSignal: "SIGTERM",
     cwd: repoRoot,
@@ -77,6 +83,8 @@ export async function startServer(opts: {
       SUPABASE_ANON_KEY: (await apiKeys(opts.jwtSecret)).anonKey,
       SUPABASE_PUBLISHABLE_KEYS: JSON.stringify({ default: LOCAL_PUBLISHABLE_KEY }),
       SUPABASE_SECRET_KEYS: JSON.stringify({ default: LOCAL_SECRET_KEY }),
+      // What the local Auth publishes: it signs with the HS256 secret, so no public keys.
+      SUPABASE_JWKS: JSON.stringify({ keys: [] }),
       ONECART_JWT_SECRET: opts.jwtSecret,
       DENO_NO_UPDATE_CHECK: "1",
       NO_COLOR: "1",
@@ -125,11 +133,16 @@ export async function startServer(opts: {
 
 export interface Stack {
   apiUrl: string;
+  /** As `postgres`, with the privileges that role has on a project (not a superuser). */
   dbUrl: string;
+  /** As the local superuser (supabase_admin): what only the Dashboard or support could do on a project. */
+  adminDbUrl: string;
   anonKey: string;
   serviceRoleKey: string;
   jwtSecret: string;
   postgres: RunningPostgres;
+  /** The Deno process serving the functions and Realtime. */
+  server: RunningServer;
   stop(): Promise<void>;
 }
 
@@ -139,15 +152,24 @@ export async function startStack(
   const jwtSecret = process.env.ONECART_JWT_SECRET ?? DEFAULT_JWT_SECRET;
   const pg = await startPostgres({ settings: opts.postgresSettings });
   try {
-    await buildDatabase(pg.url);
+    await buildDatabase(pg.adminUrl);
     const server = await startServer({ dbUrl: pg.url, jwtSecret, port: opts.port, onOutput: opts.onOutput });
+    // Supabase Realtime's janitor keeps the next days' realtime.messages
+    // partitions; a stack left running for days needs the same.
+    const janitor = setInterval(() => {
+      maintainRealtimePartitions(pg.adminUrl).catch((error) => opts.onOutput?.(`partition upkeep failed: ${error}\n`));
+    }, 3600_000);
+    janitor.unref();
     return {
       apiUrl: server.apiUrl,
       dbUrl: pg.url,
+      adminDbUrl: pg.adminUrl,
       jwtSecret,
       ...(await apiKeys(jwtSecret)),
       postgres: pg,
+      server,
       async stop() {
+        clearInterval(janitor);
         await server.stop();
         await pg.stop();
       },

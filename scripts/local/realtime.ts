@@ -7,10 +7,23 @@
 // - private channels are authorized the way Realtime does it: a probe row read
 //   back under the joining user's role, JWT claims and realtime.topic, so the
 //   RLS policies on realtime.messages decide;
-// - the channel closes when its token expires and re-authorizes on refresh.
+// - the channel closes when its token expires and re-authorizes on refresh;
+// - public and private channels of one name are two channels: a message sent on
+//   one never reaches subscribers of the other (the `private` flag of
+//   realtime.messages and of the join picks the side);
+// - like a hosted project with "Allow public access" turned off, which onecart
+//   requires (docs/realtime.md), it refuses public channels unless
+//   ONECART_REALTIME_ALLOW_PUBLIC=1 makes it a project that allows them.
+// What it adds: when its replication connection was lost (the walsender killed,
+// Postgres restarted), whatever was committed meanwhile was never decoded, so
+// once it streams again every joined channel gets a `system` error and
+// `phx_error`; realtime-js rejoins it, the subscribe callback says SUBSCRIBED
+// again, and a client that reads the state after each (re)subscribe misses
+// nothing.
 import postgres from "npm:postgres@3.4.9";
 import type { JWTPayload } from "npm:jose@6.2.18";
 import { verifyToken } from "../../functions/_shared/auth.ts";
+import { replicate } from "./replication.ts";
 
 type Frame = [string | null, string | null, string, string, Record<string, unknown>];
 
@@ -42,8 +55,13 @@ export interface RealtimeServer {
   close(): Promise<void>;
 }
 
-export async function startRealtime(dbUrl: string, log: (line: Record<string, unknown>) => void): Promise<RealtimeServer> {
-  const sql = postgres(dbUrl, { max: 4, prepare: false, onnotice: () => {} });
+export async function startRealtime(
+  dbUrl: string,
+  log: (line: Record<string, unknown>) => void,
+  options: { allowPublic?: boolean } = {},
+): Promise<RealtimeServer> {
+  const allowPublic = options.allowPublic ?? Deno.env.get("ONECART_REALTIME_ALLOW_PUBLIC") === "1";
+  const sql = postgres(dbUrl, { max: 4, prepare: false, onnotice: () => {}, connect_timeout: 5 });
   const byTopic = new Map<string, Set<Subscription>>();
   const bySocket = new Map<WebSocket, Map<string, Subscription>>();
 
@@ -54,8 +72,26 @@ export async function startRealtime(dbUrl: string, log: (line: Record<string, un
   }
   // A temporary replication slot on its own connection; Postgres decodes each
   // committed transaction whole, in commit order.
-  const replication = postgres(dbUrl, { publications: "onecart_local_realtime", onnotice: () => {} });
-  await replication.subscribe("insert:realtime.messages", (row) => deliver(row as unknown as Message));
+  const replication = replicate(dbUrl, {
+    publication: "onecart_local_realtime",
+    onRow(row, table) {
+      // A partition's name when the publication does not publish through the root.
+      if (table !== "realtime.messages" && !table.startsWith("realtime.messages_")) return;
+      let payload: unknown = null;
+      try {
+        payload = row.payload === null ? null : JSON.parse(row.payload);
+      } catch {
+        return;
+      }
+      deliver({
+        id: row.id ?? "", topic: row.topic ?? "", event: row.event ?? "", private: row.private === "t",
+        extension: row.extension ?? "", payload,
+      });
+    },
+    onRestored: () => rejoinAll(),
+    log,
+  });
+  await replication.ready;
 
   function send(socket: WebSocket, frame: Frame) {
     if (socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify(frame));
@@ -64,8 +100,10 @@ export async function startRealtime(dbUrl: string, log: (line: Record<string, un
   function deliver(message: Message, except?: WebSocket) {
     if (message.extension !== "broadcast") return;
     for (const sub of byTopic.get(message.topic) ?? []) {
-      // Private messages reach private channels only, as in Supabase Realtime.
-      if (message.private && !sub.isPrivate) continue;
+      // Supabase Realtime keeps the two apart ("<tenant>-private:<topic>" and
+      // "<tenant>:<topic>"): a public message never reaches a private channel,
+      // nor a private one a public channel.
+      if (message.private !== sub.isPrivate) continue;
       if (sub.socket === except && !sub.self) continue;
       send(sub.socket, [null, null, sub.channelTopic, "broadcast", {
         type: "broadcast", event: message.event, payload: message.payload, meta: { id: message.id },
@@ -118,6 +156,29 @@ export async function startRealtime(dbUrl: string, log: (line: Record<string, un
     unsubscribe(sub);
   }
 
+  /** Every joined channel errors and rejoins: messages may have been missed. */
+  function rejoinAll() {
+    for (const subs of bySocket.values()) {
+      for (const sub of [...subs.values()]) {
+        send(sub.socket, [sub.joinRef, null, sub.channelTopic, "system", {
+          message: "Realtime lost its database connection and may have missed messages; rejoin and read the state again",
+          status: "error", extension: "system", channel: sub.topic,
+        }]);
+        send(sub.socket, [sub.joinRef, sub.joinRef, sub.channelTopic, "phx_error", {}]);
+        unsubscribe(sub);
+      }
+    }
+  }
+
+  /** As `authorize`, once more if the pool's connection had died under it (Postgres restarted). */
+  async function authorizeFresh(topic: string, claims: JWTPayload) {
+    try {
+      return await authorize(topic, claims);
+    } catch {
+      return await authorize(topic, claims);
+    }
+  }
+
   function scheduleExpiry(sub: Subscription) {
     clearTimeout(sub.expiryTimer);
     if (typeof sub.claims.exp !== "number") return;
@@ -147,10 +208,23 @@ export async function startRealtime(dbUrl: string, log: (line: Record<string, un
 
     if (event === "phx_join") {
       const config = (payload.config ?? {}) as { private?: boolean; broadcast?: { self?: boolean } };
+      const isPrivate = config.private === true;
+      if (!isPrivate && !allowPublic) {
+        return reply("error", { reason: "PrivateOnly: This project only allows private channels" });
+      }
       const claims = await claimsFor(payload.access_token ?? apiKey);
       if (!claims) return reply("error", { reason: "Invalid or expired token" });
-      const isPrivate = config.private === true;
-      const rights = isPrivate ? await authorize(topic, claims) : { read: true, write: true };
+      let rights = { read: true, write: true };
+      if (isPrivate) {
+        try {
+          rights = await authorizeFresh(topic, claims);
+        } catch (error) {
+          log({ level: "warn", realtime: "join", error: String(error) });
+          return reply("error", {
+            reason: "UnableToConnectToProject: Realtime was unable to connect to the project database",
+          });
+        }
+      }
       if (!rights.read) {
         return reply("error", {
           reason: `Unauthorized: You do not have permissions to read from this Channel topic: ${topic}`,
@@ -180,7 +254,8 @@ export async function startRealtime(dbUrl: string, log: (line: Record<string, un
         const claims = await claimsFor(payload.access_token);
         if (!claims) return closeChannel(sub, "Token has expired or is invalid");
         if (sub.isPrivate) {
-          const rights = await authorize(topic, claims);
+          // Database unreachable: keep what was granted until it answers again.
+          const rights = await authorizeFresh(topic, claims).catch(() => ({ read: true, write: sub.canWrite }));
           if (!rights.read) return closeChannel(sub, "Unauthorized: access to this topic was revoked");
           sub.canWrite = rights.write;
         }
@@ -230,7 +305,7 @@ export async function startRealtime(dbUrl: string, log: (line: Record<string, un
       return response;
     },
     async close() {
-      await replication.end({ timeout: 2 });
+      await replication.close();
       for (const socket of bySocket.keys()) socket.close(1001, "server shutting down");
       await sql.end({ timeout: 2 });
     },

@@ -6,6 +6,7 @@
 import { apiKeyRole, verifyToken } from "../../functions/_shared/auth.ts";
 import { db } from "../../functions/_shared/db.ts";
 import { ApiError } from "../../functions/_shared/errors.ts";
+import { decodeUtf8, scanJson } from "../../functions/_shared/json.ts";
 import { callRpc, type Claims, RPCS, type RpcName, type SqlClient } from "../../functions/_shared/rpc.ts";
 
 const CORS = {
@@ -59,8 +60,9 @@ export function postgrestStatus(code: string, message: string, authed: boolean):
 /** PostgREST's error body `{code, message, details, hint}` and status for what an RPC threw. */
 function postgrestError(error: unknown, role: string): Response {
   if (error instanceof ApiError) {
-    // Only literal() throws one: text with NUL, which Postgres refuses as 22021.
-    return reply(400, { code: "22021", message: error.message, details: null, hint: null });
+    // onecart's own refusal before the database (input limits, text with NUL):
+    // shaped as the PTnnn error the RPC would raise for it.
+    return reply(error.status, { code: `PT${error.status}`, message: error.code, details: error.message, hint: null });
   }
   const e = error as { name?: string; code?: string; message?: string; detail?: string; hint?: string };
   if (e?.name !== "PostgresError" || typeof e.code !== "string") {
@@ -128,7 +130,9 @@ export async function handleRest(request: Request, pathname: string): Promise<Re
       hint: null });
   }
   // As PostgREST: the bearer token decides the role; without one, anon.
-  const bearer = /^Bearer\s+(\S+)$/i.exec(request.headers.get("authorization") ?? "")?.[1];
+  const apikey = request.headers.get("apikey");
+  const bearer = /^Bearer\s+(\S+)$/i.exec(request.headers.get("authorization") ?? "")?.[1] ??
+    (apikey?.startsWith("sb_") ? apikey : undefined);
   let claims: Claims = { role: "anon" };
   if (bearer?.startsWith("sb_")) {
     // The Supabase gateway turns an API key into its role before PostgREST sees it.
@@ -145,10 +149,14 @@ export async function handleRest(request: Request, pathname: string): Promise<Re
   }
   let args: Record<string, unknown>;
   try {
-    const text = await request.text();
+    // Refused here what would reach the SQL altered (a rounded number, a lone
+    // surrogate turned U+FFFD) or not at all; the RPC refuses the same on a project.
+    const text = decodeUtf8(new Uint8Array(await request.arrayBuffer()));
+    scanJson(text);
     args = text ? JSON.parse(text) : {};
     if (typeof args !== "object" || args === null || Array.isArray(args)) throw new Error("not an object");
-  } catch {
+  } catch (error) {
+    if (error instanceof ApiError) return postgrestError(error, claims.role);
     return reply(400, { code: "PGRST102", message: "Invalid JSON body", details: null, hint: null });
   }
   const signature = RPCS[name as RpcName] as Record<string, string>;

@@ -15,7 +15,8 @@ begin
   if length(p_key) not between 1 and 255 then
     perform pos.raise('invalid_input', 'An idempotency key is 1 to 255 characters.');
   end if;
-  perform pg_advisory_xact_lock(hashtextextended(p_store_id::text || '/' || p_key, 7));
+  perform pos.advisory_xact_lock_or_busy(hashtextextended(p_store_id::text || '/' || p_key, 7),
+    'A request with this idempotency key is still running.');
   select * into v_stored from pos.idempotency_keys k where k.store_id = p_store_id and k.key = p_key;
   if not found then
     return null;
@@ -25,6 +26,10 @@ begin
       'This idempotency key was already used for a different request.',
       jsonb_build_object('first_request', v_stored.request -> 'rpc'));
   end if;
+  -- ops.store_health counts replays; the advisory lock above already serializes
+  -- every request with this key, so this row is never contended.
+  update pos.idempotency_keys k set replays = k.replays + 1, last_replayed_at = now()
+   where k.store_id = p_store_id and k.key = p_key;
   return v_stored.response;
 end;
 $$;

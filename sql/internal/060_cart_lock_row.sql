@@ -1,6 +1,8 @@
 -- Every cart mutation starts by taking the cart's row lock: that lock is what
 -- serializes concurrent mutations of one cart (invariant 2). Callers have checked
--- the caller's store with pos.cart_store, before any lock is taken.
+-- the caller's store with pos.cart_store, before any lock is taken. A cart held
+-- by another transaction is waited for at most 3 s, then `busy`
+-- (sql/internal/015_bounded_waits.sql says why it is done this way).
 create function pos.cart_row_for_update(p_cart_id uuid)
 returns pos.carts
 language plpgsql
@@ -9,8 +11,17 @@ as $$
 declare
   v_cart pos.carts;
 begin
-  select * into v_cart from pos.carts c where c.id = p_cart_id for update;
-  if not found then
+  select * into v_cart from pos.carts c where c.id = p_cart_id for update skip locked;
+  if found then
+    return v_cart;
+  end if;
+  perform pos.bound_lock_wait();
+  begin
+    select * into v_cart from pos.carts c where c.id = p_cart_id for update;
+  exception when lock_not_available then
+    perform pos.raise_busy('Another request is still changing this cart.');
+  end;
+  if v_cart.id is null then
     perform pos.raise('not_found', 'No such cart.');
   end if;
   return v_cart;

@@ -71,6 +71,7 @@ end;
 $$;
 
 -- Locks a queue entry for a status change, after checking the caller's store.
+-- Held by another transaction: waited for at most 3 s, then `busy`.
 create function pos.lock_queue_entry(p_entry_id uuid)
 returns pos.queue_entries
 language plpgsql
@@ -79,8 +80,37 @@ as $$
 declare
   v_entry pos.queue_entries;
 begin
-  select * into v_entry from pos.queue_entries e where e.id = p_entry_id for update;
+  select * into v_entry from pos.queue_entries e where e.id = p_entry_id for update skip locked;
+  if not found then
+    perform pos.bound_lock_wait();
+    begin
+      select * into v_entry from pos.queue_entries e where e.id = p_entry_id for update;
+    exception when lock_not_available then
+      perform pos.raise_busy('Another request is still changing this queue entry.');
+    end;
+  end if;
   perform pos.assert_store_access(v_entry.store_id, 'queue entry');
   return v_entry;
+end;
+$$;
+
+-- One queue change at a time per location: the location's row (it holds the
+-- ticket counter) is the queue's lock. Held: waited for at most 3 s, then `busy`.
+create function pos.lock_queue(p_location_id uuid)
+returns void
+language plpgsql
+set search_path = ''
+as $$
+begin
+  perform 1 from pos.locations l where l.id = p_location_id for update skip locked;
+  if found then
+    return;
+  end if;
+  perform pos.bound_lock_wait();
+  begin
+    perform 1 from pos.locations l where l.id = p_location_id for update;
+  exception when lock_not_available then
+    perform pos.raise_busy('Another request is still changing this queue.');
+  end;
 end;
 $$;

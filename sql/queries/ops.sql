@@ -22,6 +22,23 @@ select e.version, e.kind, e.at, s.user_id as staff, e.data
 select * from ops.cart_locks where state = 'expired';
 select public.expire_cart_locks();
 
+-- What needs a person now, worst first, and when each alert opened and closed.
+select * from ops.alerts;
+select * from ops.alert_history limit 50;
+-- Each store's figures by hour, newest first.
+select * from ops.store_health where hour > now() - interval '1 day';
+-- Locks of the last day, the longest held first, and how each ended.
+select * from ops.lock_history where locked_at > now() - interval '1 day';
+
+-- The fixes (docs/operations.md says which alert each answers). Each records
+-- the reason in the cart's history and broadcasts the change.
+select public.release_cart_lock(:'cart_id', :'reason');
+select public.abandon_cart(:'cart_id', :'reason');
+select public.repair_cart_totals(:'cart_id', :'reason');
+select public.merge_store_duplicate_carts(:'store_id', :'reason');
+-- Check the alerts now rather than at the next minute.
+select public.check_alerts();
+
 -- The invariants at a glance: every one of these returns no rows.
 select 'duplicate open carts' as check, count(*) from ops.duplicate_open_carts
 union all select 'totals disagree with lines', count(*) from ops.cart_total_mismatches

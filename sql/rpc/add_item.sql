@@ -14,13 +14,14 @@ security definer
 set search_path = ''
 as $$
 declare
-  v_options jsonb := coalesce(p_options, '{}'::jsonb);
-  v_request jsonb := jsonb_build_object('rpc', 'add_item', 'cart_id', p_cart_id, 'product_id', p_product_id,
-    'quantity', p_quantity, 'options', p_options, 'expected_version', p_expected_version);
+  v_options jsonb;
+  v_request jsonb;
   v_store_id uuid;
   v_response jsonb;
   v_product pos.products;
   v_item_id uuid;
+  v_quantity integer;
+  v_new_line boolean;
 begin
   if p_cart_id is null or p_product_id is null then
     perform pos.raise('invalid_input', 'A cart and a product are required.');
@@ -28,14 +29,18 @@ begin
   if p_quantity is null or p_quantity not between 1 and 999 then
     perform pos.raise('invalid_input', 'Quantity is 1 to 999 per call.');
   end if;
-  if jsonb_typeof(v_options) <> 'object' or octet_length(v_options::text) > 4096 then
-    perform pos.raise('invalid_input', 'Options are a JSON object of at most 4 KiB.');
-  end if;
+  v_options := pos.checked_options(p_options);
 
   v_store_id := pos.cart_store(p_cart_id);
-  v_response := pos.idempotency_replay(v_store_id, p_idempotency_key, v_request);
-  if v_response is not null then
-    return v_response;
+  -- Without a key there is nothing to replay or record: the request is built,
+  -- and the key table touched, only for a key.
+  if p_idempotency_key is not null then
+    v_request := jsonb_build_object('rpc', 'add_item', 'cart_id', p_cart_id, 'product_id', p_product_id,
+      'quantity', p_quantity, 'options', p_options, 'expected_version', p_expected_version);
+    v_response := pos.idempotency_replay(v_store_id, p_idempotency_key, v_request);
+    if v_response is not null then
+      return v_response;
+    end if;
   end if;
 
   -- Everything that needs no lock happens before the cart's row lock is taken:
@@ -49,13 +54,29 @@ begin
   perform pos.lock_cart_row(p_cart_id, p_expected_version);
   insert into pos.cart_items (cart_id, product_id, name, quantity, unit_price_cents, options)
   values (p_cart_id, p_product_id, v_product.name, p_quantity, v_product.price_cents, v_options)
-  on conflict (cart_id, product_id, options)
+  on conflict (cart_id, product_id, options_key)
   do update set quantity = pos.cart_items.quantity + excluded.quantity
-  returning id into v_item_id;
+   where pos.cart_items.options = excluded.options
+  returning id, quantity, xmax = 0 into v_item_id, v_quantity, v_new_line;
+  if v_item_id is null then
+    -- Two different options with one hash: never merge them.
+    perform pos.raise('invalid_input', 'These options cannot be told apart from another line''s; change them slightly.');
+  end if;
+  -- Checked after the write, which the raise rolls back: the line's quantity is
+  -- known only once the row is locked, and the count matters only for a new line.
+  if v_quantity > 9999 then
+    perform pos.raise('limit_exceeded', format('A line holds at most 9,999 units; this add would make it %s.',
+      v_quantity), jsonb_build_object('max_quantity', 9999, 'quantity', v_quantity - p_quantity));
+  end if;
+  if v_new_line and (select count(*) from pos.cart_items i where i.cart_id = p_cart_id) > 200 then
+    perform pos.raise('limit_exceeded', 'A cart holds at most 200 lines.', jsonb_build_object('max_lines', 200));
+  end if;
 
   v_response := pos.publish_cart_change(p_cart_id, 'item_added', jsonb_build_object(
     'item_id', v_item_id, 'product_id', p_product_id, 'quantity', p_quantity, 'options', v_options));
-  perform pos.idempotency_save(v_store_id, p_idempotency_key, v_request, v_response);
+  if p_idempotency_key is not null then
+    perform pos.idempotency_save(v_store_id, p_idempotency_key, v_request, v_response);
+  end if;
   return v_response;
 end;
 $$;

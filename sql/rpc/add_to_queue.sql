@@ -30,7 +30,7 @@ begin
 
   -- One queue change at a time per location: the ticket counter row is the lock.
   -- Then "already waiting?" and "new ticket" cannot interleave (invariant 6).
-  perform 1 from pos.locations l where l.id = p_location_id for update;
+  perform pos.lock_queue(p_location_id);
   v_cart_id := pos.open_cart(p_location_id, p_customer_id, null);
 
   select * into v_entry from pos.queue_entries e

@@ -23,9 +23,10 @@ begin
   if p_cart_id is null or p_lock_token is null then
     perform pos.raise('invalid_input', 'A cart and a lock token are required.');
   end if;
-  if p_checkout_ref is null or length(p_checkout_ref) not between 1 and 200 then
-    perform pos.raise('invalid_input', 'A checkout ref is 1 to 200 characters.');
+  if p_checkout_ref is null then
+    perform pos.raise('invalid_input', 'A checkout ref is required.');
   end if;
+  perform pos.assert_name_text(p_checkout_ref, 'A checkout ref', 200);
   if p_paid_total_cents is null or p_paid_total_cents < 0 then
     perform pos.raise('invalid_input', 'The paid total is a non-negative number of cents.');
   end if;

@@ -19,9 +19,7 @@ begin
   if p_customer_id is null and p_device_id is null then
     perform pos.raise('invalid_input', 'A cart needs a customer or a device.');
   end if;
-  if p_device_id is not null and length(p_device_id) not between 1 and 200 then
-    perform pos.raise('invalid_input', 'A device id is 1 to 200 characters.');
-  end if;
+  perform pos.assert_name_text(p_device_id, 'A device id', 200);
   -- Two statements: a STABLE function in the same expression as the insert
   -- would read the snapshot from before it.
   v_cart_id := pos.open_cart(p_location_id, p_customer_id, p_device_id);

@@ -26,9 +26,7 @@ begin
   if v_ttl not between 1 and 3600 then
     perform pos.raise('invalid_input', 'A lock lasts 1 to 3600 seconds.');
   end if;
-  if length(p_checkout_ref) not between 1 and 200 then
-    perform pos.raise('invalid_input', 'A checkout ref is 1 to 200 characters.');
-  end if;
+  perform pos.assert_name_text(p_checkout_ref, 'A checkout ref', 200);
 
   v_store_id := pos.cart_store(p_cart_id);
   v_response := pos.idempotency_replay(v_store_id, p_idempotency_key, v_request);

@@ -22,8 +22,11 @@ begin
   if p_cart_id is null or p_item_id is null then
     perform pos.raise('invalid_input', 'A cart and an item are required.');
   end if;
-  if p_quantity is null or p_quantity not between 0 and 999 then
-    perform pos.raise('invalid_input', 'Quantity is 0 to 999; 0 removes the line.');
+  if p_quantity is null or p_quantity < 0 then
+    perform pos.raise('invalid_input', 'Quantity is 0 to 9,999; 0 removes the line.');
+  end if;
+  if p_quantity > 9999 then
+    perform pos.raise('limit_exceeded', 'A line holds at most 9,999 units.', jsonb_build_object('max_quantity', 9999));
   end if;
 
   v_store_id := pos.cart_store(p_cart_id);

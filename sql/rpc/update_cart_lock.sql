@@ -22,9 +22,10 @@ begin
   if p_cart_id is null or p_lock_token is null then
     perform pos.raise('invalid_input', 'A cart and a lock token are required.');
   end if;
-  if p_checkout_ref is null or length(p_checkout_ref) not between 1 and 200 then
-    perform pos.raise('invalid_input', 'A checkout ref is 1 to 200 characters.');
+  if p_checkout_ref is null then
+    perform pos.raise('invalid_input', 'A checkout ref is required.');
   end if;
+  perform pos.assert_name_text(p_checkout_ref, 'A checkout ref', 200);
 
   v_store_id := pos.cart_store(p_cart_id);
   v_response := pos.idempotency_replay(v_store_id, p_idempotency_key, v_request);

@@ -1,7 +1,7 @@
--- Nothing is callable unless a migration grants it by full signature. Supabase
--- grants EXECUTE on every new function in `public` to anon and authenticated by
--- default; Postgres grants it to PUBLIC everywhere.
-alter default privileges revoke execute on functions from public;
+-- Nothing of onecart's is callable unless a migration grants it by full
+-- signature. Postgres grants EXECUTE on every new function to PUBLIC; each
+-- migration (npm run migration:new) revokes that default only while it creates
+-- onecart's functions, so other features of a shared project keep it.
 alter default privileges in schema public revoke execute on functions from public, anon, authenticated;
 
 create schema pos;

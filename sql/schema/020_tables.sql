@@ -90,7 +90,12 @@ create table pos.cart_items (
   -- every row of a transaction, so a sequence orders them.
   line_no bigint generated always as identity,
   added_at timestamptz not null default now(),
-  unique (cart_id, product_id, options)
+  -- A line is one product with one set of options. The options themselves can
+  -- be up to 1 KiB, more than a btree entry may hold, so the index keys a hash
+  -- of their stored text (options are stored canonically: equal options, equal
+  -- text). add_item compares the options too, so a collision never merges.
+  options_key uuid not null generated always as (md5(options::text)::uuid) stored,
+  constraint cart_items_one_line_per_options unique (cart_id, product_id, options_key)
 );
 create index cart_items_product_id_idx on pos.cart_items (product_id);
 
@@ -100,7 +105,7 @@ create table pos.cart_events (
   version bigint not null,
   kind text not null check (kind in (
     'created', 'item_added', 'item_quantity_set', 'item_removed', 'locked', 'lock_updated',
-    'unlocked', 'lock_expired', 'checked_out', 'merged', 'abandoned')),
+    'unlocked', 'lock_expired', 'checked_out', 'merged', 'abandoned', 'repaired')),
   actor_id uuid,
   at timestamptz not null default now(),
   data jsonb not null default '{}',

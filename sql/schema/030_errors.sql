@@ -11,4 +11,7 @@ insert into pos.errors (code, http_status, description) values
   ('idempotency_key_reused', 422, 'same key, different request'),
   ('cart_empty',             422, 'lock or checkout of an empty cart'),
   ('cart_locked',            423, 'cart is locked by a live lock'),
-  ('payload_too_large',      413, 'a function request body over 64 KiB');
+  ('payload_too_large',      413, 'a function request body over 64 KiB'),
+  ('limit_exceeded',         422, 'a line over 9,999 units, or a cart over 200 lines'),
+  ('busy',                   503, 'the cart or queue stayed held by another operation past the wait limit (at most 3 s); nothing was changed'),
+  ('unavailable',            503, 'the database could not be reached or the connection was lost');

@@ -46,7 +46,8 @@ it(`3 devices × ${ACTIONS} random actions, 10% of answers lost, the network dow
   const cart = await devices[0].onecart.openCart({ locationId: LOCATION_A1, deviceId: "chaos-counter" });
   const stores = devices.map((d) => d.onecart.cart(cart.id));
   stores.forEach((store) => store.live());
-  await until(() => stores.every((s) => s.getState().live === "live"), "every device follows the cart");
+  await until(() => stores.every((s) => s.getState().live === "live" && s.getState().confirmed !== null),
+    "every device follows the cart and has read it");
   for (const device of devices) device.network.loseAnswers(0.1, random);
 
   const expected: Expected[][] = devices.map(() => []);
@@ -71,20 +72,25 @@ it(`3 devices × ${ACTIONS} random actions, 10% of answers lost, the network dow
   await Promise.all(devices.map(async (device, d) => {
     const store = stores[d];
     const lines: string[] = []; // this device's own lines, by tap
+    const productOf = new Map<string, string>();
     for (let i = 0; i < ACTIONS; i++) {
       const roll = random();
       let handle: ActionHandle<Cart>;
       if (lines.length === 0 || (roll < 0.55 && lines.length < 40)) {
         const tap = `d${d}-${i}`;
         const quantity = 1 + Math.floor(random() * 3);
-        handle = store.addItem(PRODUCT_A[Math.floor(random() * 5)], { quantity, options: { tap } });
+        const product = PRODUCT_A[Math.floor(random() * 5)];
+        handle = store.addItem(product, { quantity, options: { tap } });
         lines.push(tap);
+        productOf.set(tap, product);
         expected[d].push({ kind: "item_added", tap, quantity });
       } else {
         const at = Math.floor(random() * lines.length);
         const tap = lines[at];
-        const item = store.getState().cart?.items.find((it) => it.options.tap === tap);
-        const line = item ? item.id : { productId: "", options: { tap } };
+        // The line as the screen shows it (a pending one too), as a staff member would tap it.
+        const item = store.getState().cart!.items.find((it) => it.options.tap === tap)!;
+        expect(item.product_id).toBe(productOf.get(tap));
+        const line = item.id;
         if (roll < 0.8) {
           const quantity = 1 + Math.floor(random() * 5);
           handle = store.setQuantity(line, quantity);

@@ -21,8 +21,15 @@ describe("a lost answer", () => {
   it("the answer of a committed add is lost: the retry returns the first answer and the cart holds the item once", async () => {
     const { network, onecart } = startDevice(server, token);
     const cart = await onecart.openCart({ locationId: LOCATION_A1, deviceId: "lost-answer" });
+    cart.live();
+    await until(() => cart.getState().live === "live", "the cart is live");
+    // What the screen showed at every change: the broadcast of the committed add
+    // arrives before the retry's answer, and must not show the item twice.
+    const shown: number[] = [];
+    cart.subscribe(() => shown.push(cart.getState().cart?.item_count ?? -1));
     network.loseNextAnswers(1);
     const added = await cart.addItem(PRODUCT_A[0], { quantity: 2 }).done;
+    expect(Math.max(...shown)).toBe(2);
 
     expect(network.stats.lost).toBe(1);
     const history = await db.sql`select version, kind from pos.cart_events where cart_id = ${cart.id} order by version`;
@@ -132,6 +139,17 @@ describe("checkout", () => {
     expect(kinds).toEqual(["created", "item_added", "item_added", "locked", "lock_updated", "checked_out"]);
   });
 
+  it("gives the cart back when the payment fails", async () => {
+    const { onecart } = startDevice(server, token);
+    const cart = await onecart.openCart({ locationId: LOCATION_A1, deviceId: "checkout-declined" });
+    cart.addItem(PRODUCT_A[4]);
+    const declined = await cart.checkout({ pay: async () => { throw new Error("card declined"); } }).catch((e) => e);
+    expect(declined.message).toBe("card declined");
+    const read = await onecart.api.getCart({ cart_id: cart.id });
+    expect(read).toMatchObject({ status: "active", lock: null, item_count: 1 });
+    expect((await onecart.getCartHistory(cart.id)).map((e) => e.kind)).toEqual(["created", "item_added", "locked", "unlocked"]);
+  });
+
   it("completes a paid checkout after its lock expired, and says cart_changed with the payment when an item changed", async () => {
     const { onecart } = startDevice(server, token);
     const cart = await onecart.openCart({ locationId: LOCATION_A1, deviceId: "checkout-expired" });
@@ -150,5 +168,33 @@ describe("checkout", () => {
     const error = await other.completePaid({ lockToken: lock2.lock.token, paymentId: "pay_x",
       paidTotalCents: lock2.lock.total_cents }).catch((e) => e);
     expect(error).toMatchObject({ code: "cart_changed", details: { payment: { paymentId: "pay_x" } } });
+  });
+});
+
+describe("what is not retried", () => {
+  it("a 500 is a defect: reported at once as server_error, not retried; a gateway's 502 is retried as no answer", async () => {
+    const { network, onecart } = startDevice(server, token);
+    const cart = await onecart.openCart({ locationId: LOCATION_A1, deviceId: "server-error" });
+    network.answerNext(1, () => new Response("gateway", { status: 502 }));
+    await cart.addItem(PRODUCT_A[0]).done;
+    network.answerNext(1, () => new Response("oops", { status: 500 }));
+    const error = await cart.addItem(PRODUCT_A[1]).done.catch((e) => e);
+    expect(error).toMatchObject({ code: "server_error", status: 500, retryable: false });
+    expect(network.stats.answered).toBe(2);
+    expect(network.sent.filter((r) => r.endsWith("/items"))).toHaveLength(1);
+  });
+});
+
+describe("through supabase.rpc()", () => {
+  it("a lost answer over rpc: the retry sends p_idempotency_key again and the item lands once", async () => {
+    const { network, onecart } = startDevice(server, token, { via: "rpc" });
+    const cart = await onecart.openCart({ locationId: LOCATION_A1, deviceId: "lost-answer-rpc" });
+    network.loseNextAnswers(2, (url) => url.endsWith("/rpc/add_item"));
+    const added = await cart.addItem(PRODUCT_A[2], { quantity: 3 }).done;
+    expect(network.stats.lost).toBe(2);
+    expect(network.sent.filter((r) => r.endsWith("/rpc/add_item"))).toHaveLength(3);
+    expect(added).toMatchObject({ version: 2, item_count: 3 });
+    const [row] = await db.sql`select count(*)::int as n from pos.cart_events where cart_id = ${cart.id} and kind = 'item_added'`;
+    expect(row.n).toBe(1);
   });
 });

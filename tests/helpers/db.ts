@@ -4,6 +4,7 @@ import { randomUUID } from "node:crypto";
 import { afterAll, expect, inject } from "vitest";
 import type postgres from "postgres";
 import { connect, createDatabase, dropDatabase } from "../../scripts/lib/database.ts";
+import { projectUrl } from "../../scripts/lib/postgres.ts";
 import { callRpc, type Claims, type RpcArgs, type RpcName } from "../../functions/_shared/rpc.ts";
 import { ApiError, fromPostgresError } from "../../functions/_shared/errors.ts";
 
@@ -17,9 +18,17 @@ export interface Caller {
 }
 
 export interface TestDatabase {
+  /** As `postgres`, the project role (not a superuser), as the functions connect on a project. */
   url: string;
-  /** Superuser connection, for assertions and for setting up odd states. */
+  /** As the local superuser, for what only the Dashboard or support could do on a project. */
+  adminUrl: string;
+  /**
+   * As `postgres`, for assertions and for setting up odd states: what a test
+   * can do here, a project's owner can do too.
+   */
   sql: Sql;
+  /** As the local superuser (opened on first use); only where a project would need one. */
+  admin(): Sql;
   as(userId: string): Caller;
   anon: Caller;
   service: Caller;
@@ -41,16 +50,20 @@ export function staffClaims(userId: string): Claims {
 export async function freshDatabase(): Promise<TestDatabase> {
   const adminUrl = inject("adminUrl");
   const name = `t_${randomUUID().replaceAll("-", "").slice(0, 16)}`;
-  const url = await createDatabase(adminUrl, name, inject("templateDatabase"));
+  const dbAdminUrl = await createDatabase(adminUrl, name, inject("templateDatabase"));
+  const url = projectUrl(dbAdminUrl);
   const sql = connect(url, { max: 10 });
   const pools: Sql[] = [];
+  let admin: Sql | undefined;
   afterAll(async () => {
-    await Promise.all([sql.end(), ...pools.map((p) => p.end())]);
+    await Promise.all([sql.end(), admin?.end(), ...pools.map((p) => p.end())]);
     await dropDatabase(adminUrl, name);
   });
   return {
     url,
+    adminUrl: dbAdminUrl,
     sql,
+    admin: () => (admin ??= connect(dbAdminUrl, { max: 2 })),
     as: (userId) => caller(sql, staffClaims(userId)),
     anon: caller(sql, { role: "anon" }),
     service: caller(sql, { role: "service_role" }),
@@ -60,6 +73,17 @@ export async function freshDatabase(): Promise<TestDatabase> {
       return pool;
     },
   };
+}
+
+/** Runs `body` in a transaction that is then rolled back: the database stays as it was. */
+export async function rolledBack(sql: Sql, body: (tx: Sql) => Promise<void>): Promise<void> {
+  const rollback = new Error("rolled back on purpose");
+  await sql.begin(async (tx) => {
+    await body(tx as unknown as Sql);
+    throw rollback;
+  }).catch((error) => {
+    if (error !== rollback) throw error;
+  });
 }
 
 /** Asserts that a call fails with a contract error code, and returns that error. */

@@ -2,13 +2,15 @@
 // and supabase-js clients for it, as a POS device would make them.
 import { afterAll } from "vitest";
 import { createClient, type SupabaseClient, type SupabaseClientOptions } from "@supabase/supabase-js";
-import { apiKeys, staffToken, startServer } from "../../scripts/lib/stack.ts";
+import { apiKeys, staffToken, startServer, type RunningServer } from "../../scripts/lib/stack.ts";
 import type { TestDatabase } from "./db.ts";
 
 export const TEST_JWT_SECRET = "onecart-tests-jwt-secret-of-at-least-32-chars";
 
 export interface TestServer {
   apiUrl: string;
+  /** The Deno process, to prove it is still running. */
+  process: RunningServer["process"];
   anonKey: string;
   serviceRoleKey: string;
   /** Every line the server printed, for the request log assertions. */
@@ -21,11 +23,16 @@ export interface TestServer {
     Promise<{ status: number; body: any; headers: Headers }>;
 }
 
-export async function startTestServer(db: TestDatabase): Promise<TestServer> {
+/** `env` adds to the server's environment, e.g. ONECART_DB_POOL_SIZE. */
+export async function startTestServer(
+  db: Pick<TestDatabase, "url">,
+  opts: { env?: Record<string, string> } = {},
+): Promise<TestServer> {
   const output: string[] = [];
   const server = await startServer({
     dbUrl: db.url,
     jwtSecret: TEST_JWT_SECRET,
+    env: opts.env,
     onOutput: (text) => output.push(...text.split("\n").filter(Boolean)),
   });
   const clients: SupabaseClient[] = [];
@@ -36,6 +43,7 @@ export async function startTestServer(db: TestDatabase): Promise<TestServer> {
   const { anonKey, serviceRoleKey } = await apiKeys(TEST_JWT_SECRET);
   return {
     apiUrl: server.apiUrl,
+    process: server.process,
     anonKey,
     serviceRoleKey,
     output,

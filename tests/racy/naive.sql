@@ -30,7 +30,7 @@ begin
   else
     insert into pos.cart_items (cart_id, product_id, name, quantity, unit_price_cents, options)
     values (p_cart_id, p_product_id, v_name, p_quantity, v_price, coalesce(p_options, '{}'))
-    on conflict (cart_id, product_id, options) do update set quantity = excluded.quantity;
+    on conflict (cart_id, product_id, options_key) do update set quantity = excluded.quantity;
   end if;
   update pos.carts c set version = v_version + 1,
     subtotal_cents = (select coalesce(sum(quantity * unit_price_cents), 0) from pos.cart_items where cart_id = p_cart_id),

@@ -1,6 +1,9 @@
 -- add get staff home: from sql/rpc/get_staff_home.sql
 -- Why: The POS app needs the caller's stores, locations, products and customers after sign-in, and pos
 -- is not exposed through PostgREST.
+-- onecart's functions are callable only where granted; Postgres's default for others is kept.
+alter default privileges revoke execute on functions from public;
+
 -- What a POS app needs after sign-in to show its first screen: the caller's
 -- stores with their role, locations, active products and customers. pos is not
 -- exposed through PostgREST, so the app reads it here. Runs as the caller: the
@@ -31,3 +34,5 @@ as $$
   where sf.user_id = (select auth.uid());
 $$;
 grant execute on function public.get_staff_home() to authenticated, service_role;
+
+alter default privileges grant execute on functions to public;

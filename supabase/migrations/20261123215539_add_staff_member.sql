@@ -1,11 +1,18 @@
+-- onecart's functions are callable only where granted; Postgres's default for others is kept.
+alter default privileges revoke execute on functions from public;
+
 -- add staff member: from sql/rpc/add_staff_member.sql
+-- Why: npm run staff:add adds the pos.staff row of a user it created through the Auth admin API, with
+-- the project's secret key only: pos is not exposed, and a database password should not be needed to
+-- add staff.
 -- Makes an Auth user a member of a store's staff (or changes their role there).
 -- `npm run staff:add` calls it with the project's secret key after creating the
 -- user through the Auth admin API: `pos` is not exposed, so this RPC is how a
 -- server integration reaches pos.staff without the database password.
--- SECURITY DEFINER: no API role may write pos.staff; pos.assert_ops_caller
--- refuses everyone but service_role and the database's own roles, so staff get
--- `forbidden` as from the other service_role-only RPCs (granted alike).
+-- SECURITY DEFINER: no API role may write pos.staff. EXECUTE is granted to
+-- service_role only (staff get `forbidden`, from the missing grant), so no
+-- signed-in user can reach this definer function at all (hosted lint 0029);
+-- pos.assert_ops_caller refuses anon and authenticated should a grant ever widen.
 create or replace function public.add_staff_member(p_user_id uuid, p_store_id uuid, p_role text default 'staff')
 returns jsonb
 language plpgsql
@@ -34,4 +41,6 @@ begin
   return jsonb_build_object('user_id', v_staff.user_id, 'store_id', v_staff.store_id, 'role', v_staff.role);
 end;
 $$;
-grant execute on function public.add_staff_member(uuid, uuid, text) to authenticated, service_role;
+grant execute on function public.add_staff_member(uuid, uuid, text) to service_role;
+
+alter default privileges grant execute on functions to public;

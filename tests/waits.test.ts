@@ -1,0 +1,310 @@
+// Contract v1.1: no request waits unboundedly. A cart or queue held by another
+// transaction answers `busy` (503, Retry-After) within the 3 s wait limit with
+// nothing changed, through the functions and through supabase.rpc() alike; the
+// requests waiting on a held cart cannot take the connections another store
+// needs; a request whose client left before it reached the database is never
+// applied; lost or unreachable databases answer `unavailable`, and a call that
+// never reached Postgres is tried once more by the function itself.
+import { randomUUID } from "node:crypto";
+import { setTimeout as sleep } from "node:timers/promises";
+import { beforeAll, describe, expect, it } from "vitest";
+import { callRpc } from "../functions/_shared/rpc.ts";
+import { fromPostgresError } from "../functions/_shared/errors.ts";
+import { freePort } from "../scripts/lib/postgres.ts";
+import { assertInvariants, expectError, freshDatabase, type Sql, staffClaims, type TestDatabase } from "./helpers/db.ts";
+import { startTestServer, type TestServer } from "./helpers/server.ts";
+import { startTcpProxy } from "./helpers/tcp-proxy.ts";
+import { CUSTOMER_A, LOCATION_A1, LOCATION_A2, LOCATION_B1, PRODUCT_A, STAFF_A1, STAFF_B1 } from "./helpers/fixture.ts";
+
+let db: TestDatabase;
+let server: TestServer;
+let ann: string;
+let cruz: string;
+
+beforeAll(async () => {
+  db = await freshDatabase();
+  // The default pool of a function instance, said out loud: three connections,
+  // at most two for one cart.
+  server = await startTestServer(db, { env: { ONECART_DB_POOL_SIZE: "3" } });
+  ann = await server.token(STAFF_A1);
+  cruz = await server.token(STAFF_B1);
+});
+
+interface Holder {
+  /** True until the holding transaction has ended. */
+  readonly holding: boolean;
+  release(): Promise<void>;
+}
+
+/**
+ * A transaction on a connection of its own that takes a lock with `lock` and
+ * keeps it for 30 s, or until released.
+ */
+async function hold(lock: (tx: Sql) => Promise<unknown>): Promise<Holder> {
+  const connection = db.pool(1);
+  let release!: () => void;
+  const released = new Promise<void>((resolve) => (release = resolve));
+  let locked!: () => void;
+  const taken = new Promise<void>((resolve) => (locked = resolve));
+  let holding = true;
+  const done = connection.begin(async (tx) => {
+    await lock(tx as unknown as Sql);
+    locked();
+    await Promise.race([released, sleep(30_000)]);
+  }).finally(() => (holding = false));
+  await Promise.race([taken, done]);
+  return {
+    get holding() {
+      return holding;
+    },
+    async release() {
+      release();
+      await done;
+    },
+  };
+}
+
+const holdCart = (cartId: string) => hold((tx) => tx`select 1 from pos.carts where id = ${cartId} for update`);
+
+async function until(what: string, condition: () => Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`gave up waiting for ${what}`);
+    await sleep(25);
+  }
+}
+
+/** Backends of this test's database waiting for a lock. */
+async function lockWaiters(): Promise<number> {
+  const [{ n }] = await db.sql`select count(*)::int as n from pg_stat_activity
+                                where datname = current_database() and wait_event_type = 'Lock'`;
+  return n;
+}
+
+let devices = 0;
+async function newCart(token = ann, location = LOCATION_A1) {
+  const res = await server.call("POST", "/carts", { token, body: { location_id: location, device_id: `waits-${++devices}` } });
+  expect(res.status).toBe(200);
+  return res.body as { id: string; version: number };
+}
+
+function addItem(cartId: string, opts: { product?: string; key?: string; signal?: AbortSignal } = {}) {
+  return fetch(`${server.apiUrl}/functions/v1/carts/${cartId}/items`, {
+    method: "POST",
+    headers: {
+      authorization: `Bearer ${ann}`,
+      "content-type": "application/json",
+      "idempotency-key": opts.key ?? randomUUID(),
+    },
+    body: JSON.stringify({ product_id: opts.product ?? PRODUCT_A[0] }),
+    signal: opts.signal,
+  });
+}
+
+async function expectRetryable(res: Response, code: "busy" | "unavailable") {
+  const body = await res.json();
+  expect({ status: res.status, code: body?.error?.code }).toEqual({ status: 503, code });
+  expect(typeof body.error.message).toBe("string");
+  const retryAfter = Number(res.headers.get("retry-after"));
+  expect(retryAfter).toBeGreaterThan(0);
+  // The same figure for supabase.rpc() callers, who see no headers of ours.
+  expect(body.error.details).toEqual({ retry_after: retryAfter });
+}
+
+async function cartRow(cartId: string) {
+  const [cart] = await db.sql`select version::int, item_count::int from pos.carts where id = ${cartId}`;
+  return cart;
+}
+
+describe("a cart held by another transaction", () => {
+  it("answers add_item busy (503, Retry-After) while it is still held, and nothing is applied after", async () => {
+    const cart = await newCart();
+    const holder = await holdCart(cart.id);
+    const key = randomUUID();
+    const res = await addItem(cart.id, { key });
+    expect(holder.holding).toBe(true);
+    await expectRetryable(res, "busy");
+    await holder.release();
+    await sleep(500);
+    expect(await cartRow(cart.id)).toEqual({ version: 1, item_count: 0 });
+
+    // The same key retried once the cart is free applies, once.
+    const retried = await addItem(cart.id, { key });
+    expect(retried.status).toBe(200);
+    expect(await addItem(cart.id, { key }).then((r) => r.json())).toMatchObject({ version: 2, item_count: 1 });
+    await assertInvariants(db.sql);
+  });
+
+  it("lets 10 waiting requests on it stop neither another store's reads nor its own", async () => {
+    const held = await newCart();
+    const other = await newCart(cruz, LOCATION_B1);
+    const holder = await holdCart(held.id);
+    const waiting = Array.from({ length: 10 }, () => addItem(held.id));
+    await until("the held cart's requests to wait for its lock", async () => (await lockWaiters()) >= 2);
+
+    const read = await server.call("GET", `/carts/${other.id}`, { token: cruz });
+    expect(holder.holding).toBe(true);
+    expect(read).toMatchObject({ status: 200, body: { id: other.id } });
+    // Reads take no lock: even the held cart can be shown meanwhile.
+    const heldRead = await server.call("GET", `/carts/${held.id}`, { token: ann });
+    expect(holder.holding).toBe(true);
+    expect(heldRead).toMatchObject({ status: 200, body: { id: held.id, version: 1 } });
+
+    const answers = await Promise.all(waiting);
+    expect(holder.holding).toBe(true);
+    for (const res of answers) await expectRetryable(res, "busy");
+    await holder.release();
+    await sleep(500);
+    expect(await cartRow(held.id)).toEqual({ version: 1, item_count: 0 });
+  });
+
+  it("never applies a request whose client gave up before it reached the database", async () => {
+    const cart = await newCart();
+    const holder = await holdCart(cart.id);
+    // Two requests take the cart's share of the pool and wait for its lock...
+    const first = [addItem(cart.id, { product: PRODUCT_A[0] }), addItem(cart.id, { product: PRODUCT_A[0] })];
+    await until("two requests waiting for the cart's lock", async () => (await lockWaiters()) >= 2);
+    // ...so a third waits for a connection, and its client gives up.
+    const giveUp = new AbortController();
+    const third = addItem(cart.id, { product: PRODUCT_A[1], signal: giveUp.signal }).catch((e: Error) => e);
+    await sleep(300);
+    giveUp.abort();
+    expect(await third).toBeInstanceOf(Error);
+    await sleep(200);
+    await holder.release();
+    for (const res of await Promise.all(first)) expect([200, 503]).toContain(res.status);
+    await sleep(1000);
+
+    const lines = await db.sql`select i.product_id from pos.cart_items i where i.cart_id = ${cart.id}`;
+    expect(lines.map((l) => l.product_id)).not.toContain(PRODUCT_A[1]);
+    const logged = server.output.filter((l) => l.startsWith("{")).map((l) => JSON.parse(l));
+    expect(logged.some((l) => l.code === "client_gone" && l.status === 499)).toBe(true);
+    await assertInvariants(db.sql);
+  });
+});
+
+describe("the same wait limit through supabase.rpc() and direct SQL", () => {
+  it("answers PT503 busy from the SQL itself, whatever lock_timeout the session has", async () => {
+    const cart = await newCart();
+    const holder = await holdCart(cart.id);
+    const claims = staffClaims(STAFF_A1);
+    const args = { p_cart_id: cart.id, p_product_id: PRODUCT_A[0] };
+    // No lock_timeout at all (a direct session), and hosted PostgREST's 8 s for `authenticated`.
+    for (const lockTimeoutMs of [null, 8000]) {
+      const { error } = await expectError(
+        callRpc(db.sql as never, "add_item", args, claims, { lockTimeoutMs, statementTimeoutMs: null }), "busy");
+      expect([error.code, error.message]).toEqual(["PT503", "busy"]);
+      expect(holder.holding).toBe(true);
+    }
+    const viaRest = await server.client(ann).rpc("add_item", args);
+    expect([viaRest.status, viaRest.error?.code, viaRest.error?.message]).toEqual([503, "PT503", "busy"]);
+    expect(holder.holding).toBe(true);
+    await holder.release();
+    expect(await cartRow(cart.id)).toEqual({ version: 1, item_count: 0 });
+  });
+
+  it("bounds the call by its statement_timeout too, which the mapping answers busy", async () => {
+    const cart = await newCart();
+    const holder = await holdCart(cart.id);
+    const { error } = await expectError(callRpc(db.sql as never, "add_item",
+      { p_cart_id: cart.id, p_product_id: PRODUCT_A[0] }, staffClaims(STAFF_A1),
+      { lockTimeoutMs: null, statementTimeoutMs: 300 }), "busy");
+    expect(error.code).toBe("57014");
+    expect(holder.holding).toBe(true);
+    await holder.release();
+  });
+
+  it("answers busy for a held queue, a held queue entry and a request key still running", async () => {
+    const service = db.service;
+    const queued = await service.rpc("add_to_queue", { p_location_id: LOCATION_A2, p_customer_id: CUSTOMER_A[0] });
+    const ann = db.as(STAFF_A1);
+
+    let holder = await hold((tx) => tx`select 1 from pos.locations where id = ${LOCATION_A2} for update`);
+    await expectError(ann.rpc("add_to_queue", { p_location_id: LOCATION_A2, p_customer_id: CUSTOMER_A[1] }), "busy");
+    await holder.release();
+
+    holder = await hold((tx) => tx`select 1 from pos.queue_entries where id = ${queued.entry.id} for update`);
+    await expectError(ann.rpc("leave_queue", { p_entry_id: queued.entry.id }), "busy");
+    await holder.release();
+
+    const cart = await newCart();
+    const key = randomUUID();
+    holder = await hold((tx) => tx`select pg_advisory_xact_lock(hashtextextended(${
+      "5a000000-0000-4000-8000-000000000001"}::text || '/' || ${key}, 7))`);
+    await expectError(ann.rpc("add_item", { p_cart_id: cart.id, p_product_id: PRODUCT_A[0], p_idempotency_key: key }),
+      "busy");
+    await holder.release();
+
+    const [{ waiting }] = await db.sql`select count(*)::int as waiting from pos.queue_entries
+                                        where location_id = ${LOCATION_A2} and status = 'waiting'`;
+    expect(waiting).toBe(1);
+    await assertInvariants(db.sql);
+  });
+});
+
+describe("connection faults", () => {
+  it("answer unavailable (503, Retry-After) when a backend is terminated during a call", async () => {
+    const cart = await newCart();
+    const holder = await holdCart(cart.id);
+    const pending = addItem(cart.id);
+    let pid = 0;
+    await until("the call to wait for the cart's lock", async () => {
+      const rows = await db.sql`select pid from pg_stat_activity where datname = current_database()
+                                 and wait_event_type = 'Lock' and query like '%add_item%'`;
+      pid = rows[0]?.pid ?? 0;
+      return pid !== 0;
+    });
+    await db.sql`select pg_terminate_backend(${pid})`;
+    await expectRetryable(await pending, "unavailable");
+    await holder.release();
+    // The pool replaces the lost connection.
+    expect((await server.call("GET", `/carts/${cart.id}`, { token: ann })).body).toMatchObject({ version: 1 });
+  });
+
+  it("answer unavailable when the database cannot be reached, after one retry, and the server stays up", async () => {
+    const closedPort = await freePort();
+    const unreachable = await startTestServer(db, {
+      env: { ONECART_DB_URL: `postgres://postgres:postgres@127.0.0.1:${closedPort}/postgres` },
+    });
+    const token = await unreachable.token(STAFF_A1);
+    const res = await fetch(`${unreachable.apiUrl}/functions/v1/carts`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+      body: JSON.stringify({ location_id: LOCATION_A1, device_id: "unreachable" }),
+    });
+    await expectRetryable(res, "unavailable");
+    const retries = unreachable.output.filter((l) => l.includes("retrying a call that never reached the database"));
+    expect(retries).toHaveLength(1);
+    expect((await fetch(`${unreachable.apiUrl}/health`)).status).toBe(200);
+  });
+
+  it("retry once, by themselves, a call whose connection was refused before it was sent", async () => {
+    const proxy = await startTcpProxy(db.url);
+    const flaky = await startTestServer(db, { env: { ONECART_DB_URL: proxy.url, ONECART_DB_POOL_SIZE: "1" } });
+    const token = await flaky.token(STAFF_A1);
+    const body = { location_id: LOCATION_A1, device_id: "flaky" };
+    // A first call opens the instance's connection (and runs its first-connect chores).
+    expect((await flaky.call("POST", "/carts", { token, body })).status).toBe(200);
+    // The server drops it, and refuses the next connect.
+    proxy.dropAll();
+    await sleep(200);
+    const before = proxy.accepted;
+    proxy.refuse = 1;
+    const res = await flaky.call("POST", "/carts", { token, body });
+    expect(res.status).toBe(200);
+    expect(proxy.accepted - before).toBe(2);
+    expect(flaky.output.filter((l) => l.includes("retrying a call that never reached the database"))).toHaveLength(1);
+  });
+});
+
+describe("the error mapping", () => {
+  it("maps postgres.js's connection errors and Postgres's shutdown codes to unavailable", () => {
+    for (const code of ["CONNECTION_CLOSED", "CONNECTION_ENDED", "CONNECTION_DESTROYED", "CONNECT_TIMEOUT",
+      "ECONNREFUSED", "57P01", "57P02", "57P03", "08006", "08001"]) {
+      expect(fromPostgresError({ code })?.code, code).toBe("unavailable");
+    }
+    for (const code of ["55P03", "57014", "40P01"]) expect(fromPostgresError({ code })?.code, code).toBe("busy");
+    expect(fromPostgresError({ code: "PT503", message: "busy" })?.retryAfter).toBe(1);
+    expect(fromPostgresError({ code: "XX000" })).toBeNull();
+  });
+});
