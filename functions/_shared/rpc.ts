@@ -98,6 +98,8 @@ export interface CallLimits {
   lockTimeoutMs?: number | null;
   /** statement_timeout: how long the RPC may run in all. */
   statementTimeoutMs?: number | null;
+  /** More settings for this call only, e.g. the role's own as PostgREST applies them. */
+  settings?: ReadonlyArray<readonly [name: string, value: string]>;
 }
 
 /** What every call gets unless it says otherwise: the contract's 3 s, and hosted `authenticated`'s 8 s. */
@@ -131,6 +133,7 @@ export async function callRpc<N extends RpcName>(
     : limits.statementTimeoutMs;
   const text = `select set_config('role', ${literal("text", claims.role)}, true), ` +
     `set_config('request.jwt.claims', ${literal("text", JSON.stringify(claims))}, true)` +
+    (limits.settings ?? []).map(([n, v]) => `, set_config(${literal("text", n)}, ${literal("text", v)}, true)`).join("") +
     timeoutSetting("lock_timeout", lockTimeoutMs) + timeoutSetting("statement_timeout", statementTimeoutMs) + ";\n" +
     rpcStatement(name, args);
   const results = await sql.unsafe(text).simple() as Array<Array<{ result: unknown }>>;

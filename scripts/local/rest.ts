@@ -7,7 +7,7 @@ import { apiKeyRole, verifyToken } from "../../functions/_shared/auth.ts";
 import { db } from "../../functions/_shared/db.ts";
 import { ApiError } from "../../functions/_shared/errors.ts";
 import { decodeUtf8, scanJson } from "../../functions/_shared/json.ts";
-import { callRpc, type Claims, RPCS, type RpcName, type SqlClient } from "../../functions/_shared/rpc.ts";
+import { callRpc, type Claims, literal, RPCS, type RpcName, type SqlClient } from "../../functions/_shared/rpc.ts";
 
 const CORS = {
   "access-control-allow-origin": "*",
@@ -77,28 +77,23 @@ function postgrestError(error: unknown, role: string): Response {
     headers);
 }
 
-type Pool = SqlClient & { begin<T>(fn: (tx: SqlClient & { unsafe(q: string, p?: unknown[]): Promise<any> }) => Promise<T>): Promise<T> };
-
 // PostgREST reads each role's settings (ALTER ROLE … SET, e.g. Supabase's
 // statement_timeout of 8 s for authenticated and 3 s for anon) into its schema
 // cache and applies the impersonated role's with set_config in every request.
+// Only those: PostgREST sets no lock_timeout of its own, so neither does this.
 const roleSettings = new Map<string, Promise<[string, string][]>>();
-function settingsOf(pool: Pool, role: string): Promise<[string, string][]> {
+function settingsOf(sql: SqlClient, role: string): Promise<[string, string][]> {
   let settings = roleSettings.get(role);
   if (!settings) {
-    settings = pool.begin(async (tx) => {
-      const rows = await tx.unsafe(
-        `select split_part(c, '=', 1) as name, substr(c, strpos(c, '=') + 1) as value
-           from pg_db_role_setting s
-           join pg_roles r on r.oid = s.setrole
-           cross join lateral unnest(s.setconfig) as c
-          where r.rolname = $1
-            and s.setdatabase in (0, (select oid from pg_database where datname = current_database()))
-          order by s.setdatabase`,
-        [role],
-      ) as { name: string; value: string }[];
-      return rows.map((r) => [r.name, r.value] as [string, string]);
-    });
+    settings = sql.unsafe(
+      `select split_part(c, '=', 1) as name, substr(c, strpos(c, '=') + 1) as value
+         from pg_db_role_setting s
+         join pg_roles r on r.oid = s.setrole
+         cross join lateral unnest(s.setconfig) as c
+        where r.rolname = ${literal("text", role)}
+          and s.setdatabase in (0, (select oid from pg_database where datname = current_database()))
+        order by s.setdatabase`,
+    ).simple().then((rows) => (rows as { name: string; value: string }[]).map((r) => [r.name, r.value]));
     settings.catch(() => roleSettings.delete(role));
     roleSettings.set(role, settings);
   }
@@ -106,16 +101,9 @@ function settingsOf(pool: Pool, role: string): Promise<[string, string][]> {
 }
 
 async function callAsPostgrest(name: RpcName, args: Record<string, unknown>, claims: Claims): Promise<unknown> {
-  const pool = db() as Pool;
-  const settings = await settingsOf(pool, claims.role);
-  if (!settings.length) return await callRpc(pool, name, args, claims);
-  return await pool.begin(async (tx) => {
-    await tx.unsafe(
-      `select ${settings.map((_, i) => `set_config($${2 * i + 1}, $${2 * i + 2}, true)`).join(", ")}`,
-      settings.flat(),
-    );
-    return await callRpc(tx, name, args, claims);
-  });
+  const sql = db();
+  const settings = await settingsOf(sql, claims.role);
+  return await callRpc(sql, name, args, claims, { lockTimeoutMs: null, statementTimeoutMs: null, settings });
 }
 
 export async function handleRest(request: Request, pathname: string): Promise<Response> {
