@@ -187,6 +187,37 @@ describe.skipIf(!chromiumPath)("the POS app in Chromium", () => {
     await mac.context().close();
   }, 120_000);
 
+  it("an owner's Store health screen shows today's figures and a stuck lock, and releases it with a reason", async () => {
+    const ann = db.as(STAFF_A1);
+    let cart = await ann.rpc("get_or_create_cart", { p_location_id: LOCATION_A1, p_device_id: "till-health" });
+    cart = await ann.rpc("add_item", { p_cart_id: cart.id, p_product_id: PRODUCT_A[0] });
+    await ann.rpc("lock_cart", { p_cart_id: cart.id, p_checkout_ref: "terminal-7", p_ttl_seconds: 60 });
+    // The terminal never came back: the lock ran out five minutes ago and nothing touched the cart since.
+    await db.sql`update pos.carts set lock_expires_at = now() - interval '5 minutes' where id = ${cart.id}`;
+
+    const page = await signIn(await newDevice(browser, "mac"), STAFF_A1);
+    await page.getByRole("button", { name: "Store health" }).click();
+    await page.getByRole("heading", { name: /^Store health/ }).waitFor();
+    const figure = (label: string) => page.getByRole("row", { name: new RegExp(`^${label}`) }).locator("td");
+    await expect.poll(() => figure("Changes to carts").textContent()).not.toBe("0");
+    await page.getByText("Checkout lock expired but not released").waitFor();
+    await expectNoSeriousViolations(page, "store health");
+
+    await page.getByRole("button", { name: "Release lock" }).click();
+    await page.getByLabel(/^Reason for/).fill("terminal 7 lost power during the payment");
+    await page.getByRole("button", { name: "Apply" }).click();
+    await page.getByText("Release lock: done.").waitFor();
+    await expect.poll(() => page.getByText("Checkout lock expired but not released").count()).toBe(0);
+
+    const [after] = await db.sql`select status from pos.carts where id = ${cart.id}`;
+    expect(after.status).toBe("active");
+    const [event] = await db.sql`select kind, actor_id, data from pos.cart_events
+      where cart_id = ${cart.id} order by version desc limit 1`;
+    expect(event).toMatchObject({ kind: "unlocked", actor_id: STAFF_A1 });
+    expect(event.data).toMatchObject({ by_ops: true, reason: "terminal 7 lost power during the payment" });
+    await page.context().close();
+  }, 120_000);
+
   it("staff see no Store health screen; the sign-in page has no serious accessibility violations", async () => {
     const context = await newDevice(browser, "ipad");
     const page = await context.newPage();
