@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { repoRoot } from "./lib/database.ts";
 import { LOCAL_PUBLISHABLE_KEY, LOCAL_SECRET_KEY, staffToken, startStack, type Stack } from "./lib/stack.ts";
 import { runDemo } from "./lib/demo.ts";
+import { ensureAppBuilt } from "./lib/app.ts";
 import { LOCAL_PASSWORD, STAFF_A1, STAFF_A2, STAFF_B1, STAFF_EMAILS } from "./lib/seed.ts";
 
 const STAFF = [
@@ -83,6 +84,7 @@ process.on("unhandledRejection", (reason) => {
 
 try {
   console.log("Starting onecart: Postgres, migrations (supabase db push), seed, functions, realtime…");
+  await ensureAppBuilt((line) => console.log(line));
   stack = await startStack({
     port: Number(process.env.PORT ?? 54321),
     onOutput: process.env.ONECART_LOG_REQUESTS === "1" ? (t) => process.stdout.write(t) : undefined,
@@ -117,6 +119,7 @@ const tokens = await Promise.all(STAFF.map(([id]) => staffToken(s.jwtSecret, id,
 console.log(`
 onecart is running.
 
+         POS app: ${s.apiUrl}/pos/   (sign in as one of the staff below)
          API URL: ${s.apiUrl}
    Functions URL: ${s.apiUrl}/functions/v1/{carts,queue}
     Realtime URL: ${s.apiUrl.replace("http", "ws")}/realtime/v1/websocket

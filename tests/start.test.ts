@@ -66,6 +66,14 @@ it("starts, serves supabase-js, refuses a second start, and stops cleanly on SIG
     const queue = await ivy.functions.invoke("queue?location_id=1a000000-0000-4000-8000-000000000001", { method: "GET" });
     expect(queue.error).toBeNull();
 
+    // The POS app is built and served at /pos, configured for this stack.
+    expect(output).toContain(`${stack.api_url}/pos/`);
+    const page = await fetch(`${stack.api_url}/pos/`);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain("<title>onecart POS</title>");
+    expect(await (await fetch(`${stack.api_url}/pos/config.json`)).json())
+      .toEqual({ supabase_url: stack.api_url, anon_key: stack.anon_key });
+
     const second = await run("npm", ["start"], { cwd: repoRoot, env }).catch((e) => e);
     expect(second.code).toBe(1);
     expect(second.stderr).toContain("already running");
