@@ -147,10 +147,16 @@ export interface Stack {
 }
 
 export async function startStack(
-  opts: { port?: number; onOutput?: (text: string) => void; postgresSettings?: Record<string, string> } = {},
+  opts: {
+    port?: number;
+    onOutput?: (text: string) => void;
+    /** What the embedded Postgres writes to its log (stderr). */
+    onPostgresLog?: (text: string) => void;
+    postgresSettings?: Record<string, string>;
+  } = {},
 ): Promise<Stack> {
   const jwtSecret = process.env.ONECART_JWT_SECRET ?? DEFAULT_JWT_SECRET;
-  const pg = await startPostgres({ settings: opts.postgresSettings });
+  const pg = await startPostgres({ settings: opts.postgresSettings, log: opts.onPostgresLog });
   try {
     await buildDatabase(pg.adminUrl);
     const server = await startServer({ dbUrl: pg.url, jwtSecret, port: opts.port, onOutput: opts.onOutput });
