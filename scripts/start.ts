@@ -112,7 +112,9 @@ function functionLine(line: string): string | null {
   }
   if (showRequests && entry.route) {
     const code = entry.code ? ` ${entry.code}` : "";
-    return `[request] ${entry.method} ${entry.fn}${entry.route} ${entry.status}${code} ${entry.ms} ms ${entry.request_id}`;
+    const [method, path] = String(entry.route).split(" ");
+    const route = path === undefined ? method : `${method} /${entry.fn}${path === "/" ? "" : path}`;
+    return `[request] ${route} ${entry.status}${code} ${entry.ms} ms ${entry.request_id}`;
   }
   return null;
 }
