@@ -3,11 +3,11 @@ import type postgres from "postgres";
 import { connect } from "../scripts/lib/database.ts";
 import { staffToken, type Stack } from "../scripts/lib/stack.ts";
 import { callRpc, type Claims, type RpcArgs, type RpcName } from "../functions/_shared/rpc.ts";
+import { LOCATION_A1, PRODUCT_A, STAFF_A1, STAFF_A2, STORE_A } from "../scripts/lib/seed.ts";
 
-export const STORE_A = "5a000000-0000-4000-8000-000000000001";
-export const LOCATION_A1 = "1a000000-0000-4000-8000-000000000001";
-export const PRODUCTS = [1, 2, 3, 4, 5].map((n) => `9a000000-0000-4000-8000-00000000000${n}`);
-export const STAFF = ["ea000000-0000-4000-8000-000000000001", "ea000000-0000-4000-8000-000000000002"];
+export { LOCATION_A1, STORE_A };
+export const PRODUCTS = PRODUCT_A;
+export const STAFF = [STAFF_A1, STAFF_A2];
 
 export type Sql = postgres.Sql<{}>;
 

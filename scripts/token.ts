@@ -3,10 +3,11 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { repoRoot } from "./lib/database.ts";
 import { staffToken } from "./lib/stack.ts";
+import { STAFF_A1 } from "./lib/seed.ts";
 
 const userId = process.argv[2];
 if (!userId || !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(userId)) {
-  console.error("usage: npm run token -- <staff user id>   (e.g. ea000000-0000-4000-8000-000000000001)");
+  console.error(`usage: npm run token -- <staff user id>   (e.g. ${STAFF_A1})`);
   process.exit(2);
 }
 let stack: { jwt_secret: string };

@@ -1,4 +1,4 @@
--- The contract's fixture (shared/CONTRACT.md, "Local stack and seed"). Re-runnable.
+-- The seed fixture: two stores, their locations, products, customers and staff (docs/api.md, "The seed"). Re-runnable.
 insert into pos.stores (id, name) values
   ('5a000000-0000-4000-8000-000000000001', 'Blowing Rock Barbers'),
   ('5b000000-0000-4000-8000-000000000001', 'Valle Crucis Cuts')

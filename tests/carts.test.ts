@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { assertInvariants, expectError, freshDatabase, type TestDatabase } from "./helpers/db.ts";
 import {
   CUSTOMER_A, CUSTOMER_B1, LOCATION_A1, LOCATION_A2, LOCATION_B1, MISSING, PRODUCT_A, PRODUCT_B1, STAFF_A1, STAFF_A2,
-  STAFF_B1,
+  STAFF_B1, STORE_A,
 } from "./helpers/fixture.ts";
 
 let db: TestDatabase;
@@ -15,7 +15,7 @@ describe("get_or_create_cart", () => {
     const ann = db.as(STAFF_A1);
     const cart = await ann.rpc("get_or_create_cart", { p_location_id: LOCATION_A1, p_customer_id: CUSTOMER_A[0] });
     expect(cart).toMatchObject({
-      store_id: "5a000000-0000-4000-8000-000000000001", location_id: LOCATION_A1, customer_id: CUSTOMER_A[0],
+      store_id: STORE_A, location_id: LOCATION_A1, customer_id: CUSTOMER_A[0],
       device_id: null, status: "active", version: 1, items: [], item_count: 0, subtotal_cents: 0, lock: null,
       merged_into: null,
     });

@@ -3,7 +3,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { expectError, freshDatabase, staffClaims, type TestDatabase } from "./helpers/db.ts";
 import {
-  CUSTOMER_A, CUSTOMER_B1, LOCATION_A1, LOCATION_B1, PRODUCT_A, PRODUCT_B1, STAFF_A1, STAFF_B1, STORE_A, STORE_B,
+  CUSTOMER_A, CUSTOMER_B1, LOCATION_A1, LOCATION_A2, LOCATION_B1, PRODUCT_A, PRODUCT_B1, STAFF_A1, STAFF_B1, STORE_A, STORE_B,
 } from "./helpers/fixture.ts";
 import { RPCS } from "../functions/_shared/rpc.ts";
 
@@ -176,9 +176,9 @@ describe("idempotency keys", () => {
 
   it("a key is the store's own: another store may use the same key", async () => {
     const bea = db.as(STAFF_B1);
-    const c = await bea.rpc("get_or_create_cart", { p_location_id: "1b000000-0000-4000-8000-000000000001",
+    const c = await bea.rpc("get_or_create_cart", { p_location_id: LOCATION_B1,
       p_device_id: "idem-b" });
-    const added = await bea.rpc("add_item", { p_cart_id: c.id, p_product_id: "9b000000-0000-4000-8000-000000000001",
+    const added = await bea.rpc("add_item", { p_cart_id: c.id, p_product_id: PRODUCT_B1,
       p_idempotency_key: "k-1" });
     expect(added.version).toBe(2);
   });
@@ -205,9 +205,9 @@ describe("idempotency keys", () => {
 
     const waiting = await db.sql`insert into pos.customers (store_id, name)
       select ${STORE_A}, 'Idem ' || n from generate_series(1, 2) n returning id`;
-    for (const { id } of waiting) await ann.rpc("add_to_queue", { p_location_id: "1a000000-0000-4000-8000-000000000002", p_customer_id: id });
-    const next = await ann.rpc("call_next", { p_location_id: "1a000000-0000-4000-8000-000000000002", p_idempotency_key: "k-7" });
-    const retry = await ann.rpc("call_next", { p_location_id: "1a000000-0000-4000-8000-000000000002", p_idempotency_key: "k-7" });
+    for (const { id } of waiting) await ann.rpc("add_to_queue", { p_location_id: LOCATION_A2, p_customer_id: id });
+    const next = await ann.rpc("call_next", { p_location_id: LOCATION_A2, p_idempotency_key: "k-7" });
+    const retry = await ann.rpc("call_next", { p_location_id: LOCATION_A2, p_idempotency_key: "k-7" });
     expect(retry).toEqual(next);
     const serving = await db.sql`select count(*)::int as n from pos.queue_entries where status = 'serving'`;
     expect(serving[0].n).toBe(1);

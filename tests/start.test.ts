@@ -10,6 +10,7 @@ import { createClient } from "@supabase/supabase-js";
 import { afterAll, expect, it } from "vitest";
 import { connect, repoRoot } from "../scripts/lib/database.ts";
 import { freePort } from "../scripts/lib/postgres.ts";
+import { LOCATION_A1, STAFF_A2, STORE_A } from "../scripts/lib/seed.ts";
 
 const run = promisify(execFile);
 const stateDir = await mkdtemp(join(tmpdir(), "onecart-start-"));
@@ -45,13 +46,13 @@ it("starts, serves supabase-js, refuses a second start, and stops cleanly on SIG
     expect(new URL(stack.admin_db_url).username).toBe("supabase_admin");
     expect(stack.api_url).toBe(`http://127.0.0.1:${port}`);
 
-    const { stdout: token } = await run("npm", ["run", "--silent", "token", "--", "ea000000-0000-4000-8000-000000000002"],
+    const { stdout: token } = await run("npm", ["run", "--silent", "token", "--", STAFF_A2],
       { cwd: repoRoot, env });
     const client = createClient(stack.api_url, stack.anon_key, { accessToken: async () => token.trim() });
-    const { data, error } = await client.functions.invoke("queue?location_id=1a000000-0000-4000-8000-000000000001",
+    const { data, error } = await client.functions.invoke(`queue?location_id=${LOCATION_A1}`,
       { method: "GET" });
     expect(error).toBeNull();
-    expect(data).toMatchObject({ location_id: "1a000000-0000-4000-8000-000000000001", entries: [] });
+    expect(data).toMatchObject({ location_id: LOCATION_A1, entries: [] });
 
     // The printed sign-ins work through supabase-js, and staff:add finds the stack by stack.json.
     for (const email of ["ana@blowing-rock.example", "ben@blowing-rock.example", "cruz@valle-crucis.example"]) {
@@ -59,11 +60,11 @@ it("starts, serves supabase-js, refuses a second start, and stops cleanly on SIG
     }
     expect(output).toContain("password onecart-local");
     await run("npm", ["run", "--silent", "staff:add", "--", "--email", "ivy@blowing-rock.example", "--password",
-      "ivy-password", "--store", "5a000000-0000-4000-8000-000000000001", "--role", "manager"], { cwd: repoRoot, env });
+      "ivy-password", "--store", STORE_A, "--role", "manager"], { cwd: repoRoot, env });
     const ivy = createClient(stack.api_url, stack.anon_key, { auth: { persistSession: false } });
     expect((await ivy.auth.signInWithPassword({ email: "ivy@blowing-rock.example", password: "ivy-password" })).error)
       .toBeNull();
-    const queue = await ivy.functions.invoke("queue?location_id=1a000000-0000-4000-8000-000000000001", { method: "GET" });
+    const queue = await ivy.functions.invoke(`queue?location_id=${LOCATION_A1}`, { method: "GET" });
     expect(queue.error).toBeNull();
 
     // The POS app is built and served at /pos, configured for this stack.

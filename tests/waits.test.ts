@@ -14,7 +14,7 @@ import { freePort } from "../scripts/lib/postgres.ts";
 import { assertInvariants, expectError, freshDatabase, type Sql, staffClaims, type TestDatabase } from "./helpers/db.ts";
 import { startTestServer, type TestServer } from "./helpers/server.ts";
 import { startTcpProxy } from "./helpers/tcp-proxy.ts";
-import { CUSTOMER_A, LOCATION_A1, LOCATION_A2, LOCATION_B1, PRODUCT_A, STAFF_A1, STAFF_B1 } from "./helpers/fixture.ts";
+import { CUSTOMER_A, LOCATION_A1, LOCATION_A2, LOCATION_B1, PRODUCT_A, STAFF_A1, STAFF_B1, STORE_A } from "./helpers/fixture.ts";
 
 let db: TestDatabase;
 let server: TestServer;
@@ -230,7 +230,7 @@ describe("the same wait limit through supabase.rpc() and direct SQL", () => {
     const cart = await newCart();
     const key = randomUUID();
     holder = await hold((tx) => tx`select pg_advisory_xact_lock(hashtextextended(${
-      "5a000000-0000-4000-8000-000000000001"}::text || '/' || ${key}, 7))`);
+      STORE_A}::text || '/' || ${key}, 7))`);
     await expectError(ann.rpc("add_item", { p_cart_id: cart.id, p_product_id: PRODUCT_A[0], p_idempotency_key: key }),
       "busy");
     await holder.release();
