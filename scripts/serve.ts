@@ -7,6 +7,7 @@ import queue from "../functions/queue/handler.ts";
 import { startRealtime } from "./local/realtime.ts";
 import { closeAuth, handleAuth } from "./local/auth.ts";
 import { handleRest } from "./local/rest.ts";
+import { createPosApp } from "./local/pos-app.ts";
 
 const FUNCTIONS: Record<string, (request: Request) => Promise<Response>> = { carts, queue };
 
@@ -24,6 +25,10 @@ globalThis.addEventListener("error", (event) => {
   log({ level: "error", unhandled: "exception", error: String(event.error?.stack ?? event.message) });
 });
 const realtime = await startRealtime(dbUrl, log);
+const posApp = createPosApp({
+  distDir: new URL("../app/dist", import.meta.url).pathname,
+  anonKey: Deno.env.get("SUPABASE_ANON_KEY") ?? "",
+});
 
 const server = Deno.serve({ port, hostname: "127.0.0.1", onListen: () => log({ level: "info", listening: port }) }, (request) => {
   const { pathname } = new URL(request.url);
@@ -35,6 +40,7 @@ const server = Deno.serve({ port, hostname: "127.0.0.1", onListen: () => log({ l
   }
   if (pathname.startsWith("/rest/v1/")) return handleRest(request, pathname);
   if (pathname.startsWith("/auth/v1/")) return handleAuth(request, pathname);
+  if (pathname === "/pos" || pathname.startsWith("/pos/")) return posApp(request, pathname);
   const match = /^\/functions\/v1\/([^/]+)/.exec(pathname);
   const fn = match && FUNCTIONS[match[1]];
   if (fn) return fn(request);

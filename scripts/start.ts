@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { repoRoot } from "./lib/database.ts";
 import { LOCAL_PUBLISHABLE_KEY, LOCAL_SECRET_KEY, staffToken, startStack, type Stack } from "./lib/stack.ts";
 import { runDemo } from "./lib/demo.ts";
+import { ensureAppBuilt } from "./lib/app.ts";
 import { LOCAL_PASSWORD, STAFF_A1, STAFF_A2, STAFF_B1, STAFF_EMAILS } from "./lib/seed.ts";
 
 const STAFF = [
@@ -81,17 +82,62 @@ process.on("unhandledRejection", (reason) => {
   void stop(1);
 });
 
+// What the stack prints while it runs: function errors and warnings and
+// Postgres errors always, one line each; a line per request with
+// ONECART_LOG_REQUESTS=1. A 500 or a failed statement is never silent.
+const showRequests = process.env.ONECART_LOG_REQUESTS === "1";
+
+// Quiet while the stack builds (the CLI's first push probes tables that do not
+// exist yet) and while it stops (connections closing are expected then).
+let serving = false;
+
+function showLines(text: string, format: (line: string) => string | null) {
+  if (!serving || stopping) return;
+  for (const line of text.split("\n")) {
+    const shown = line.trim() && format(line);
+    if (shown) console.log(shown);
+  }
+}
+
+function functionLine(line: string): string | null {
+  let entry: Record<string, unknown>;
+  try {
+    entry = JSON.parse(line);
+  } catch {
+    return `[functions] ${line}`; // not ours: an uncaught error or a runtime message
+  }
+  const { level, msg, error, ...rest } = entry;
+  if (level === "error" || level === "warn") {
+    return `[functions] ${level}: ${msg ?? error ?? ""} ${JSON.stringify(rest)}`.trimEnd();
+  }
+  if (showRequests && entry.route) {
+    const code = entry.code ? ` ${entry.code}` : "";
+    return `[request] ${entry.method} ${entry.fn}${entry.route} ${entry.status}${code} ${entry.ms} ms ${entry.request_id}`;
+  }
+  return null;
+}
+
+function postgresLine(line: string): string | null {
+  // onecart's own refusals (SQLSTATE PTnnn) are answers, shown with the requests.
+  const match = /^(\w{5}) (ERROR|FATAL|PANIC|WARNING):\s+(.*)$/.exec(line);
+  if (!match || (match[1].startsWith("PT") && !showRequests)) return null;
+  return `[postgres] ${match[2]} ${match[1]}: ${match[3]}`;
+}
+
 try {
   console.log("Starting onecart: Postgres, migrations (supabase db push), seed, functions, realtime…");
+  await ensureAppBuilt((line) => console.log(line));
   stack = await startStack({
     port: Number(process.env.PORT ?? 54321),
-    onOutput: process.env.ONECART_LOG_REQUESTS === "1" ? (t) => process.stdout.write(t) : undefined,
+    onOutput: (text) => showLines(text, functionLine),
+    onPostgresLog: (text) => showLines(text, postgresLine),
   });
 } catch (error) {
   console.error(`onecart could not start: ${(error as Error).message}`);
   await stop(1);
 }
 const s = stack!;
+serving = true;
 // The stack keeps serving through a Postgres restart (its postmaster comes back
 // on the same data); it stops, cleaning up, when either part is gone for good.
 s.server.process.once("exit", (code, signal) => {
@@ -117,6 +163,7 @@ const tokens = await Promise.all(STAFF.map(([id]) => staffToken(s.jwtSecret, id,
 console.log(`
 onecart is running.
 
+         POS app: ${s.apiUrl}/pos/   (sign in as one of the staff below)
          API URL: ${s.apiUrl}
    Functions URL: ${s.apiUrl}/functions/v1/{carts,queue}
     Realtime URL: ${s.apiUrl.replace("http", "ws")}/realtime/v1/websocket

@@ -3,7 +3,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { expectError, freshDatabase, staffClaims, type TestDatabase } from "./helpers/db.ts";
 import {
-  CUSTOMER_A, LOCATION_A1, PRODUCT_A, STAFF_A1, STAFF_B1, STORE_A, STORE_B,
+  CUSTOMER_A, CUSTOMER_B1, LOCATION_A1, LOCATION_B1, PRODUCT_A, PRODUCT_B1, STAFF_A1, STAFF_B1, STORE_A, STORE_B,
 } from "./helpers/fixture.ts";
 import { RPCS } from "../functions/_shared/rpc.ts";
 
@@ -68,8 +68,22 @@ describe("store isolation", () => {
   });
 
   it("covers every client RPC of the contract", () => {
-    const ops = ["expire_cart_locks", "merge_duplicate_carts", "add_staff_member", "check_alerts", "record_refusal"];
+    // get_staff_home aims at no store: it answers the caller's own (tested below).
+    const ops = [
+      "expire_cart_locks", "merge_duplicate_carts", "add_staff_member", "check_alerts", "record_refusal",
+      "get_staff_home",
+    ];
     expect(Object.keys(callsOnStoreA()).sort()).toEqual(Object.keys(RPCS).filter((n) => !ops.includes(n)).sort());
+  });
+
+  it("get_staff_home shows a staff member their own store only", async () => {
+    const [home] = await db.as(STAFF_B1).rpc("get_staff_home");
+    expect(await db.as(STAFF_B1).rpc("get_staff_home")).toHaveLength(1);
+    expect(home.id).toBe(STORE_B);
+    expect(home.locations.map((l: any) => l.id)).toEqual([LOCATION_B1]);
+    expect(home.products.map((p: any) => p.id)).toEqual([PRODUCT_B1]);
+    expect(home.customers.map((c: any) => c.id)).toEqual([CUSTOMER_B1]);
+    expect(await db.service.rpc("get_staff_home")).toEqual([]);
   });
 
   it("anon may execute none of them", async () => {
@@ -120,7 +134,7 @@ describe("store isolation", () => {
       expect(r.config).toBe('search_path=""');
     }
     const invokers = rows.filter((r) => !r.definer).map((r) => r.name);
-    expect(invokers).toEqual(["get_cart", "get_cart_history", "get_queue", "list_open_carts"]);
+    expect(invokers).toEqual(["get_cart", "get_cart_history", "get_queue", "get_staff_home", "list_open_carts"]);
   });
 
   it("every onecart function pins search_path", async () => {

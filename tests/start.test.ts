@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { createClient } from "@supabase/supabase-js";
 import { afterAll, expect, it } from "vitest";
-import { repoRoot } from "../scripts/lib/database.ts";
+import { connect, repoRoot } from "../scripts/lib/database.ts";
 import { freePort } from "../scripts/lib/postgres.ts";
 
 const run = promisify(execFile);
@@ -65,6 +65,23 @@ it("starts, serves supabase-js, refuses a second start, and stops cleanly on SIG
       .toBeNull();
     const queue = await ivy.functions.invoke("queue?location_id=1a000000-0000-4000-8000-000000000001", { method: "GET" });
     expect(queue.error).toBeNull();
+
+    // The POS app is built and served at /pos, configured for this stack.
+    expect(output).toContain(`${stack.api_url}/pos/`);
+    const page = await fetch(`${stack.api_url}/pos/`);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain("<title>onecart POS</title>");
+    expect(await (await fetch(`${stack.api_url}/pos/config.json`)).json())
+      .toEqual({ supabase_url: stack.api_url, anon_key: stack.anon_key });
+
+    // A failed statement shows as one line by default; requests only when asked for.
+    const sql = connect(stack.db_url, { max: 1 });
+    await sql.unsafe("selec 1").catch(() => {});
+    await sql.end();
+    for (let i = 0; i < 50 && !output.includes("[postgres] ERROR 42601"); i++) await new Promise((r) => setTimeout(r, 100));
+    expect(output).toMatch(/^\[postgres\] ERROR 42601: syntax error at or near "selec"/m);
+    expect(output).not.toContain("[request]");
+    expect(output).not.toMatch(/supabase_migrations/);
 
     const second = await run("npm", ["start"], { cwd: repoRoot, env }).catch((e) => e);
     expect(second.code).toBe(1);

@@ -50,6 +50,9 @@ export type Database = {
 "get_queue":
 { Args: { "p_location_id": string }; Returns: Json
                            },
+"get_staff_home":
+{ Args: Record<PropertyKey, never>; Returns: Json
+                           },
 "get_store_health":
 { Args: { "p_since"?: string,"p_store_id": string }; Returns: Json
                            },

@@ -34,6 +34,7 @@ export const RPCS = {
   },
   add_to_queue: { p_location_id: "uuid", p_customer_id: "uuid", p_idempotency_key: "text" },
   get_queue: { p_location_id: "uuid" },
+  get_staff_home: {},
   call_next: { p_location_id: "uuid", p_idempotency_key: "text" },
   complete_queue_entry: { p_entry_id: "uuid" },
   leave_queue: { p_entry_id: "uuid" },

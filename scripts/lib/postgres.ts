@@ -248,6 +248,9 @@ async function launch(
     max_wal_senders: "64",
     // As on a project; realtime.messages is partitioned by UTC day.
     timezone: "UTC",
+    // The SQLSTATE first, so a reader can tell onecart's own refusals (PTnnn,
+    // ordinary answers) from errors that need a look.
+    log_line_prefix: "%e ",
     ...opts.settings,
   };
   const args = ["-D", dataDir, "-p", String(port)];
@@ -271,6 +274,7 @@ async function launch(
       child.once("exit", (code) => reject(new Error(`postgres exited (${code}) before it was ready:\n${stderr}`)));
     });
     child.stderr!.removeAllListeners("data");
+    if (opts.log) child.stderr!.on("data", (chunk: Buffer) => opts.log!(chunk.toString()));
     child.stderr!.resume();
     return { child, exited: new Promise<void>((resolve) => child.once("exit", () => resolve())) };
   };

@@ -16,8 +16,12 @@ export const LOCAL_PUBLISHABLE_KEY = "sb_publishable_ACJWlzQHlZjBrEguHvfOxg_3BJg
 export const LOCAL_SECRET_KEY = "sb_secret_N7UND0UgjKTVK-Uodkm0Hg_xSvEMPvz";
 export const denoBin = join(repoRoot, "node_modules", ".bin", "deno");
 
-export async function signToken(secret: string, claims: Record<string, unknown>, ttlSeconds: number): Promise<string> {
-  const now = Math.floor(Date.now() / 1000);
+export async function signToken(
+  secret: string,
+  claims: Record<string, unknown>,
+  ttlSeconds: number,
+  now = Math.floor(Date.now() / 1000),
+): Promise<string> {
   return await new SignJWT({ iss: "onecart-local", ...claims })
     .setProtectedHeader({ alg: "HS256", typ: "JWT" })
     .setIssuedAt(now)
@@ -25,12 +29,18 @@ export async function signToken(secret: string, claims: Record<string, unknown>,
     .sign(new TextEncoder().encode(secret));
 }
 
-/** The project's API keys: JWTs for the anon and service_role roles, as Supabase issues them. */
+/**
+ * The project's API keys: JWTs for the anon and service_role roles, as Supabase
+ * issues them. Issued at a fixed time, as the Supabase CLI's local keys are, so
+ * one secret always gives the same keys: every start, the functions and an app's
+ * config agree without passing keys around.
+ */
 export async function apiKeys(secret: string): Promise<{ anonKey: string; serviceRoleKey: string }> {
+  const issuedAt = Date.UTC(2026, 0, 1) / 1000;
   const tenYears = 10 * 365 * 24 * 3600;
   return {
-    anonKey: await signToken(secret, { role: "anon" }, tenYears),
-    serviceRoleKey: await signToken(secret, { role: "service_role" }, tenYears),
+    anonKey: await signToken(secret, { role: "anon" }, tenYears, issuedAt),
+    serviceRoleKey: await signToken(secret, { role: "service_role" }, tenYears, issuedAt),
   };
 }
 
@@ -70,6 +80,7 @@ export async function startServer(opts: {
       // under the name `supabase secrets set` accepts (see functions/_shared/auth.ts).
       SUPABASE_URL: `http://127.0.0.1:${port}`,
       SUPABASE_DB_URL: opts.dbUrl,
+      SUPABASE_ANON_KEY: (await apiKeys(opts.jwtSecret)).anonKey,
       SUPABASE_PUBLISHABLE_KEYS: JSON.stringify({ default: LOCAL_PUBLISHABLE_KEY }),
       SUPABASE_SECRET_KEYS: JSON.stringify({ default: LOCAL_SECRET_KEY }),
       // What the local Auth publishes: it signs with the HS256 secret, so no public keys.
@@ -136,10 +147,16 @@ export interface Stack {
 }
 
 export async function startStack(
-  opts: { port?: number; onOutput?: (text: string) => void; postgresSettings?: Record<string, string> } = {},
+  opts: {
+    port?: number;
+    onOutput?: (text: string) => void;
+    /** What the embedded Postgres writes to its log (stderr). */
+    onPostgresLog?: (text: string) => void;
+    postgresSettings?: Record<string, string>;
+  } = {},
 ): Promise<Stack> {
   const jwtSecret = process.env.ONECART_JWT_SECRET ?? DEFAULT_JWT_SECRET;
-  const pg = await startPostgres({ settings: opts.postgresSettings });
+  const pg = await startPostgres({ settings: opts.postgresSettings, log: opts.onPostgresLog });
   try {
     await buildDatabase(pg.adminUrl);
     const server = await startServer({ dbUrl: pg.url, jwtSecret, port: opts.port, onOutput: opts.onOutput });

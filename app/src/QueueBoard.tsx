@@ -1,0 +1,77 @@
+import { useState } from "react";
+import type { QueueStore } from "@onecart/client";
+import type { Named } from "./home.ts";
+import { rejectionText } from "./messages.ts";
+import { since } from "./format.ts";
+import { useLiveStore } from "./useStore.ts";
+
+export function QueueBoard({ store, customers, onOpenCart }: {
+  store: QueueStore;
+  customers: Named[];
+  onOpenCart: (customerId: string) => void;
+}) {
+  const state = useLiveStore(store);
+  const [joining, setJoining] = useState("");
+  const nameOf = (id: string) => customers.find((c) => c.id === id)?.name ?? "Customer";
+  const entries = state.queue?.entries ?? [];
+  const waiting = new Set(entries.map((e) => e.customer_id));
+
+  return (
+    <section className="panel queue" aria-labelledby="queue-title">
+      <div className="row">
+        <h2 id="queue-title" className="grow">Queue</h2>
+        {state.pending.length > 0 && <span className="badge pending">{state.pending.length} pending</span>}
+        <button type="button" className="primary" onClick={() => store.callNext()}>Call next</button>
+      </div>
+      <form
+        className="row"
+        onSubmit={(e) => {
+          e.preventDefault();
+          if (joining) store.join(joining);
+          setJoining("");
+        }}
+      >
+        <label className="grow">
+          <span className="visually-hidden">Customer to add</span>
+          <select aria-label="Customer to add" value={joining} onChange={(e) => setJoining(e.target.value)}>
+            <option value="">Choose a customer…</option>
+            {customers.filter((c) => !waiting.has(c.id)).map((c) => <option key={c.id} value={c.id}>{c.name}</option>)}
+          </select>
+        </label>
+        <button type="submit" disabled={!joining}>Add to queue</button>
+      </form>
+      {state.rejected.map((r) => (
+        <p key={r.key} className="message error" role="alert">
+          {rejectionText(r)} <button type="button" onClick={() => store.dismiss(r.key)}>Dismiss</button>
+        </p>
+      ))}
+      {entries.length === 0
+        ? <p className="muted">No one is waiting.</p>
+        : (
+          <ol aria-label="Customers in the queue">
+            {entries.map((entry) => (
+              <li key={entry.id} data-status={entry.status} aria-label={`Ticket ${entry.ticket_number}, ${nameOf(entry.customer_id)}`}>
+                <span className="ticket">{entry.ticket_number}</span>
+                <span>
+                  <strong>{nameOf(entry.customer_id)}</strong>
+                  <br />
+                  <span className="muted">
+                    {entry.status === "serving"
+                      ? `Being served · called ${since(entry.called_at)} ago`
+                      : `Waiting · #${entry.position} · ${since(entry.joined_at)}`}
+                  </span>
+                </span>
+                <span className="row">
+                  <button type="button" onClick={() => onOpenCart(entry.customer_id)}>Cart</button>
+                  {entry.status === "serving" && (
+                    <button type="button" onClick={() => store.complete(entry.id)}>Done</button>
+                  )}
+                  <button type="button" className="danger" onClick={() => store.leave(entry.id)}>Leave</button>
+                </span>
+              </li>
+            ))}
+          </ol>
+        )}
+    </section>
+  );
+}

@@ -1,0 +1,237 @@
+// The reference POS app as a shop uses it, in real Chromium: an iPad and a Mac
+// signed in through supabase-js Auth, over the real functions, Realtime and
+// Postgres. Skipped, loudly, where no Chromium is installed.
+import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { createRequire } from "node:module";
+import type { BrowserContext, Page } from "playwright-core";
+import { beforeAll, describe, expect, it } from "vitest";
+import { ensureAppBuilt } from "../scripts/lib/app.ts";
+import { repoRoot } from "../scripts/lib/database.ts";
+import { freshDatabase, type TestDatabase } from "./helpers/db.ts";
+import { chromiumPath, launchBrowser, newDevice } from "./helpers/browser.ts";
+import { CUSTOMER_A, LOCAL_PASSWORD, LOCATION_A1, PRODUCT_A, STAFF_A1, STAFF_A2, STAFF_EMAILS } from "./helpers/fixture.ts";
+import { startTestServer, type TestServer } from "./helpers/server.ts";
+
+const axeSource = await readFile(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
+const SHOTS = join(repoRoot, process.env.ONECART_RECORD_SCREENSHOTS === "1" ? "docs/screenshots" : "tmp/screenshots");
+
+let db: TestDatabase;
+let server: TestServer;
+let browser: Awaited<ReturnType<typeof launchBrowser>>;
+
+describe.skipIf(!chromiumPath)("the POS app in Chromium", () => {
+  beforeAll(async () => {
+    await ensureAppBuilt();
+    db = await freshDatabase();
+    server = await startTestServer(db);
+    browser = await launchBrowser();
+  });
+
+  async function signIn(context: BrowserContext, userId: string): Promise<Page> {
+    const page = await context.newPage();
+    page.on("pageerror", (error) => console.error(`[browser] ${error.message}`));
+    await page.goto(`${server.apiUrl}/pos/`);
+    await page.getByLabel("E-mail").fill(STAFF_EMAILS[userId]);
+    await page.getByLabel("Password").fill(LOCAL_PASSWORD);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.getByRole("heading", { name: "Queue" }).waitFor();
+    return page;
+  }
+
+  async function openCustomerCart(page: Page, customerId: string) {
+    await page.getByLabel("Open the cart of").selectOption(customerId);
+    await page.getByRole("heading", { name: /^Cart:/ }).waitFor();
+  }
+
+  const qty = (page: Page, productId: string) => page.getByTestId(`qty-${productId}`);
+  const productName = async (n: number) =>
+    (await db.sql`select name from pos.products where id = ${PRODUCT_A[n]}`)[0].name as string;
+
+  async function openCart(customerId: string) {
+    return (await db.sql`select id, version, status from pos.carts
+      where customer_id = ${customerId} and status in ('active', 'locked')`);
+  }
+
+  async function expectNoSeriousViolations(page: Page, where: string) {
+    await page.addScriptTag({ content: axeSource });
+    const violations = await page.evaluate(async () => {
+      const result = await (window as any).axe.run(document, { resultTypes: ["violations"] });
+      return result.violations
+        .filter((v: any) => v.impact === "serious" || v.impact === "critical")
+        .map((v: any) => `${v.id}: ${v.nodes.map((n: any) => n.target.join(" ")).join(", ")}`);
+    });
+    expect(violations, `accessibility on ${where}`).toEqual([]);
+  }
+
+  it("an add on the iPad shows on the Mac, and 20 fast taps give 20 units, once each", async () => {
+    const ipad = await signIn(await newDevice(browser, "ipad"), STAFF_A1);
+    const mac = await signIn(await newDevice(browser, "mac"), STAFF_A2);
+    await openCustomerCart(ipad, CUSTOMER_A[0]);
+    await openCustomerCart(mac, CUSTOMER_A[0]);
+
+    const name = await productName(0);
+    const tapped = Date.now();
+    await ipad.getByRole("button", { name: new RegExp(`^Add ${name},`) }).click();
+    await expect.poll(() => qty(mac, PRODUCT_A[0]).textContent(), { timeout: 10_000 }).toBe("1");
+    console.log(`tap on the iPad to the Mac's screen: ${Date.now() - tapped} ms`);
+
+    const other = await productName(1);
+    const button = ipad.getByRole("button", { name: new RegExp(`^Add ${other},`) });
+    for (let i = 0; i < 20; i++) await button.click({ delay: 0 });
+    await expect.poll(() => qty(mac, PRODUCT_A[1]).textContent(), { timeout: 15_000 }).toBe("20");
+    await expect.poll(() => qty(ipad, PRODUCT_A[1]).textContent(), { timeout: 15_000 }).toBe("20");
+    await ipad.getByTestId("pending-count").waitFor({ state: "detached" });
+
+    const [cart] = await openCart(CUSTOMER_A[0]);
+    const [line] = await db.sql`select quantity from pos.cart_items where cart_id = ${cart.id} and product_id = ${PRODUCT_A[1]}`;
+    expect(line.quantity).toBe(20);
+    const adds = await db.sql`select count(*)::int as n from pos.cart_events where cart_id = ${cart.id} and kind = 'item_added'`;
+    expect(adds[0].n).toBe(21); // 1 + 20: each tap applied once
+    expect(await mac.getByTestId("cart-version").textContent()).toBe(`v${cart.version}`);
+
+    await mkdir(SHOTS, { recursive: true });
+    await ipad.screenshot({ path: join(SHOTS, "pos-ipad.png") });
+    await mac.screenshot({ path: join(SHOTS, "pos-mac.png") });
+    await expectNoSeriousViolations(ipad, "the till on an iPad");
+    await expectNoSeriousViolations(mac, "the till on a Mac");
+    await ipad.context().close();
+    await mac.context().close();
+  }, 120_000);
+
+  it("a checkout lock shows on the other device, refuses its add with a message, and completes the queue entry", async () => {
+    const ipad = await signIn(await newDevice(browser, "ipadAir"), STAFF_A1);
+    const mac = await signIn(await newDevice(browser, "mac"), STAFF_A2);
+    const customer = CUSTOMER_A[1];
+
+    // The customer joins the queue on the Mac and is called on the iPad.
+    await mac.getByLabel("Customer to add").selectOption(customer);
+    await mac.getByRole("button", { name: "Add to queue" }).click();
+    await ipad.getByRole("listitem", { name: /^Ticket \d+/ }).first().waitFor();
+    await ipad.getByRole("button", { name: "Call next" }).click();
+    await mac.getByText(/Being served/).waitFor();
+
+    await openCustomerCart(ipad, customer);
+    await openCustomerCart(mac, customer);
+    const name = await productName(2);
+    await ipad.getByRole("button", { name: new RegExp(`^Add ${name},`) }).click();
+    await expect.poll(() => qty(mac, PRODUCT_A[2]).textContent(), { timeout: 10_000 }).toBe("1");
+
+    await ipad.getByRole("button", { name: "Checkout" }).click();
+    await mac.getByText("Locked for checkout on another device").waitFor();
+    await mac.getByRole("button", { name: new RegExp(`^Add ${name},`) }).click();
+    await mac.getByRole("alert").filter({ hasText: "locked for checkout on another device" }).waitFor();
+    // The refused add rolled back on the Mac.
+    await expect.poll(() => qty(mac, PRODUCT_A[2]).textContent(), { timeout: 10_000 }).toBe("1");
+
+    await ipad.getByRole("button", { name: /^Take card payment/ }).click();
+    await ipad.getByText(/^Paid /).waitFor();
+    await mac.getByText("This cart is checked out.").waitFor();
+    await expect.poll(async () => (await ipad.getByText(/Being served/).count()), { timeout: 10_000 }).toBe(0);
+    await expect.poll(async () => (await mac.getByText(/Being served/).count()), { timeout: 10_000 }).toBe(0);
+
+    const [entry] = await db.sql`select status from pos.queue_entries where customer_id = ${customer}`;
+    expect(entry.status).toBe("done");
+    const [cart] = await db.sql`select status, subtotal_cents from pos.carts where customer_id = ${customer}
+      order by created_at desc limit 1`;
+    expect(cart.status).toBe("checked_out");
+    await expectNoSeriousViolations(mac, "a locked cart");
+    await ipad.context().close();
+    await mac.context().close();
+  }, 120_000);
+
+  it("a device that goes offline keeps its 5 actions and both devices show them once when it returns", async () => {
+    const ipadContext = await newDevice(browser, "ipad");
+    const ipad = await signIn(ipadContext, STAFF_A1);
+    const mac = await signIn(await newDevice(browser, "mac"), STAFF_A2);
+    const customer = CUSTOMER_A[2];
+    await openCustomerCart(ipad, customer);
+    await openCustomerCart(mac, customer);
+
+    await ipadContext.setOffline(true);
+    await ipad.getByText("Offline:").waitFor();
+    const names = [await productName(0), await productName(3), await productName(4)];
+    for (const [n, product] of [[0, 0], [1, 3], [2, 4], [0, 0], [1, 3]] as const) {
+      void product;
+      await ipad.getByRole("button", { name: new RegExp(`^Add ${names[n]},`) }).click();
+    }
+    await expect.poll(() => ipad.getByTestId("pending-count").textContent()).toBe("5 pending");
+    expect(await mac.getByTestId("cart-version").textContent()).toBe("v1");
+
+    await ipadContext.setOffline(false);
+    for (const page of [ipad, mac]) {
+      await expect.poll(() => qty(page, PRODUCT_A[0]).textContent(), { timeout: 20_000 }).toBe("2");
+      await expect.poll(() => qty(page, PRODUCT_A[3]).textContent(), { timeout: 20_000 }).toBe("2");
+      await expect.poll(() => qty(page, PRODUCT_A[4]).textContent(), { timeout: 20_000 }).toBe("1");
+    }
+    await ipad.getByTestId("pending-count").waitFor({ state: "detached" });
+    const [cart] = await openCart(customer);
+    expect(Number(cart.version)).toBe(6); // created + 5 adds, each once
+    await ipadContext.close();
+    await mac.context().close();
+  }, 120_000);
+
+  it("two devices opening the same customer's cart at the same moment get one cart", async () => {
+    const [customer] = await db.sql`insert into pos.customers (store_id, name)
+      select store_id, 'Dana Simultaneous' from pos.locations where id = ${LOCATION_A1} returning id`;
+    const ipad = await signIn(await newDevice(browser, "ipad"), STAFF_A1);
+    const mac = await signIn(await newDevice(browser, "mac"), STAFF_A2);
+    // The new customer is in the store's list after a reload of the home data.
+    await Promise.all([ipad.reload(), mac.reload()]);
+    await Promise.all([ipad, mac].map((p) => p.getByRole("heading", { name: "Queue" }).waitFor()));
+    await Promise.all([openCustomerCart(ipad, customer.id), openCustomerCart(mac, customer.id)]);
+    expect(await openCart(customer.id)).toHaveLength(1);
+    const all = await db.sql`select count(*)::int as n from pos.carts where customer_id = ${customer.id}`;
+    expect(all[0].n).toBe(1);
+    await ipad.context().close();
+    await mac.context().close();
+  }, 120_000);
+
+  it("an owner's Store health screen shows today's figures and a stuck lock, and releases it with a reason", async () => {
+    const ann = db.as(STAFF_A1);
+    let cart = await ann.rpc("get_or_create_cart", { p_location_id: LOCATION_A1, p_device_id: "till-health" });
+    cart = await ann.rpc("add_item", { p_cart_id: cart.id, p_product_id: PRODUCT_A[0] });
+    await ann.rpc("lock_cart", { p_cart_id: cart.id, p_checkout_ref: "terminal-7", p_ttl_seconds: 60 });
+    // The terminal never came back: the lock ran out five minutes ago and nothing touched the cart since.
+    await db.sql`update pos.carts set lock_expires_at = now() - interval '5 minutes' where id = ${cart.id}`;
+
+    const page = await signIn(await newDevice(browser, "mac"), STAFF_A1);
+    await page.getByRole("button", { name: "Store health" }).click();
+    await page.getByRole("heading", { name: /^Store health/ }).waitFor();
+    const figure = (label: string) => page.getByRole("row", { name: new RegExp(`^${label}`) }).locator("td");
+    await expect.poll(() => figure("Changes to carts").textContent()).not.toBe("0");
+    await page.getByText("Checkout lock expired but not released").waitFor();
+    await expectNoSeriousViolations(page, "store health");
+
+    await page.getByRole("button", { name: "Release lock" }).click();
+    await page.getByLabel(/^Reason for/).fill("terminal 7 lost power during the payment");
+    await page.getByRole("button", { name: "Apply" }).click();
+    await page.getByText("Release lock: done.").waitFor();
+    await expect.poll(() => page.getByText("Checkout lock expired but not released").count()).toBe(0);
+
+    const [after] = await db.sql`select status from pos.carts where id = ${cart.id}`;
+    expect(after.status).toBe("active");
+    const [event] = await db.sql`select kind, actor_id, data from pos.cart_events
+      where cart_id = ${cart.id} order by version desc limit 1`;
+    expect(event).toMatchObject({ kind: "unlocked", actor_id: STAFF_A1 });
+    expect(event.data).toMatchObject({ by_ops: true, reason: "terminal 7 lost power during the payment" });
+    await page.context().close();
+  }, 120_000);
+
+  it("staff see no Store health screen; the sign-in page has no serious accessibility violations", async () => {
+    const context = await newDevice(browser, "ipad");
+    const page = await context.newPage();
+    await page.goto(`${server.apiUrl}/pos/`);
+    await page.getByLabel("E-mail").waitFor();
+    await expectNoSeriousViolations(page, "the sign-in page");
+    await page.getByLabel("E-mail").fill(STAFF_EMAILS[STAFF_A2]);
+    await page.getByLabel("Password").fill("wrong password");
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.getByRole("alert").filter({ hasText: "do not match" }).waitFor();
+    await page.getByLabel("Password").fill(LOCAL_PASSWORD);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.getByRole("heading", { name: "Queue" }).waitFor();
+    expect(await page.getByRole("button", { name: "Store health" }).count()).toBe(0);
+    await context.close();
+  }, 60_000);
+});
