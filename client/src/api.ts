@@ -33,12 +33,22 @@ export interface OnecartApi {
   callNext(args: ArgsOf<"call_next">, options?: CallOptions): Promise<QueueEntry | null>;
   completeQueueEntry(args: ArgsOf<"complete_queue_entry">, options?: CallOptions): Promise<QueueEntry>;
   leaveQueue(args: ArgsOf<"leave_queue">, options?: CallOptions): Promise<QueueEntry>;
+  /** Operations (v1.1), for an owner's or manager's screen; RPCs only, so always through `supabase.rpc()`. */
+  releaseCartLock(args: ArgsOf<"release_cart_lock">, options?: CallOptions): Promise<Cart>;
+  abandonCart(args: ArgsOf<"abandon_cart">, options?: CallOptions): Promise<Cart>;
+  repairCartTotals(args: ArgsOf<"repair_cart_totals">, options?: CallOptions): Promise<Cart>;
+  /** The number of carts merged. */
+  mergeStoreDuplicateCarts(args: ArgsOf<"merge_store_duplicate_carts">, options?: CallOptions): Promise<number>;
 }
 
 export type ApiMethod = keyof OnecartApi;
+type OpsMethod = "releaseCartLock" | "abandonCart" | "repairCartTotals" | "mergeStoreDuplicateCarts";
 
-/** The RPC behind each call, and whether the call changes something (takes a key). */
-export const RPC_OF: Record<ApiMethod, { rpc: RpcName; mutating: boolean }> = {
+/**
+ * The RPC behind each call; whether the call changes something (and so sends
+ * the key); whether it exists only as an RPC (no function route).
+ */
+export const RPC_OF: Record<ApiMethod, { rpc: RpcName; mutating: boolean; rpcOnly?: true }> = {
   getOrCreateCart: { rpc: "get_or_create_cart", mutating: false },
   getCart: { rpc: "get_cart", mutating: false },
   listOpenCarts: { rpc: "list_open_carts", mutating: false },
@@ -55,6 +65,10 @@ export const RPC_OF: Record<ApiMethod, { rpc: RpcName; mutating: boolean }> = {
   callNext: { rpc: "call_next", mutating: true },
   completeQueueEntry: { rpc: "complete_queue_entry", mutating: true },
   leaveQueue: { rpc: "leave_queue", mutating: true },
+  releaseCartLock: { rpc: "release_cart_lock", mutating: false, rpcOnly: true },
+  abandonCart: { rpc: "abandon_cart", mutating: false, rpcOnly: true },
+  repairCartTotals: { rpc: "repair_cart_totals", mutating: false, rpcOnly: true },
+  mergeStoreDuplicateCarts: { rpc: "merge_store_duplicate_carts", mutating: false, rpcOnly: true },
 };
 
 type Args = Record<string, unknown>;
@@ -76,7 +90,7 @@ function defined(body: Record<string, unknown>): Record<string, unknown> {
 }
 
 /** The contract's route table, from the call's arguments. */
-function route(method: ApiMethod, a: Args): HttpRequest {
+function route(method: Exclude<ApiMethod, OpsMethod>, a: Args): HttpRequest {
   const cart = `/${enc(String(a.cart_id))}`;
   switch (method) {
     case "getOrCreateCart":
@@ -153,8 +167,10 @@ async function fromResponse(response: Response): Promise<OnecartError> {
 }
 
 function functionsCaller(supabase: SupabaseClient) {
+  const rpc = rpcCaller(supabase);
   return async (method: ApiMethod, args: Args, options: CallOptions = {}): Promise<unknown> => {
-    const request = route(method, args);
+    if (RPC_OF[method].rpcOnly) return rpc(method, args, options);
+    const request = route(method as Exclude<ApiMethod, OpsMethod>, args);
     const query = Object.entries(request.query ?? {}).filter(([, v]) => v !== undefined && v !== null)
       .map(([k, v]) => `${enc(k)}=${enc(String(v))}`).join("&");
     const name = `${request.fn}${request.path}${query ? `?${query}` : ""}`;

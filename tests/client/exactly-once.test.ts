@@ -3,7 +3,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { freshDatabase, type TestDatabase } from "../helpers/db.ts";
 import { startTestServer, type TestServer } from "../helpers/server.ts";
-import { LOCATION_A1, LOCATION_A2, MISSING, PRODUCT_A, STAFF_A1 } from "../helpers/fixture.ts";
+import { LOCATION_A1, LOCATION_A2, MISSING, PRODUCT_A, STAFF_A1, STAFF_A2 } from "../helpers/fixture.ts";
 import { OnecartError } from "../../client/src/index.ts";
 import { startDevice, until } from "./device.ts";
 
@@ -196,5 +196,21 @@ describe("through supabase.rpc()", () => {
     expect(added).toMatchObject({ version: 2, item_count: 3 });
     const [row] = await db.sql`select count(*)::int as n from pos.cart_events where cart_id = ${cart.id} and kind = 'item_added'`;
     expect(row.n).toBe(1);
+  });
+});
+
+describe("operations", () => {
+  it("an owner releases a lock through the typed ops call; staff are forbidden", async () => {
+    const { onecart } = startDevice(server, token);
+    const cart = await onecart.openCart({ locationId: LOCATION_A1, deviceId: "ops" });
+    await cart.addItem(PRODUCT_A[0]).done;
+    await cart.lock({ checkoutRef: "stuck-terminal" }).done;
+    const staff = startDevice(server, await server.token(STAFF_A2)).onecart;
+    const refused = await staff.api.releaseCartLock({ cart_id: cart.id, reason: "terminal died" }).catch((e) => e);
+    expect(refused).toMatchObject({ code: "forbidden", status: 403 });
+    const released = await onecart.api.releaseCartLock({ cart_id: cart.id, reason: "terminal died" });
+    expect(released).toMatchObject({ status: "active", lock: null });
+    const last = (await onecart.getCartHistory(cart.id)).at(-1)!;
+    expect(last).toMatchObject({ kind: "unlocked", data: { reason: "terminal died" } });
   });
 });
