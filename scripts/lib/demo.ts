@@ -4,11 +4,12 @@
 import { createClient, type SupabaseClient } from "@supabase/supabase-js";
 import { type Cart, createOnecart } from "@onecart/client";
 import { staffToken, type Stack } from "./stack.ts";
+import { CUSTOMER_A, LOCATION_A1, PRODUCT_A, STAFF_A1, STAFF_A2 } from "./seed.ts";
 
-const LOCATION = "1a000000-0000-4000-8000-000000000001";
-const CUSTOMER = "ca000000-0000-4000-8000-000000000003";
-const HAIRCUT = "9a000000-0000-4000-8000-000000000003";
-const BEARD_TRIM = "9a000000-0000-4000-8000-000000000001";
+const LOCATION = LOCATION_A1;
+const CUSTOMER = CUSTOMER_A[2];
+const HAIRCUT = PRODUCT_A[2];
+const BEARD_TRIM = PRODUCT_A[0];
 
 export function deviceClient(stack: Pick<Stack, "apiUrl" | "anonKey">, token: string): SupabaseClient {
   return createClient(stack.apiUrl, stack.anonKey, { accessToken: async () => token });
@@ -21,8 +22,8 @@ function describe(cart: Cart): string {
 
 export async function runDemo(stack: Stack, print: (line: string) => void): Promise<void> {
   const [ann, abe] = await Promise.all([
-    staffToken(stack.jwtSecret, "ea000000-0000-4000-8000-000000000001"),
-    staffToken(stack.jwtSecret, "ea000000-0000-4000-8000-000000000002"),
+    staffToken(stack.jwtSecret, STAFF_A1),
+    staffToken(stack.jwtSecret, STAFF_A2),
   ]);
   const devices = [
     { name: "iPad", onecart: createOnecart({ supabase: deviceClient(stack, ann) }), product: HAIRCUT },
