@@ -60,7 +60,7 @@ export async function pushMigrations(
   url: string,
   opts: { includeSeed?: boolean; workdir?: string } = {},
 ): Promise<string> {
-  const args = ["db", "push", "--db-url", url, "--include-all", "--yes", "--workdir", opts.workdir ?? repoRoot];
+  const args = ["db", "push", `--remote=${url}`, "--include-all", "--yes", "--workdir", opts.workdir ?? repoRoot];
   if (opts.includeSeed) args.push("--include-seed");
   try {
     const { stdout, stderr } = await run(supabaseBin, args, { cwd: opts.workdir ?? repoRoot, env: cliEnv() });

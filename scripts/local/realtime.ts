@@ -22,7 +22,7 @@
 // nothing.
 import postgres from "npm:postgres@3.4.9";
 import type { JWTPayload } from "npm:jose@6.2.18";
-import { verifyToken } from "../../functions/_shared/auth.ts";
+import { apiKeyRole, verifyToken } from "../../functions/_shared/auth.ts";
 import { replicate } from "./replication.ts";
 
 type Frame = [string | null, string | null, string, string, Record<string, unknown>];
@@ -191,6 +191,12 @@ export async function startRealtime(
   async function claimsFor(token: unknown): Promise<JWTPayload | null> {
     if (typeof token !== "string" || token === "") return null;
     try {
+      // An API key (sb_publishable_…, sb_secret_…) stands for its role, as the
+      // Supabase gateway makes it; a user's JWT for the user.
+      if (token.startsWith("sb_")) {
+        const role = await apiKeyRole(token);
+        return role ? { role } : null;
+      }
       return await verifyToken(token);
     } catch {
       return null;
