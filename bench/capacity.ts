@@ -71,8 +71,13 @@ async function seedStores(admin: Sql): Promise<Store[]> {
       select ${id}, 'Service ' || n, 500 * n from generate_series(1, 5) n returning id`;
     const customers = await admin`insert into pos.customers (store_id, name)
       select ${id}, 'Customer ' || n from generate_series(1, ${CUSTOMERS_PER_STORE}) n returning id`;
-    out.push({ id, staff: user.id, locations: locations.map((r) => r.id), products: products.map((r) => r.id),
-      customers: customers.map((r) => r.id) });
+    out.push({
+      id,
+      staff: user.id,
+      locations: locations.map((r) => r.id),
+      products: products.map((r) => r.id),
+      customers: customers.map((r) => r.id),
+    });
   }
   await admin`vacuum analyze`;
   return out;
@@ -82,7 +87,13 @@ const pick = <T>(xs: T[]): T => xs[Math.floor(Math.random() * xs.length)];
 
 export async function capacity(
   ctx: BenchContext,
-  opts: { stepSeconds: number; startDevices: number; maxDevices: number; pool?: number; synchronousCommit?: "on" | "off" },
+  opts: {
+    stepSeconds: number;
+    startDevices: number;
+    maxDevices: number;
+    pool?: number;
+    synchronousCommit?: "on" | "off";
+  },
 ): Promise<Capacity> {
   const POOL = opts.pool ?? 20;
   const PACE: [number, number] = [2, 5];
@@ -110,26 +121,40 @@ export async function capacity(
     };
     const r = Math.random();
     if (!device.cart || r < 0.08) {
-      const cart = await call("get_or_create_cart", { p_location_id: device.location, p_device_id: device.name }, false);
+      const cart = await call(
+        "get_or_create_cart",
+        { p_location_id: device.location, p_device_id: device.name },
+        false,
+      );
       device.cart = { id: cart.id, items: cart.items.map((i: { id: string }) => i.id) };
       return;
     }
     const cart = device.cart;
     if (r < 0.48 || cart.items.length === 0) {
-      const after = await call("add_item", { p_cart_id: cart.id, p_product_id: pick(device.store.products),
-        p_quantity: 1 + Math.floor(Math.random() * 3) });
+      const after = await call("add_item", {
+        p_cart_id: cart.id,
+        p_product_id: pick(device.store.products),
+        p_quantity: 1 + Math.floor(Math.random() * 3),
+      });
       cart.items = after.items.map((i: { id: string }) => i.id);
     } else if (r < 0.63) {
-      await call("set_item_quantity", { p_cart_id: cart.id, p_item_id: pick(cart.items),
-        p_quantity: 1 + Math.floor(Math.random() * 4) });
+      await call("set_item_quantity", {
+        p_cart_id: cart.id,
+        p_item_id: pick(cart.items),
+        p_quantity: 1 + Math.floor(Math.random() * 4),
+      });
     } else if (r < 0.71) {
       const item = pick(cart.items);
       await call("remove_item", { p_cart_id: cart.id, p_item_id: item });
       cart.items = cart.items.filter((i) => i !== item);
     } else if (r < 0.81) {
       const locked = await call("lock_cart", { p_cart_id: cart.id, p_checkout_ref: `pay-${cart.id}` });
-      await call("complete_checkout", { p_cart_id: cart.id, p_lock_token: locked.lock.token,
-        p_checkout_ref: `pay-${cart.id}`, p_paid_total_cents: locked.lock.total_cents });
+      await call("complete_checkout", {
+        p_cart_id: cart.id,
+        p_lock_token: locked.lock.token,
+        p_checkout_ref: `pay-${cart.id}`,
+        p_paid_total_cents: locked.lock.total_cents,
+      });
       device.cart = null;
     } else if (r < 0.91) {
       await call("add_to_queue", { p_location_id: device.location, p_customer_id: pick(device.store.customers) });
@@ -144,8 +169,12 @@ export async function capacity(
     while (devices.length < n) {
       const i = devices.length;
       const store = stores[i % STORES];
-      devices.push({ store, location: store.locations[Math.floor(i / STORES) % LOCATIONS_PER_STORE],
-        name: `capacity-${i}`, cart: null });
+      devices.push({
+        store,
+        location: store.locations[Math.floor(i / STORES) % LOCATIONS_PER_STORE],
+        name: `capacity-${i}`,
+        cart: null,
+      });
     }
     const latencies: number[] = [];
     let errors = 0;
@@ -162,21 +191,29 @@ export async function capacity(
       if (!ok) errors++;
       if (change) changes++;
     };
-    await Promise.all(devices.slice(0, n).map(async (device) => {
-      await new Promise((r) => setTimeout(r, Math.random() * PACE[1] * 1000));
-      while (performance.now() < until) {
-        try {
-          await act(device, record);
-        } catch {
-          device.cart = null; // counted; the device starts over with a fresh read
+    await Promise.all(
+      devices.slice(0, n).map(async (device) => {
+        await new Promise((r) => setTimeout(r, Math.random() * PACE[1] * 1000));
+        while (performance.now() < until) {
+          try {
+            await act(device, record);
+          } catch {
+            device.cart = null; // counted; the device starts over with a fresh read
+          }
+          const pause = (PACE[0] + Math.random() * (PACE[1] - PACE[0])) * 1000;
+          await new Promise((r) => setTimeout(r, pause));
         }
-        const pause = (PACE[0] + Math.random() * (PACE[1] - PACE[0])) * 1000;
-        await new Promise((r) => setTimeout(r, pause));
-      }
-    }));
+      }),
+    );
     latencies.sort((a, b) => a - b);
-    return { devices: n, callsPerSecond: latencies.length / seconds, changesPerSecond: changes / seconds,
-      p50: percentile(latencies, 50), p99: percentile(latencies, 99), errors };
+    return {
+      devices: n,
+      callsPerSecond: latencies.length / seconds,
+      changesPerSecond: changes / seconds,
+      p50: percentile(latencies, 50),
+      p99: percentile(latencies, 99),
+      errors,
+    };
   }
 
   // Unmeasured: every pooled connection compiles the functions and plans its
@@ -190,7 +227,12 @@ export async function capacity(
   const total = Object.values(calls).reduce((a, b) => a + b, 0);
   const passing = steps.filter((s) => s.p99 < P99_LIMIT_MS && s.errors === 0);
   return {
-    stores: STORES, synchronousCommit, pool: POOL, paceSeconds: PACE, stepSeconds: opts.stepSeconds, steps,
+    stores: STORES,
+    synchronousCommit,
+    pool: POOL,
+    paceSeconds: PACE,
+    stepSeconds: opts.stepSeconds,
+    steps,
     served: passing.length ? Math.max(...passing.map((s) => s.devices)) : 0,
     mix: Object.fromEntries(Object.entries(calls).map(([k, v]) => [k, v / total])),
   };

@@ -1,7 +1,7 @@
 // What every benchmark gets: the stack it runs on and ways to act as staff.
 import type postgres from "postgres";
 import { connect } from "../scripts/lib/database.ts";
-import { staffToken, type Stack } from "../scripts/lib/stack.ts";
+import { type Stack, staffToken } from "../scripts/lib/stack.ts";
 import { callRpc, type Claims, type RpcArgs, type RpcName } from "../functions/_shared/rpc.ts";
 import { LOCATION_A1, PRODUCT_A, STAFF_A1, STAFF_A2, STORE_A } from "../scripts/lib/seed.ts";
 
@@ -12,7 +12,10 @@ export const STAFF = [STAFF_A1, STAFF_A2];
 export type Sql = postgres.Sql<{}>;
 
 export const staffClaims = (userId: string): Claims => ({
-  sub: userId, role: "authenticated", aud: "authenticated", exp: Math.floor(Date.now() / 1000) + 3600,
+  sub: userId,
+  role: "authenticated",
+  aud: "authenticated",
+  exp: Math.floor(Date.now() / 1000) + 3600,
 });
 
 export class BenchContext {

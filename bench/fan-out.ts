@@ -21,8 +21,10 @@ export async function fanOut(ctx: BenchContext, opts: { rounds: number; mutation
   const token = await ctx.token();
   const cartId = await ctx.cartWithFiveLines(pool, "bench-fan-out");
   const received = new Map<number, number[]>();
-  const clients = Array.from({ length: DEVICES }, () =>
-    createClient(ctx.stack.apiUrl, ctx.stack.anonKey, { accessToken: async () => token }));
+  const clients = Array.from(
+    { length: DEVICES },
+    () => createClient(ctx.stack.apiUrl, ctx.stack.anonKey, { accessToken: async () => token }),
+  );
   await Promise.all(clients.map(async (client) => {
     await client.realtime.setAuth();
     await new Promise<void>((resolve, reject) => {

@@ -73,16 +73,25 @@ async function measure(ctx: BenchContext, pool: Sql, locations: string[], opts: 
     const customers = await pool`insert into pos.customers (store_id, name)
       select ${STORE_A}, 'Walk-in ' || n from generate_series(1, ${CALLS}) n returning id`;
     const carts: string[] = [];
-    rounds.get_or_create_cart.push(await countedLoad(1, CALLS, async (_, i) => {
-      const cart = await ctx.rpc(pool, "get_or_create_cart", {
-        p_location_id: locations[i % LOCATIONS], p_customer_id: customers[i].id,
-      });
-      carts.push(cart.id);
-    }));
-    rounds.add_item.push(await countedLoad(1, CALLS, (_, i) =>
-      ctx.rpc(pool, "add_item", { p_cart_id: carts[i], p_product_id: PRODUCTS[i % 5] })));
-    rounds.call_next.push(await countedLoad(1, CALLS, (_, i) =>
-      ctx.rpc(pool, "call_next", { p_location_id: locations[i % LOCATIONS] })));
+    rounds.get_or_create_cart.push(
+      await countedLoad(1, CALLS, async (_, i) => {
+        const cart = await ctx.rpc(pool, "get_or_create_cart", {
+          p_location_id: locations[i % LOCATIONS],
+          p_customer_id: customers[i].id,
+        });
+        carts.push(cart.id);
+      }),
+    );
+    rounds.add_item.push(
+      await countedLoad(
+        1,
+        CALLS,
+        (_, i) => ctx.rpc(pool, "add_item", { p_cart_id: carts[i], p_product_id: PRODUCTS[i % 5] }),
+      ),
+    );
+    rounds.call_next.push(
+      await countedLoad(1, CALLS, (_, i) => ctx.rpc(pool, "call_next", { p_location_id: locations[i % LOCATIONS] })),
+    );
   }
   return rounds;
 }

@@ -41,8 +41,8 @@ export async function hotCart(
   await admin`grant select, update on bench.counter to authenticated`;
   const claims = JSON.stringify(staffClaims(STAFF[0]));
   const rows: HotCartRow[] = [];
-  const shapes = opts.shapes ?? [{ clients: 1, carts: 1 }, { clients: 10, carts: 1 }, { clients: 10, carts: 10 },
-    { clients: 50, carts: 1 }];
+  const shapes = opts.shapes ??
+    [{ clients: 1, carts: 1 }, { clients: 10, carts: 1 }, { clients: 10, carts: 10 }, { clients: 50, carts: 1 }];
   for (const { clients, carts } of shapes) {
     const pool = ctx.pool(clients, undefined, { synchronous_commit: opts.synchronousCommit });
     const cartIds: string[] = [];
@@ -52,16 +52,32 @@ export async function hotCart(
     const rpcRounds: Round[] = [];
     const rawRounds: Round[] = [];
     for (let round = 0; round < opts.rounds; round++) {
-      rpcRounds.push(await timedLoad(clients, opts.seconds * 1000, (c) =>
-        ctx.rpc(pool, "add_item", { p_cart_id: cartIds[c % carts], p_product_id: PRODUCTS[c % 5] })));
-      rawRounds.push(await timedLoad(clients, opts.seconds * 1000, (c) =>
-        pool.unsafe(`select set_config('role', 'authenticated', true), set_config('request.jwt.claims', ${
-          literal("text", claims)}, true);\nupdate bench.counter set n = n + 1 where id = ${1 + (c % carts)}`).simple()));
+      rpcRounds.push(
+        await timedLoad(
+          clients,
+          opts.seconds * 1000,
+          (c) => ctx.rpc(pool, "add_item", { p_cart_id: cartIds[c % carts], p_product_id: PRODUCTS[c % 5] }),
+        ),
+      );
+      rawRounds.push(
+        await timedLoad(clients, opts.seconds * 1000, (c) =>
+          pool.unsafe(
+            `select set_config('role', 'authenticated', true), set_config('request.jwt.claims', ${
+              literal("text", claims)
+            }, true);\nupdate bench.counter set n = n + 1 where id = ${1 + (c % carts)}`,
+          ).simple()),
+      );
     }
     const rpc = summarize(rpcRounds);
     const raw = summarize(rawRounds);
-    rows.push({ clients, carts, synchronousCommit: opts.synchronousCommit, rpc, raw,
-      ratio: rpc.throughput / raw.throughput });
+    rows.push({
+      clients,
+      carts,
+      synchronousCommit: opts.synchronousCommit,
+      rpc,
+      raw,
+      ratio: rpc.throughput / raw.throughput,
+    });
   }
   return rows;
 }
@@ -73,23 +89,34 @@ export interface FunctionPath {
   ratio: number;
 }
 
-export async function functionPath(ctx: BenchContext, opts: { seconds: number; rounds: number }): Promise<FunctionPath> {
+export async function functionPath(
+  ctx: BenchContext,
+  opts: { seconds: number; rounds: number },
+): Promise<FunctionPath> {
   const clients = 10;
   const pool = ctx.pool(clients);
   const token = await ctx.token();
   const httpCart = await ctx.cartWithFiveLines(pool, "bench-http");
   const directCart = await ctx.cartWithFiveLines(pool, "bench-direct");
   const url = `${ctx.stack.apiUrl}/functions/v1/carts/${httpCart}/items`;
-  const http = await rounds(opts.rounds, () => timedLoad(clients, opts.seconds * 1000, async (c) => {
-    const res = await fetch(url, {
-      method: "POST",
-      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
-      body: JSON.stringify({ product_id: PRODUCTS[c % 5] }),
-    });
-    if (res.status !== 200) throw new Error(`HTTP ${res.status}: ${await res.text()}`);
-    await res.arrayBuffer();
-  }));
-  const direct = await rounds(opts.rounds, () => timedLoad(clients, opts.seconds * 1000, (c) =>
-    ctx.rpc(pool, "add_item", { p_cart_id: directCart, p_product_id: PRODUCTS[c % 5] })));
+  const http = await rounds(opts.rounds, () =>
+    timedLoad(clients, opts.seconds * 1000, async (c) => {
+      const res = await fetch(url, {
+        method: "POST",
+        headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+        body: JSON.stringify({ product_id: PRODUCTS[c % 5] }),
+      });
+      if (res.status !== 200) throw new Error(`HTTP ${res.status}: ${await res.text()}`);
+      await res.arrayBuffer();
+    }));
+  const direct = await rounds(
+    opts.rounds,
+    () =>
+      timedLoad(
+        clients,
+        opts.seconds * 1000,
+        (c) => ctx.rpc(pool, "add_item", { p_cart_id: directCart, p_product_id: PRODUCTS[c % 5] }),
+      ),
+  );
   return { clients, http, direct, ratio: http.throughput / direct.throughput };
 }

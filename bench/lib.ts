@@ -52,13 +52,21 @@ export async function timedLoad(clients: number, ms: number, op: (client: number
   }));
   const seconds = (performance.now() - started) / 1000;
   latencies.sort((a, b) => a - b);
-  return { ops: latencies.length, seconds, throughput: latencies.length / seconds, p50: percentile(latencies, 50),
-    p99: percentile(latencies, 99) };
+  return {
+    ops: latencies.length,
+    seconds,
+    throughput: latencies.length / seconds,
+    p50: percentile(latencies, 50),
+    p99: percentile(latencies, 99),
+  };
 }
 
 /** `clients` loops sharing a fixed number of operations. */
-export async function countedLoad(clients: number, total: number, op: (client: number, i: number) => Promise<unknown>):
-  Promise<Round> {
+export async function countedLoad(
+  clients: number,
+  total: number,
+  op: (client: number, i: number) => Promise<unknown>,
+): Promise<Round> {
   const latencies: number[] = [];
   let next = 0;
   const started = performance.now();
@@ -71,8 +79,13 @@ export async function countedLoad(clients: number, total: number, op: (client: n
   }));
   const seconds = (performance.now() - started) / 1000;
   latencies.sort((a, b) => a - b);
-  return { ops: latencies.length, seconds, throughput: latencies.length / seconds, p50: percentile(latencies, 50),
-    p99: percentile(latencies, 99) };
+  return {
+    ops: latencies.length,
+    seconds,
+    throughput: latencies.length / seconds,
+    p50: percentile(latencies, 50),
+    p99: percentile(latencies, 99),
+  };
 }
 
 export async function rounds(n: number, run: (round: number) => Promise<Round>): Promise<Summary> {

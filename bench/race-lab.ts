@@ -38,7 +38,8 @@ async function optimistic(sql: Sql, cartId: string, product: string): Promise<vo
   for (;;) {
     const applied = await sql.begin(async (tx) => {
       const [cart] = await tx`select version, item_count, subtotal_cents from lab.carts where id = ${cartId}`;
-      const [line] = await tx`select quantity from lab.cart_items where cart_id = ${cartId} and product_id = ${product}`;
+      const [line] =
+        await tx`select quantity from lab.cart_items where cart_id = ${cartId} and product_id = ${product}`;
       const bumped = await tx`update lab.carts set version = ${cart.version + 1}, item_count = ${cart.item_count + 1},
                                subtotal_cents = ${Number(cart.subtotal_cents) + PRICE}
                                where id = ${cartId} and version = ${cart.version}`;
@@ -77,8 +78,10 @@ export async function raceLab(ctx: BenchContext, opts: { rounds: number; opsPerR
   const pool = ctx.pool(CLIENTS);
   const instances = [new Mutex(), new Mutex()];
 
-  type Lab = { add(client: number, cartId: string, product: string): Promise<unknown>;
-    getOrCreate(client: number, customer: string): Promise<unknown> };
+  type Lab = {
+    add(client: number, cartId: string, product: string): Promise<unknown>;
+    getOrCreate(client: number, customer: string): Promise<unknown>;
+  };
   const naive = (wrap: (client: number, fn: () => Promise<unknown>) => Promise<unknown>): Lab => ({
     add: (c, cart, product) => wrap(c, () => readModifyWrite(pool, cart, product)),
     getOrCreate: (c, customer) => wrap(c, () => labGetOrCreate(pool, customer)),
@@ -105,7 +108,9 @@ export async function raceLab(ctx: BenchContext, opts: { rounds: number; opsPerR
       if (lab) {
         const [cart] = await admin`insert into lab.carts (location_id) values (${LOCATION_A1}) returning id`;
         roundsOut.push(await countedLoad(CLIENTS, opts.opsPerRound, (c, i) => lab.add(c, cart.id, PRODUCTS[i % 5])));
-        const [after] = await admin<{ bumps: number; counted: number; quantity: number }[]>`select c.version - 1 as bumps, c.item_count as counted,
+        const [after] = await admin<
+          { bumps: number; counted: number; quantity: number }[]
+        >`select c.version - 1 as bumps, c.item_count as counted,
             (select coalesce(sum(quantity), 0)::int from lab.cart_items where cart_id = c.id) as quantity
           from lab.carts c where c.id = ${cart.id}`;
         lost += lostOf(opts.opsPerRound, after);
@@ -115,16 +120,27 @@ export async function raceLab(ctx: BenchContext, opts: { rounds: number; opsPerR
       } else {
         const cartId = await ctx.cartWithFiveLines(pool, `race-lab-${round}-${Date.now()}`);
         const before = await ctx.rpc(pool, "get_cart", { p_cart_id: cartId });
-        roundsOut.push(await countedLoad(CLIENTS, opts.opsPerRound, (_, i) =>
-          ctx.rpc(pool, "add_item", { p_cart_id: cartId, p_product_id: PRODUCTS[i % 5] })));
+        roundsOut.push(
+          await countedLoad(
+            CLIENTS,
+            opts.opsPerRound,
+            (_, i) => ctx.rpc(pool, "add_item", { p_cart_id: cartId, p_product_id: PRODUCTS[i % 5] }),
+          ),
+        );
         const after = await ctx.rpc(pool, "get_cart", { p_cart_id: cartId });
         const quantity = after.items.reduce((n: number, i: { quantity: number }) => n + i.quantity, 0) -
           before.items.reduce((n: number, i: { quantity: number }) => n + i.quantity, 0);
         lost += lostOf(opts.opsPerRound, {
-          bumps: after.version - before.version, counted: after.item_count - before.item_count, quantity,
+          bumps: after.version - before.version,
+          counted: after.item_count - before.item_count,
+          quantity,
         });
-        await Promise.all(Array.from({ length: CLIENTS }, () =>
-          ctx.rpc(pool, "get_or_create_cart", { p_location_id: LOCATION_A1, p_customer_id: customer })));
+        await Promise.all(
+          Array.from(
+            { length: CLIENTS },
+            () => ctx.rpc(pool, "get_or_create_cart", { p_location_id: LOCATION_A1, p_customer_id: customer }),
+          ),
+        );
         const [{ n }] = await admin`select count(*)::int as n from pos.carts where customer_id = ${customer}`;
         duplicates += n - 1;
       }

@@ -1,6 +1,6 @@
 // bench/results/latest.md (tables), latest.svg (a chart) and the README's copy.
 import { mkdir, readFile, writeFile } from "node:fs/promises";
-import { cpus, totalmem, type as osType, release } from "node:os";
+import { cpus, release, totalmem, type as osType } from "node:os";
 import { join } from "node:path";
 import type { FanOut } from "./fan-out.ts";
 import type { GrowthRow } from "./growth.ts";
@@ -29,7 +29,9 @@ const verdict = (ok: boolean) => (ok ? "met" : "**missed**");
 
 export function machine(): string {
   const cpu = cpus();
-  return `${osType()} ${release()}, ${cpu.length} × ${cpu[0]?.model.trim() ?? "cpu"}, ${Math.round(totalmem() / 2 ** 30)} GiB`;
+  return `${osType()} ${release()}, ${cpu.length} × ${cpu[0]?.model.trim() ?? "cpu"}, ${
+    Math.round(totalmem() / 2 ** 30)
+  } GiB`;
 }
 
 export function markdownTables(r: Results): string {
@@ -39,14 +41,33 @@ export function markdownTables(r: Results): string {
   const hot10 = hot(10, 10);
   const lab = r.raceLab.at(-1);
   const targets = [
-    hot1 && `| hot cart, 10 clients on one cart: add_item ≥ 50% of the raw update | ${pct(hot1.ratio)} | ${verdict(hot1.ratio >= 0.5)} |`,
-    hot10 && `| 10 clients on 10 carts: add_item ≥ 60% of the raw update | ${pct(hot10.ratio)} | ${verdict(hot10.ratio >= 0.6)} |`,
-    lab && `| race lab: onecart loses nothing, naive strategies show losses | onecart lost ${lab.lostUpdates}, duplicated ${lab.duplicateCarts} | ${verdict(lab.lostUpdates === 0 && lab.duplicateCarts === 0 && r.raceLab[0].lostUpdates > 0)} |`,
-    r.functionPath && `| function path ≥ 60% of the direct RPC | ${pct(r.functionPath.ratio)} | ${verdict(r.functionPath.ratio >= 0.6)} |`,
+    hot1 &&
+    `| hot cart, 10 clients on one cart: add_item ≥ 50% of the raw update | ${pct(hot1.ratio)} | ${
+      verdict(hot1.ratio >= 0.5)
+    } |`,
+    hot10 &&
+    `| 10 clients on 10 carts: add_item ≥ 60% of the raw update | ${pct(hot10.ratio)} | ${
+      verdict(hot10.ratio >= 0.6)
+    } |`,
+    lab &&
+    `| race lab: onecart loses nothing, naive strategies show losses | onecart lost ${lab.lostUpdates}, duplicated ${lab.duplicateCarts} | ${
+      verdict(lab.lostUpdates === 0 && lab.duplicateCarts === 0 && r.raceLab[0].lostUpdates > 0)
+    } |`,
+    r.functionPath &&
+    `| function path ≥ 60% of the direct RPC | ${pct(r.functionPath.ratio)} | ${
+      verdict(r.functionPath.ratio >= 0.6)
+    } |`,
     r.fanOut && `| fan-out p99 < 50 ms at 10 devices | ${ms(r.fanOut.p99)} ms | ${verdict(r.fanOut.p99 < 50)} |`,
-    r.tapToScreen && `| tap to screen at 10 devices: p50, p99 | ${ms(r.tapToScreen.p50)} ms, ${ms(r.tapToScreen.p99)} ms (${r.tapToScreen.missing} missing) | measured |`,
-    r.growth.length > 0 && `| growth within 1.5× (p50) | ${r.growth.map((g) => `${g.call} ${g.ratio.toFixed(2)}×`).join(", ")} | ${verdict(r.growth.every((g) => g.ratio <= 1.5))} |`,
-    r.capacity && `| capacity: devices served with every call's p99 < 50 ms | ${perSec(r.capacity.served)} devices | measured |`,
+    r.tapToScreen &&
+    `| tap to screen at 10 devices: p50, p99 | ${ms(r.tapToScreen.p50)} ms, ${
+      ms(r.tapToScreen.p99)
+    } ms (${r.tapToScreen.missing} missing) | measured |`,
+    r.growth.length > 0 &&
+    `| growth within 1.5× (p50) | ${r.growth.map((g) => `${g.call} ${g.ratio.toFixed(2)}×`).join(", ")} | ${
+      verdict(r.growth.every((g) => g.ratio <= 1.5))
+    } |`,
+    r.capacity &&
+    `| capacity: devices served with every call's p99 < 50 ms | ${perSec(r.capacity.served)} devices | measured |`,
   ].filter(Boolean) as string[];
   const lines = [
     `Measured ${r.date} on ${machine()}; ${Object.entries(r.versions).map(([k, v]) => `${k} ${v}`).join(", ")}.`,
@@ -63,7 +84,11 @@ export function markdownTables(r: Results): string {
       "",
       "| clients | carts | sync commit | add_item ops/s | p50 ms | p99 ms | raw update ops/s | p50 ms | p99 ms | ratio |",
       "|---:|---:|:---:|---:|---:|---:|---:|---:|---:|---:|",
-      ...r.hotCart.map((h) => `| ${h.clients} | ${h.carts ?? 1} | ${h.synchronousCommit} | ${perSec(h.rpc.throughput)} | ${ms(h.rpc.p50)} | ${ms(h.rpc.p99)} | ${perSec(h.raw.throughput)} | ${ms(h.raw.p50)} | ${ms(h.raw.p99)} | ${pct(h.ratio)} |`),
+      ...r.hotCart.map((h) =>
+        `| ${h.clients} | ${h.carts ?? 1} | ${h.synchronousCommit} | ${perSec(h.rpc.throughput)} | ${ms(h.rpc.p50)} | ${
+          ms(h.rpc.p99)
+        } | ${perSec(h.raw.throughput)} | ${ms(h.raw.p50)} | ${ms(h.raw.p99)} | ${pct(h.ratio)} |`
+      ),
     );
   }
   if (r.raceLab.length) {
@@ -73,7 +98,9 @@ export function markdownTables(r: Results): string {
       "",
       "| strategy | lost updates | duplicate carts | ops/s | p99 ms |",
       "|---|---:|---:|---:|---:|",
-      ...r.raceLab.map((s) => `| ${s.name} | ${s.lostUpdates} | ${s.duplicateCarts} | ${perSec(s.add.throughput)} | ${ms(s.add.p99)} |`),
+      ...r.raceLab.map((s) =>
+        `| ${s.name} | ${s.lostUpdates} | ${s.duplicateCarts} | ${perSec(s.add.throughput)} | ${ms(s.add.p99)} |`
+      ),
     );
   }
   if (r.functionPath) {
@@ -106,7 +133,11 @@ export function markdownTables(r: Results): string {
       "",
       "| call | empty p50 ms | p99 ms | grown p50 ms | p99 ms | grown / empty (p50) |",
       "|---|---:|---:|---:|---:|---:|",
-      ...r.growth.map((g) => `| ${g.call} | ${ms(g.empty.p50)} | ${ms(g.empty.p99)} | ${ms(g.grown.p50)} | ${ms(g.grown.p99)} | ${g.ratio.toFixed(2)}× |`),
+      ...r.growth.map((g) =>
+        `| ${g.call} | ${ms(g.empty.p50)} | ${ms(g.empty.p99)} | ${ms(g.grown.p50)} | ${ms(g.grown.p99)} | ${
+          g.ratio.toFixed(2)
+        }× |`
+      ),
     );
   }
   if (r.tapToScreen) {
@@ -124,11 +155,21 @@ export function markdownTables(r: Results): string {
     const c = r.capacity;
     lines.push(
       "",
-      `**7. Capacity** (devices across ${c.stores} stores, each acting every ${c.paceSeconds[0]}–${c.paceSeconds[1]} s: ${Object.entries(c.mix).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${pct(v)}`).join(", ")}; RPCs through a pool of ${c.pool} connections; synchronous_commit ${c.synchronousCommit ?? "on"}; ${c.stepSeconds} s measured per step)`,
+      `**7. Capacity** (devices across ${c.stores} stores, each acting every ${c.paceSeconds[0]}–${
+        c.paceSeconds[1]
+      } s: ${
+        Object.entries(c.mix).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${pct(v)}`).join(", ")
+      }; RPCs through a pool of ${c.pool} connections; synchronous_commit ${
+        c.synchronousCommit ?? "on"
+      }; ${c.stepSeconds} s measured per step)`,
       "",
       "| devices | calls/s | changes/s | p50 ms | p99 ms | errors |",
       "|---:|---:|---:|---:|---:|---:|",
-      ...c.steps.map((s) => `| ${perSec(s.devices)} | ${perSec(s.callsPerSecond)} | ${perSec(s.changesPerSecond)} | ${ms(s.p50)} | ${ms(s.p99)} | ${s.errors} |`),
+      ...c.steps.map((s) =>
+        `| ${perSec(s.devices)} | ${perSec(s.callsPerSecond)} | ${perSec(s.changesPerSecond)} | ${ms(s.p50)} | ${
+          ms(s.p99)
+        } | ${s.errors} |`
+      ),
       "",
       `Served with every call's p99 under 50 ms: **${perSec(c.served)} devices**.`,
     );
@@ -166,20 +207,26 @@ export function svg(r: Results): string {
     panels.push({
       title: "1. Hot cart: add_item throughput as a share of a raw single-row update",
       bars: r.hotCart.map((h) => ({
-        label: `${h.clients} client${h.clients > 1 ? "s" : ""}, ${h.carts ?? 1} cart${(h.carts ?? 1) > 1 ? "s" : ""}, sync ${h.synchronousCommit}`,
+        label: `${h.clients} client${h.clients > 1 ? "s" : ""}, ${h.carts ?? 1} cart${
+          (h.carts ?? 1) > 1 ? "s" : ""
+        }, sync ${h.synchronousCommit}`,
         value: h.ratio,
         text: `${pct(h.ratio)} (${perSec(h.rpc.throughput)} vs ${perSec(h.raw.throughput)} ops/s)`,
         color: h.synchronousCommit === "on" ? blue : gray,
       })),
-      max: 1, target: { at: 0.5, label: "targets: 50% on one cart, 60% on 10 carts (sync on)" },
+      max: 1,
+      target: { at: 0.5, label: "targets: 50% on one cart, 60% on 10 carts (sync on)" },
     });
   }
   if (r.raceLab.length) {
     panels.push({
       title: "2. Race lab: updates lost + duplicate carts, 10 clients on one cart",
-      bars: r.raceLab.map((s) => ({ label: s.name, value: s.lostUpdates + s.duplicateCarts,
+      bars: r.raceLab.map((s) => ({
+        label: s.name,
+        value: s.lostUpdates + s.duplicateCarts,
         text: `${s.lostUpdates} lost, ${s.duplicateCarts} duplicate carts · ${perSec(s.add.throughput)} ops/s`,
-        color: s.lostUpdates + s.duplicateCarts === 0 ? green : red })),
+        color: s.lostUpdates + s.duplicateCarts === 0 ? green : red,
+      })),
       max: Math.max(1, ...r.raceLab.map((s) => s.lostUpdates + s.duplicateCarts)),
     });
   }
@@ -187,9 +234,14 @@ export function svg(r: Results): string {
     const f = r.functionPath;
     panels.push({
       title: "3. Function path: edge function over HTTP as a share of the direct RPC",
-      bars: [{ label: `${f.clients} clients`, value: f.ratio,
-        text: `${pct(f.ratio)} (${perSec(f.http.throughput)} vs ${perSec(f.direct.throughput)} ops/s)`, color: blue }],
-      max: 1, target: { at: 0.6, label: "target 60%" },
+      bars: [{
+        label: `${f.clients} clients`,
+        value: f.ratio,
+        text: `${pct(f.ratio)} (${perSec(f.http.throughput)} vs ${perSec(f.direct.throughput)} ops/s)`,
+        color: blue,
+      }],
+      max: 1,
+      target: { at: 0.6, label: "target 60%" },
     });
   }
   if (r.fanOut) {
@@ -199,14 +251,16 @@ export function svg(r: Results): string {
         { label: "p50", value: r.fanOut.p50, text: `${ms(r.fanOut.p50)} ms`, color: gray },
         { label: "p99", value: r.fanOut.p99, text: `${ms(r.fanOut.p99)} ms`, color: blue },
       ],
-      max: 60, target: { at: 50, label: "target: p99 under 50 ms" },
+      max: 60,
+      target: { at: 50, label: "target: p99 under 50 ms" },
     });
   }
   if (r.growth.length) {
     panels.push({
       title: "5. Growth: p50 with 10,000 open carts ÷ p50 on an empty database",
       bars: r.growth.map((g) => ({ label: g.call, value: g.ratio, text: `${g.ratio.toFixed(2)}×`, color: blue })),
-      max: 2, target: { at: 1.5, label: "limit 1.5×" },
+      max: 2,
+      target: { at: 1.5, label: "limit 1.5×" },
     });
   }
   if (r.tapToScreen) {
@@ -224,9 +278,14 @@ export function svg(r: Results): string {
     const c = r.capacity;
     panels.push({
       title: `7. Capacity: p99 of every call by number of devices (served: ${perSec(c.served)})`,
-      bars: c.steps.map((s) => ({ label: `${perSec(s.devices)} devices`, value: s.p99,
-        text: `p99 ${ms(s.p99)} ms · ${perSec(s.callsPerSecond)} calls/s`, color: s.p99 < 50 ? blue : red })),
-      max: 100, target: { at: 50, label: "p99 50 ms" },
+      bars: c.steps.map((s) => ({
+        label: `${perSec(s.devices)} devices`,
+        value: s.p99,
+        text: `p99 ${ms(s.p99)} ms · ${perSec(s.callsPerSecond)} calls/s`,
+        color: s.p99 < 50 ? blue : red,
+      })),
+      max: 100,
+      target: { at: 50, label: "p99 50 ms" },
     });
   }
   const parts: string[] = [];
@@ -243,7 +302,11 @@ export function svg(r: Results): string {
     const bottom = top + 34 + panel.bars.length * (barH + gap);
     if (panel.target) {
       const x = labelW + (panel.target.at / panel.max) * barMax;
-      parts.push(`<line x1="${x}" y1="${top + 30}" x2="${x}" y2="${bottom}" stroke="#e67e22" stroke-width="2" stroke-dasharray="5,3"/>`);
+      parts.push(
+        `<line x1="${x}" y1="${
+          top + 30
+        }" x2="${x}" y2="${bottom}" stroke="#e67e22" stroke-width="2" stroke-dasharray="5,3"/>`,
+      );
       parts.push(`<text x="${x + 4}" y="${bottom + 14}" fill="#e67e22">${esc(panel.target.label)}</text>`);
     }
     top = bottom + 30;

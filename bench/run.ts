@@ -49,20 +49,34 @@ try {
     "postgres.js": await pkg("postgres"),
   };
   const results: Results = {
-    date: new Date().toISOString().slice(0, 10), versions, settings, hotCart: [], raceLab: [],
-    functionPath: null, fanOut: null, growth: [], tapToScreen: null, capacity: null, notes: await readNotes(repoRoot),
+    date: new Date().toISOString().slice(0, 10),
+    versions,
+    settings,
+    hotCart: [],
+    raceLab: [],
+    functionPath: null,
+    fanOut: null,
+    growth: [],
+    tapToScreen: null,
+    capacity: null,
+    notes: await readNotes(repoRoot),
   };
 
   if (runs("hot")) {
     log("hot cart");
     results.hotCart = [
       ...await hotCart(ctx, { ...settings, synchronousCommit: "on" }),
-      ...await hotCart(ctx, { ...settings, synchronousCommit: "off",
-        shapes: [{ clients: 10, carts: 1 }, { clients: 10, carts: 10 }] }),
+      ...await hotCart(ctx, {
+        ...settings,
+        synchronousCommit: "off",
+        shapes: [{ clients: 10, carts: 1 }, { clients: 10, carts: 10 }],
+      }),
     ];
     for (const h of results.hotCart) {
-      log(`  ${h.clients} clients on ${h.carts} cart(s), synchronous_commit ${h.synchronousCommit}: ` +
-        `add_item ${perSec(h.rpc.throughput)}/s vs raw ${perSec(h.raw.throughput)}/s (${Math.round(h.ratio * 100)}%)`);
+      log(
+        `  ${h.clients} clients on ${h.carts} cart(s), synchronous_commit ${h.synchronousCommit}: ` +
+          `add_item ${perSec(h.rpc.throughput)}/s vs raw ${perSec(h.raw.throughput)}/s (${Math.round(h.ratio * 100)}%)`,
+      );
     }
   }
   if (runs("race")) {
@@ -75,7 +89,11 @@ try {
   if (runs("function")) {
     log("function path");
     const fn = results.functionPath = await functionPath(ctx, settings);
-    log(`  HTTP ${perSec(fn.http.throughput)}/s vs direct ${perSec(fn.direct.throughput)}/s (${Math.round(fn.ratio * 100)}%)`);
+    log(
+      `  HTTP ${perSec(fn.http.throughput)}/s vs direct ${perSec(fn.direct.throughput)}/s (${
+        Math.round(fn.ratio * 100)
+      }%)`,
+    );
   }
   if (runs("fanout")) {
     log("fan-out");
@@ -90,27 +108,35 @@ try {
   if (runs("growth")) {
     log("growth");
     results.growth = await growth(ctx, stack.adminDbUrl, { rounds: settings.rounds });
-    for (const g of results.growth) log(`  ${g.call}: ${ms(g.empty.p50)} → ${ms(g.grown.p50)} ms (${g.ratio.toFixed(2)}×)`);
+    for (const g of results.growth) {
+      log(`  ${g.call}: ${ms(g.empty.p50)} → ${ms(g.grown.p50)} ms (${g.ratio.toFixed(2)}×)`);
+    }
   }
   if (runs("capacity")) {
     log("capacity");
     const cap = results.capacity = await capacity(ctx, {
-      stepSeconds: Number(process.env.BENCH_CAPACITY_SECONDS ?? 10), startDevices: 50, maxDevices: 12800,
+      stepSeconds: Number(process.env.BENCH_CAPACITY_SECONDS ?? 10),
+      startDevices: 50,
+      maxDevices: 12800,
       // BENCH_CAPACITY_SYNC=off: the CPU-bound view, where a slow or shared disk hides the database's own limit.
       synchronousCommit: process.env.BENCH_CAPACITY_SYNC === "off" ? "off" : "on",
     });
     for (const s of cap.steps) {
-      log(`  ${s.devices} devices: ${perSec(s.callsPerSecond)} calls/s, p50 ${ms(s.p50)} ms, p99 ${ms(s.p99)} ms, ` +
-        `${s.errors} errors`);
+      log(
+        `  ${s.devices} devices: ${perSec(s.callsPerSecond)} calls/s, p50 ${ms(s.p50)} ms, p99 ${ms(s.p99)} ms, ` +
+          `${s.errors} errors`,
+      );
     }
     log(`  served with p99 < 50 ms: ${cap.served} devices`);
   }
 
   await writeResults(results, repoRoot, { record });
   console.log("\n" + markdownTables(results));
-  log(record
-    ? "recorded bench/results/latest.md, latest.svg, latest.json and the README's table"
-    : "wrote bench/results/raw/latest.{md,svg,json} (not tracked); `npm run bench -- --record` records them");
+  log(
+    record
+      ? "recorded bench/results/latest.md, latest.svg, latest.json and the README's table"
+      : "wrote bench/results/raw/latest.{md,svg,json} (not tracked); `npm run bench -- --record` records them",
+  );
 } finally {
   await ctx.close();
   await stack.stop();

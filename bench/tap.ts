@@ -27,8 +27,10 @@ export async function tapToScreen(ctx: BenchContext, opts: { rounds: number; tap
   const cartId = await ctx.cartWithFiveLines(pool, "bench-tap");
   // version → per-device receipt times
   const received = new Map<number, Map<number, number>>();
-  const devices: SupabaseClient[] = Array.from({ length: DEVICES }, () =>
-    createClient(ctx.stack.apiUrl, ctx.stack.anonKey, { accessToken: async () => token }));
+  const devices: SupabaseClient[] = Array.from(
+    { length: DEVICES },
+    () => createClient(ctx.stack.apiUrl, ctx.stack.anonKey, { accessToken: async () => token }),
+  );
   await Promise.all(devices.map(async (device, d) => {
     await device.realtime.setAuth();
     await new Promise<void>((resolve, reject) => {
@@ -90,6 +92,13 @@ export async function tapToScreen(ctx: BenchContext, opts: { rounds: number; tap
     await Promise.all(devices.map((d) => d.removeAllChannels()));
   }
   invokes.sort((a, b) => a - b);
-  return { devices: DEVICES, taps, receipts, missing, p50: median(p50s), p99: median(p99s),
-    invokeP50: percentile(invokes, 50) };
+  return {
+    devices: DEVICES,
+    taps,
+    receipts,
+    missing,
+    p50: median(p50s),
+    p99: median(p99s),
+    invokeP50: percentile(invokes, 50),
+  };
 }

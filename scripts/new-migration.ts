@@ -29,7 +29,7 @@ if (!reason && process.stdin.isTTY) {
   prompt.close();
 }
 if (!reason) {
-  console.error("A migration needs its reason: pass --reason \"…\".\n" + usage);
+  console.error('A migration needs its reason: pass --reason "…".\n' + usage);
   process.exit(2);
 }
 

@@ -30,23 +30,28 @@ const posApp = createPosApp({
   anonKey: Deno.env.get("SUPABASE_ANON_KEY") ?? "",
 });
 
-const server = Deno.serve({ port, hostname: "127.0.0.1", onListen: () => log({ level: "info", listening: port }) }, (request) => {
-  const { pathname } = new URL(request.url);
-  if (pathname === "/realtime/v1/websocket") {
-    if (request.headers.get("upgrade")?.toLowerCase() !== "websocket") {
-      return new Response("expected a websocket upgrade", { status: 426 });
+const server = Deno.serve(
+  { port, hostname: "127.0.0.1", onListen: () => log({ level: "info", listening: port }) },
+  (request) => {
+    const { pathname } = new URL(request.url);
+    if (pathname === "/realtime/v1/websocket") {
+      if (request.headers.get("upgrade")?.toLowerCase() !== "websocket") {
+        return new Response("expected a websocket upgrade", { status: 426 });
+      }
+      return realtime.handle(request);
     }
-    return realtime.handle(request);
-  }
-  if (pathname.startsWith("/rest/v1/")) return handleRest(request, pathname);
-  if (pathname.startsWith("/auth/v1/")) return handleAuth(request, pathname);
-  if (pathname === "/pos" || pathname.startsWith("/pos/")) return posApp(request, pathname);
-  const match = /^\/functions\/v1\/([^/]+)/.exec(pathname);
-  const fn = match && FUNCTIONS[match[1]];
-  if (fn) return fn(request);
-  if (pathname === "/health") return new Response("ok");
-  return Response.json({ error: { code: "not_found", message: `No route ${pathname}.`, details: null } }, { status: 404 });
-});
+    if (pathname.startsWith("/rest/v1/")) return handleRest(request, pathname);
+    if (pathname.startsWith("/auth/v1/")) return handleAuth(request, pathname);
+    if (pathname === "/pos" || pathname.startsWith("/pos/")) return posApp(request, pathname);
+    const match = /^\/functions\/v1\/([^/]+)/.exec(pathname);
+    const fn = match && FUNCTIONS[match[1]];
+    if (fn) return fn(request);
+    if (pathname === "/health") return new Response("ok");
+    return Response.json({ error: { code: "not_found", message: `No route ${pathname}.`, details: null } }, {
+      status: 404,
+    });
+  },
+);
 
 async function shutdown() {
   await realtime.close();

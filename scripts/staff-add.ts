@@ -38,7 +38,9 @@ export async function addStaffMember(
   if (staff.error) {
     // No staff member without a staff row: take the half-made user back.
     await admin.auth.admin.deleteUser(data.user.id).catch(() => {});
-    throw new Error(`onecart refused the staff row: ${staff.error.details || staff.error.message} (${staff.error.message})`);
+    throw new Error(
+      `onecart refused the staff row: ${staff.error.details || staff.error.message} (${staff.error.message})`,
+    );
   }
   return staff.data as { user_id: string; store_id: string; role: string };
 }
@@ -55,8 +57,10 @@ async function target(): Promise<{ url: string; key: string; where: string }> {
   try {
     stack = JSON.parse(await readFile(join(stateDir, "stack.json"), "utf8"));
   } catch {
-    throw new Error("No running local stack (.onecart/stack.json): start one with `npm start`, or set SUPABASE_URL " +
-      "and SUPABASE_SECRET_KEY to add staff to a project.");
+    throw new Error(
+      "No running local stack (.onecart/stack.json): start one with `npm start`, or set SUPABASE_URL " +
+        "and SUPABASE_SECRET_KEY to add staff to a project.",
+    );
   }
   return { url: stack.api_url, key: stack.service_role_key, where: `the local stack at ${stack.api_url}` };
 }
@@ -67,7 +71,12 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   let values: Record<string, string | undefined>;
   try {
     ({ values } = parseArgs({
-      options: { email: { type: "string" }, password: { type: "string" }, store: { type: "string" }, role: { type: "string" } },
+      options: {
+        email: { type: "string" },
+        password: { type: "string" },
+        store: { type: "string" },
+        role: { type: "string" },
+      },
     }));
   } catch (error) {
     console.error(`${(error as Error).message}\n${usage}`);
@@ -81,7 +90,10 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   try {
     const t = await target();
     const staff = await addStaffMember(t, {
-      email: values.email, password: values.password, store: values.store, role: role as StaffMember["role"],
+      email: values.email,
+      password: values.password,
+      store: values.store,
+      role: role as StaffMember["role"],
     });
     console.log(`Added ${values.email} (${staff.user_id}) as ${staff.role} of store ${staff.store_id} on ${t.where}.`);
   } catch (error) {

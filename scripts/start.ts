@@ -3,7 +3,7 @@ import { existsSync } from "node:fs";
 import { mkdir, open, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { repoRoot } from "./lib/database.ts";
-import { LOCAL_PUBLISHABLE_KEY, LOCAL_SECRET_KEY, staffToken, startStack, type Stack } from "./lib/stack.ts";
+import { LOCAL_PUBLISHABLE_KEY, LOCAL_SECRET_KEY, type Stack, staffToken, startStack } from "./lib/stack.ts";
 import { runDemo } from "./lib/demo.ts";
 import { ensureAppBuilt } from "./lib/app.ts";
 import { LOCAL_PASSWORD, STAFF_A1, STAFF_A2, STAFF_B1, STAFF_EMAILS } from "./lib/seed.ts";
@@ -152,14 +152,21 @@ void s.postgres.gone.then(() => {
   console.error("Postgres stopped and did not come back; stopping onecart.");
   void stop(1);
 });
-await writeFile(stackFile, JSON.stringify({
-  api_url: s.apiUrl,
-  db_url: s.dbUrl,
-  admin_db_url: s.adminDbUrl,
-  anon_key: s.anonKey,
-  service_role_key: s.serviceRoleKey,
-  jwt_secret: s.jwtSecret,
-}, null, 2) + "\n");
+await writeFile(
+  stackFile,
+  JSON.stringify(
+    {
+      api_url: s.apiUrl,
+      db_url: s.dbUrl,
+      admin_db_url: s.adminDbUrl,
+      anon_key: s.anonKey,
+      service_role_key: s.serviceRoleKey,
+      jwt_secret: s.jwtSecret,
+    },
+    null,
+    2,
+  ) + "\n",
+);
 
 const tokens = await Promise.all(STAFF.map(([id]) => staffToken(s.jwtSecret, id, 24 * 3600)));
 console.log(`

@@ -12,7 +12,9 @@ if (!userId || !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
 }
 let stack: { jwt_secret: string };
 try {
-  stack = JSON.parse(await readFile(join(process.env.ONECART_STATE_DIR ?? join(repoRoot, ".onecart"), "stack.json"), "utf8"));
+  stack = JSON.parse(
+    await readFile(join(process.env.ONECART_STATE_DIR ?? join(repoRoot, ".onecart"), "stack.json"), "utf8"),
+  );
 } catch {
   console.error("No running stack: start one with `npm start` first.");
   process.exit(1);

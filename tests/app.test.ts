@@ -10,7 +10,15 @@ import { ensureAppBuilt } from "../scripts/lib/app.ts";
 import { repoRoot } from "../scripts/lib/database.ts";
 import { freshDatabase, type TestDatabase } from "./helpers/db.ts";
 import { chromiumPath, launchBrowser, newDevice } from "./helpers/browser.ts";
-import { CUSTOMER_A, LOCAL_PASSWORD, LOCATION_A1, PRODUCT_A, STAFF_A1, STAFF_A2, STAFF_EMAILS } from "./helpers/fixture.ts";
+import {
+  CUSTOMER_A,
+  LOCAL_PASSWORD,
+  LOCATION_A1,
+  PRODUCT_A,
+  STAFF_A1,
+  STAFF_A2,
+  STAFF_EMAILS,
+} from "./helpers/fixture.ts";
 import { startTestServer, type TestServer } from "./helpers/server.ts";
 
 const axeSource = await readFile(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
@@ -84,9 +92,12 @@ describe.skipIf(!chromiumPath)("the POS app in Chromium", () => {
     await ipad.getByTestId("pending-count").waitFor({ state: "detached" });
 
     const [cart] = await openCart(CUSTOMER_A[0]);
-    const [line] = await db.sql`select quantity from pos.cart_items where cart_id = ${cart.id} and product_id = ${PRODUCT_A[1]}`;
+    const [line] = await db.sql`select quantity from pos.cart_items where cart_id = ${cart.id} and product_id = ${
+      PRODUCT_A[1]
+    }`;
     expect(line.quantity).toBe(20);
-    const adds = await db.sql`select count(*)::int as n from pos.cart_events where cart_id = ${cart.id} and kind = 'item_added'`;
+    const adds = await db
+      .sql`select count(*)::int as n from pos.cart_events where cart_id = ${cart.id} and kind = 'item_added'`;
     expect(adds[0].n).toBe(21); // 1 + 20: each tap applied once
     expect(await mac.getByTestId("cart-version").textContent()).toBe(`v${cart.version}`);
 
@@ -99,46 +110,50 @@ describe.skipIf(!chromiumPath)("the POS app in Chromium", () => {
     await mac.context().close();
   }, 120_000);
 
-  it("a checkout lock shows on the other device, refuses its add with a message, and completes the queue entry", async () => {
-    const ipad = await signIn(await newDevice(browser, "ipadAir"), STAFF_A1);
-    const mac = await signIn(await newDevice(browser, "mac"), STAFF_A2);
-    const customer = CUSTOMER_A[1];
+  it(
+    "a checkout lock shows on the other device, refuses its add with a message, and completes the queue entry",
+    async () => {
+      const ipad = await signIn(await newDevice(browser, "ipadAir"), STAFF_A1);
+      const mac = await signIn(await newDevice(browser, "mac"), STAFF_A2);
+      const customer = CUSTOMER_A[1];
 
-    // The customer joins the queue on the Mac and is called on the iPad.
-    await mac.getByLabel("Customer to add").selectOption(customer);
-    await mac.getByRole("button", { name: "Add to queue" }).click();
-    await ipad.getByRole("listitem", { name: /^Ticket \d+/ }).first().waitFor();
-    await ipad.getByRole("button", { name: "Call next" }).click();
-    await mac.getByText(/Being served/).waitFor();
+      // The customer joins the queue on the Mac and is called on the iPad.
+      await mac.getByLabel("Customer to add").selectOption(customer);
+      await mac.getByRole("button", { name: "Add to queue" }).click();
+      await ipad.getByRole("listitem", { name: /^Ticket \d+/ }).first().waitFor();
+      await ipad.getByRole("button", { name: "Call next" }).click();
+      await mac.getByText(/Being served/).waitFor();
 
-    await openCustomerCart(ipad, customer);
-    await openCustomerCart(mac, customer);
-    const name = await productName(2);
-    await ipad.getByRole("button", { name: new RegExp(`^Add ${name},`) }).click();
-    await expect.poll(() => qty(mac, PRODUCT_A[2]).textContent(), { timeout: 10_000 }).toBe("1");
+      await openCustomerCart(ipad, customer);
+      await openCustomerCart(mac, customer);
+      const name = await productName(2);
+      await ipad.getByRole("button", { name: new RegExp(`^Add ${name},`) }).click();
+      await expect.poll(() => qty(mac, PRODUCT_A[2]).textContent(), { timeout: 10_000 }).toBe("1");
 
-    await ipad.getByRole("button", { name: "Checkout" }).click();
-    await mac.getByText("Locked for checkout on another device").waitFor();
-    await mac.getByRole("button", { name: new RegExp(`^Add ${name},`) }).click();
-    await mac.getByRole("alert").filter({ hasText: "locked for checkout on another device" }).waitFor();
-    // The refused add rolled back on the Mac.
-    await expect.poll(() => qty(mac, PRODUCT_A[2]).textContent(), { timeout: 10_000 }).toBe("1");
+      await ipad.getByRole("button", { name: "Checkout" }).click();
+      await mac.getByText("Locked for checkout on another device").waitFor();
+      await mac.getByRole("button", { name: new RegExp(`^Add ${name},`) }).click();
+      await mac.getByRole("alert").filter({ hasText: "locked for checkout on another device" }).waitFor();
+      // The refused add rolled back on the Mac.
+      await expect.poll(() => qty(mac, PRODUCT_A[2]).textContent(), { timeout: 10_000 }).toBe("1");
 
-    await ipad.getByRole("button", { name: /^Take card payment/ }).click();
-    await ipad.getByText(/^Paid /).waitFor();
-    await mac.getByText("This cart is checked out.").waitFor();
-    await expect.poll(async () => (await ipad.getByText(/Being served/).count()), { timeout: 10_000 }).toBe(0);
-    await expect.poll(async () => (await mac.getByText(/Being served/).count()), { timeout: 10_000 }).toBe(0);
+      await ipad.getByRole("button", { name: /^Take card payment/ }).click();
+      await ipad.getByText(/^Paid /).waitFor();
+      await mac.getByText("This cart is checked out.").waitFor();
+      await expect.poll(async () => (await ipad.getByText(/Being served/).count()), { timeout: 10_000 }).toBe(0);
+      await expect.poll(async () => (await mac.getByText(/Being served/).count()), { timeout: 10_000 }).toBe(0);
 
-    const [entry] = await db.sql`select status from pos.queue_entries where customer_id = ${customer}`;
-    expect(entry.status).toBe("done");
-    const [cart] = await db.sql`select status, subtotal_cents from pos.carts where customer_id = ${customer}
+      const [entry] = await db.sql`select status from pos.queue_entries where customer_id = ${customer}`;
+      expect(entry.status).toBe("done");
+      const [cart] = await db.sql`select status, subtotal_cents from pos.carts where customer_id = ${customer}
       order by created_at desc limit 1`;
-    expect(cart.status).toBe("checked_out");
-    await expectNoSeriousViolations(mac, "a locked cart");
-    await ipad.context().close();
-    await mac.context().close();
-  }, 120_000);
+      expect(cart.status).toBe("checked_out");
+      await expectNoSeriousViolations(mac, "a locked cart");
+      await ipad.context().close();
+      await mac.context().close();
+    },
+    120_000,
+  );
 
   it("a device that goes offline keeps its 5 actions and both devices show them once when it returns", async () => {
     const ipadContext = await newDevice(browser, "ipad");
@@ -187,36 +202,40 @@ describe.skipIf(!chromiumPath)("the POS app in Chromium", () => {
     await mac.context().close();
   }, 120_000);
 
-  it("an owner's Store health screen shows today's figures and a stuck lock, and releases it with a reason", async () => {
-    const ann = db.as(STAFF_A1);
-    let cart = await ann.rpc("get_or_create_cart", { p_location_id: LOCATION_A1, p_device_id: "till-health" });
-    cart = await ann.rpc("add_item", { p_cart_id: cart.id, p_product_id: PRODUCT_A[0] });
-    await ann.rpc("lock_cart", { p_cart_id: cart.id, p_checkout_ref: "terminal-7", p_ttl_seconds: 60 });
-    // The terminal never came back: the lock ran out five minutes ago and nothing touched the cart since.
-    await db.sql`update pos.carts set lock_expires_at = now() - interval '5 minutes' where id = ${cart.id}`;
+  it(
+    "an owner's Store health screen shows today's figures and a stuck lock, and releases it with a reason",
+    async () => {
+      const ann = db.as(STAFF_A1);
+      let cart = await ann.rpc("get_or_create_cart", { p_location_id: LOCATION_A1, p_device_id: "till-health" });
+      cart = await ann.rpc("add_item", { p_cart_id: cart.id, p_product_id: PRODUCT_A[0] });
+      await ann.rpc("lock_cart", { p_cart_id: cart.id, p_checkout_ref: "terminal-7", p_ttl_seconds: 60 });
+      // The terminal never came back: the lock ran out five minutes ago and nothing touched the cart since.
+      await db.sql`update pos.carts set lock_expires_at = now() - interval '5 minutes' where id = ${cart.id}`;
 
-    const page = await signIn(await newDevice(browser, "mac"), STAFF_A1);
-    await page.getByRole("button", { name: "Store health" }).click();
-    await page.getByRole("heading", { name: /^Store health/ }).waitFor();
-    const figure = (label: string) => page.getByRole("row", { name: new RegExp(`^${label}`) }).locator("td");
-    await expect.poll(() => figure("Changes to carts").textContent()).not.toBe("0");
-    await page.getByText("Checkout lock expired but not released").waitFor();
-    await expectNoSeriousViolations(page, "store health");
+      const page = await signIn(await newDevice(browser, "mac"), STAFF_A1);
+      await page.getByRole("button", { name: "Store health" }).click();
+      await page.getByRole("heading", { name: /^Store health/ }).waitFor();
+      const figure = (label: string) => page.getByRole("row", { name: new RegExp(`^${label}`) }).locator("td");
+      await expect.poll(() => figure("Changes to carts").textContent()).not.toBe("0");
+      await page.getByText("Checkout lock expired but not released").waitFor();
+      await expectNoSeriousViolations(page, "store health");
 
-    await page.getByRole("button", { name: "Release lock" }).click();
-    await page.getByLabel(/^Reason for/).fill("terminal 7 lost power during the payment");
-    await page.getByRole("button", { name: "Apply" }).click();
-    await page.getByText("Release lock: done.").waitFor();
-    await expect.poll(() => page.getByText("Checkout lock expired but not released").count()).toBe(0);
+      await page.getByRole("button", { name: "Release lock" }).click();
+      await page.getByLabel(/^Reason for/).fill("terminal 7 lost power during the payment");
+      await page.getByRole("button", { name: "Apply" }).click();
+      await page.getByText("Release lock: done.").waitFor();
+      await expect.poll(() => page.getByText("Checkout lock expired but not released").count()).toBe(0);
 
-    const [after] = await db.sql`select status from pos.carts where id = ${cart.id}`;
-    expect(after.status).toBe("active");
-    const [event] = await db.sql`select kind, actor_id, data from pos.cart_events
+      const [after] = await db.sql`select status from pos.carts where id = ${cart.id}`;
+      expect(after.status).toBe("active");
+      const [event] = await db.sql`select kind, actor_id, data from pos.cart_events
       where cart_id = ${cart.id} order by version desc limit 1`;
-    expect(event).toMatchObject({ kind: "unlocked", actor_id: STAFF_A1 });
-    expect(event.data).toMatchObject({ by_ops: true, reason: "terminal 7 lost power during the payment" });
-    await page.context().close();
-  }, 120_000);
+      expect(event).toMatchObject({ kind: "unlocked", actor_id: STAFF_A1 });
+      expect(event.data).toMatchObject({ by_ops: true, reason: "terminal 7 lost power during the payment" });
+      await page.context().close();
+    },
+    120_000,
+  );
 
   it("staff see no Store health screen; the sign-in page has no serious accessibility violations", async () => {
     const context = await newDevice(browser, "ipad");

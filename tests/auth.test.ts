@@ -49,7 +49,8 @@ describe("the seeded staff", () => {
     const sessions = async () => (await db.sql`select count(*)::int as n from auth.sessions`)[0].n;
     const before = await sessions();
     const { data, error } = await client().auth.signInWithPassword({
-      email: "ana@blowing-rock.example", password: "not-the-password",
+      email: "ana@blowing-rock.example",
+      password: "not-the-password",
     });
     expect(data.session).toBeNull();
     expect(error).toMatchObject({ status: 400, code: "invalid_credentials", message: "Invalid login credentials" });
@@ -67,14 +68,21 @@ describe("the seeded staff", () => {
     expect(current.headers.get("x-supabase-api-version")).toBe("2024-01-01");
     expect(await current.json()).toEqual({ code: "invalid_credentials", message: "Invalid login credentials" });
     const initial = await post({});
-    expect(await initial.json()).toEqual({ code: 400, error_code: "invalid_credentials", msg: "Invalid login credentials" });
+    expect(await initial.json()).toEqual({
+      code: 400,
+      error_code: "invalid_credentials",
+      msg: "Invalid login credentials",
+    });
   });
 });
 
 describe("a session", () => {
   it("signs in, reads its user, calls a function, refreshes with rotation and signs out", async () => {
     const supabase = client();
-    const signIn = await supabase.auth.signInWithPassword({ email: "ana@blowing-rock.example", password: "onecart-local" });
+    const signIn = await supabase.auth.signInWithPassword({
+      email: "ana@blowing-rock.example",
+      password: "onecart-local",
+    });
     expect(signIn.error).toBeNull();
     const first = signIn.data.session!;
 
@@ -106,10 +114,14 @@ describe("a session", () => {
 
   it("a rotated refresh token used again after the reuse interval ends the session", async () => {
     const supabase = client();
-    const { data } = await supabase.auth.signInWithPassword({ email: "ben@blowing-rock.example", password: "onecart-local" });
+    const { data } = await supabase.auth.signInWithPassword({
+      email: "ben@blowing-rock.example",
+      password: "onecart-local",
+    });
     const first = data.session!;
     const second = (await supabase.auth.refreshSession()).data.session!;
-    await db.sql`update auth.refresh_tokens set updated_at = now() - interval '1 minute' where token = ${first.refresh_token}`;
+    await db
+      .sql`update auth.refresh_tokens set updated_at = now() - interval '1 minute' where token = ${first.refresh_token}`;
 
     const reuse = await client().auth.refreshSession({ refresh_token: first.refresh_token });
     expect(reuse.error).toMatchObject({ status: 400, code: "refresh_token_already_used" });
@@ -128,13 +140,18 @@ describe("the admin API", () => {
   it("creates a user with the service role key, who signs in", async () => {
     const admin = client(server.serviceRoleKey);
     const { data, error } = await admin.auth.admin.createUser({
-      email: "dee@blowing-rock.example", password: "dee-password", email_confirm: true,
+      email: "dee@blowing-rock.example",
+      password: "dee-password",
+      email_confirm: true,
     });
     expect(error).toBeNull();
     expect(data.user).toMatchObject({ email: "dee@blowing-rock.example", aud: "authenticated", role: "authenticated" });
     const [row] = await db.sql`select encrypted_password from auth.users where id = ${data.user!.id}`;
     expect(row.encrypted_password).toMatch(/^\$2a\$10\$/);
-    const signIn = await client().auth.signInWithPassword({ email: "dee@blowing-rock.example", password: "dee-password" });
+    const signIn = await client().auth.signInWithPassword({
+      email: "dee@blowing-rock.example",
+      password: "dee-password",
+    });
     expect(signIn.error).toBeNull();
 
     const duplicate = await admin.auth.admin.createUser({ email: "dee@blowing-rock.example", password: "x-password" });
@@ -142,9 +159,15 @@ describe("the admin API", () => {
   });
 
   it("refuses a staff member's token", async () => {
-    const { data } = await client().auth.signInWithPassword({ email: "ana@blowing-rock.example", password: "onecart-local" });
+    const { data } = await client().auth.signInWithPassword({
+      email: "ana@blowing-rock.example",
+      password: "onecart-local",
+    });
     const asStaff = client(data.session!.access_token);
-    const { error } = await asStaff.auth.admin.createUser({ email: "eve@blowing-rock.example", password: "eve-password" });
+    const { error } = await asStaff.auth.admin.createUser({
+      email: "eve@blowing-rock.example",
+      password: "eve-password",
+    });
     expect(error).toMatchObject({ status: 403, code: "not_admin" });
     expect(await db.sql`select id from auth.users where email = 'eve@blowing-rock.example'`).toEqual([]);
   });
@@ -153,27 +176,39 @@ describe("the admin API", () => {
 describe("staff:add", () => {
   it("creates the user through Auth and staffs them through the RPC, with the sb_secret key", async () => {
     const staff = await addStaffMember({ url: server.apiUrl, key: LOCAL_SECRET_KEY }, {
-      email: "finn@valle-crucis.example", password: "finn-password", store: STORE_B, role: "manager",
+      email: "finn@valle-crucis.example",
+      password: "finn-password",
+      store: STORE_B,
+      role: "manager",
     });
     expect(staff).toMatchObject({ store_id: STORE_B, role: "manager" });
-    const { data } = await client().auth.signInWithPassword({ email: "finn@valle-crucis.example", password: "finn-password" });
+    const { data } = await client().auth.signInWithPassword({
+      email: "finn@valle-crucis.example",
+      password: "finn-password",
+    });
     expect(data.user!.id).toBe(staff.user_id);
     const carts = await listCarts(data.session!.access_token, LOCATION_B1);
     expect(carts.status).toBe(200);
     const created = await server.call("POST", "/carts", {
-      token: data.session!.access_token, body: { location_id: LOCATION_B1, device_id: "finn-till" },
+      token: data.session!.access_token,
+      body: { location_id: LOCATION_B1, device_id: "finn-till" },
     });
     expect(created.status).toBe(200);
     expect(created.body.store_id).toBe(STORE_B);
     // Staff of B, not of A.
-    expect((await server.call("POST", "/carts", {
-      token: data.session!.access_token, body: { location_id: LOCATION_A1, device_id: "finn-till" },
-    })).body.error.code).toBe("not_found");
+    expect(
+      (await server.call("POST", "/carts", {
+        token: data.session!.access_token,
+        body: { location_id: LOCATION_A1, device_id: "finn-till" },
+      })).body.error.code,
+    ).toBe("not_found");
   });
 
   it("takes the user back when the staff row is refused (unknown store)", async () => {
     await expect(addStaffMember({ url: server.apiUrl, key: LOCAL_SECRET_KEY }, {
-      email: "gus@valle-crucis.example", password: "gus-password", store: "00000000-0000-4000-8000-00000000dead",
+      email: "gus@valle-crucis.example",
+      password: "gus-password",
+      store: "00000000-0000-4000-8000-00000000dead",
       role: "staff",
     })).rejects.toThrow(/not_found/);
     expect(await db.sql`select id from auth.users where email = 'gus@valle-crucis.example'`).toEqual([]);
@@ -181,9 +216,17 @@ describe("staff:add", () => {
 
   it("runs as `npm run staff:add` against a URL and key from the environment", async () => {
     const { stdout } = await run(process.execPath, [
-      "--import", "tsx", "scripts/staff-add.ts",
-      "--email", "hal@blowing-rock.example", "--password", "hal-password",
-      "--store", "5a000000-0000-4000-8000-000000000001", "--role", "staff",
+      "--import",
+      "tsx",
+      "scripts/staff-add.ts",
+      "--email",
+      "hal@blowing-rock.example",
+      "--password",
+      "hal-password",
+      "--store",
+      "5a000000-0000-4000-8000-000000000001",
+      "--role",
+      "staff",
     ], { cwd: repoRoot, env: { ...process.env, SUPABASE_URL: server.apiUrl, SUPABASE_SECRET_KEY: LOCAL_SECRET_KEY } });
     expect(stdout).toMatch(/Added hal@blowing-rock\.example .* as staff of store 5a000000/);
     const [row] = await db.sql`select s.role from pos.staff s join auth.users u on u.id = s.user_id
@@ -192,15 +235,25 @@ describe("staff:add", () => {
   });
 
   it("staff may not call add_staff_member themselves", async () => {
-    const { data } = await client().auth.signInWithPassword({ email: "ana@blowing-rock.example", password: "onecart-local" });
+    const { data } = await client().auth.signInWithPassword({
+      email: "ana@blowing-rock.example",
+      password: "onecart-local",
+    });
     const { error } = await client(data.session!.access_token).rpc("add_staff_member", {
-      p_user_id: STAFF_A2, p_store_id: STORE_B, p_role: "owner",
+      p_user_id: STAFF_A2,
+      p_store_id: STORE_B,
+      p_role: "owner",
     });
     expect(error).toMatchObject({ code: "42501" });
     // Through a function's error mapping it is the contract's forbidden.
-    await expectError(db.as(STAFF_A1).rpc("add_staff_member", {
-      p_user_id: STAFF_A2, p_store_id: STORE_B, p_role: "owner",
-    }), "forbidden");
+    await expectError(
+      db.as(STAFF_A1).rpc("add_staff_member", {
+        p_user_id: STAFF_A2,
+        p_store_id: STORE_B,
+        p_role: "owner",
+      }),
+      "forbidden",
+    );
     expect(await db.sql`select 1 from pos.staff where user_id = ${STAFF_A2} and store_id = ${STORE_B}`).toEqual([]);
   });
 });

@@ -1,8 +1,18 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { assertInvariants, expectError, freshDatabase, type TestDatabase } from "./helpers/db.ts";
 import {
-  CUSTOMER_A, CUSTOMER_B1, LOCATION_A1, LOCATION_A2, LOCATION_B1, MISSING, PRODUCT_A, PRODUCT_B1, STAFF_A1, STAFF_A2,
-  STAFF_B1, STORE_A,
+  CUSTOMER_A,
+  CUSTOMER_B1,
+  LOCATION_A1,
+  LOCATION_A2,
+  LOCATION_B1,
+  MISSING,
+  PRODUCT_A,
+  PRODUCT_B1,
+  STAFF_A1,
+  STAFF_A2,
+  STAFF_B1,
+  STORE_A,
 } from "./helpers/fixture.ts";
 
 let db: TestDatabase;
@@ -15,16 +25,38 @@ describe("get_or_create_cart", () => {
     const ann = db.as(STAFF_A1);
     const cart = await ann.rpc("get_or_create_cart", { p_location_id: LOCATION_A1, p_customer_id: CUSTOMER_A[0] });
     expect(cart).toMatchObject({
-      store_id: STORE_A, location_id: LOCATION_A1, customer_id: CUSTOMER_A[0],
-      device_id: null, status: "active", version: 1, items: [], item_count: 0, subtotal_cents: 0, lock: null,
+      store_id: STORE_A,
+      location_id: LOCATION_A1,
+      customer_id: CUSTOMER_A[0],
+      device_id: null,
+      status: "active",
+      version: 1,
+      items: [],
+      item_count: 0,
+      subtotal_cents: 0,
+      lock: null,
       merged_into: null,
     });
     expect(Object.keys(cart).sort()).toEqual([
-      "created_at", "customer_id", "device_id", "id", "item_count", "items", "location_id", "lock", "merged_into",
-      "status", "store_id", "subtotal_cents", "updated_at", "version",
+      "created_at",
+      "customer_id",
+      "device_id",
+      "id",
+      "item_count",
+      "items",
+      "location_id",
+      "lock",
+      "merged_into",
+      "status",
+      "store_id",
+      "subtotal_cents",
+      "updated_at",
+      "version",
     ]);
     const again = await db.as(STAFF_A2).rpc("get_or_create_cart", {
-      p_location_id: LOCATION_A1, p_customer_id: CUSTOMER_A[0], p_device_id: "ipad-2",
+      p_location_id: LOCATION_A1,
+      p_customer_id: CUSTOMER_A[0],
+      p_device_id: "ipad-2",
     });
     expect(again.id).toBe(cart.id);
     const history = await ann.rpc("get_cart_history", { p_cart_id: cart.id });
@@ -48,11 +80,16 @@ describe("get_or_create_cart", () => {
     const ann = db.as(STAFF_A1);
     await expectError(ann.rpc("get_or_create_cart", { p_location_id: LOCATION_A1 }), "invalid_input");
     await expectError(ann.rpc("get_or_create_cart", { p_location_id: LOCATION_A1, p_device_id: "" }), "invalid_input");
-    await expectError(ann.rpc("get_or_create_cart", { p_location_id: "not-a-uuid", p_device_id: "x" }), "invalid_input");
+    await expectError(
+      ann.rpc("get_or_create_cart", { p_location_id: "not-a-uuid", p_device_id: "x" }),
+      "invalid_input",
+    );
     await expectError(ann.rpc("get_or_create_cart", { p_location_id: LOCATION_B1, p_device_id: "x" }), "not_found");
     await expectError(ann.rpc("get_or_create_cart", { p_location_id: MISSING, p_device_id: "x" }), "not_found");
     await expectError(
-      ann.rpc("get_or_create_cart", { p_location_id: LOCATION_A1, p_customer_id: CUSTOMER_B1 }), "not_found");
+      ann.rpc("get_or_create_cart", { p_location_id: LOCATION_A1, p_customer_id: CUSTOMER_B1 }),
+      "not_found",
+    );
   });
 });
 
@@ -64,7 +101,10 @@ describe("items", () => {
     c = await ann.rpc("add_item", { p_cart_id: cart.id, p_product_id: PRODUCT_A[0] });
     c = await ann.rpc("add_item", { p_cart_id: cart.id, p_product_id: PRODUCT_A[2], p_quantity: 1 });
     c = await ann.rpc("add_item", {
-      p_cart_id: cart.id, p_product_id: PRODUCT_A[2], p_options: { fade: "high" }, p_expected_version: 4,
+      p_cart_id: cart.id,
+      p_product_id: PRODUCT_A[2],
+      p_options: { fade: "high" },
+      p_expected_version: 4,
     });
     expect(c.version).toBe(5);
     expect(c.items.map((i: any) => [i.product_id, i.quantity, i.unit_price_cents, i.line_total_cents, i.options]))
@@ -86,8 +126,14 @@ describe("items", () => {
 
     const kinds = (await ann.rpc("get_cart_history", { p_cart_id: cart.id })).map((e: any) => [e.version, e.kind]);
     expect(kinds).toEqual([
-      [1, "created"], [2, "item_added"], [3, "item_added"], [4, "item_added"], [5, "item_added"],
-      [6, "item_quantity_set"], [7, "item_removed"], [8, "item_removed"],
+      [1, "created"],
+      [2, "item_added"],
+      [3, "item_added"],
+      [4, "item_added"],
+      [5, "item_added"],
+      [6, "item_quantity_set"],
+      [7, "item_removed"],
+      [8, "item_removed"],
     ]);
     await assertInvariants(db.sql);
   });
@@ -105,10 +151,14 @@ describe("items", () => {
     const conflict = await expectError(add({ p_expected_version: 7 }), "version_conflict");
     expect(conflict.api.details).toEqual({ current_version: 1 });
     const c = await add({});
-    await expectError(ann.rpc("set_item_quantity", { p_cart_id: cart.id, p_item_id: MISSING, p_quantity: 1 }),
-      "not_found");
-    await expectError(ann.rpc("set_item_quantity", { p_cart_id: cart.id, p_item_id: c.items[0].id, p_quantity: -1 }),
-      "invalid_input");
+    await expectError(
+      ann.rpc("set_item_quantity", { p_cart_id: cart.id, p_item_id: MISSING, p_quantity: 1 }),
+      "not_found",
+    );
+    await expectError(
+      ann.rpc("set_item_quantity", { p_cart_id: cart.id, p_item_id: c.items[0].id, p_quantity: -1 }),
+      "invalid_input",
+    );
     await expectError(ann.rpc("remove_item", { p_cart_id: cart.id, p_item_id: MISSING }), "not_found");
     expect((await ann.rpc("get_cart", { p_cart_id: cart.id })).version).toBe(2);
   });
@@ -145,9 +195,14 @@ describe("values sent to Postgres", () => {
     const options = { note: nasty, nested: { list: [nasty, 1, null, true] } };
     const added = await ann.rpc("add_item", { p_cart_id: cart.id, p_product_id: PRODUCT_A[0], p_options: options });
     expect(added.items[0].options).toEqual(options);
-    await expectError(ann.rpc("get_or_create_cart", { p_location_id: LOCATION_A1, p_device_id: "a\0b" }), "invalid_input");
-    await expectError(ann.rpc("add_item", { p_cart_id: cart.id, p_product_id: PRODUCT_A[0], p_options: { x: "a\0b" } }),
-      "invalid_input");
+    await expectError(
+      ann.rpc("get_or_create_cart", { p_location_id: LOCATION_A1, p_device_id: "a\0b" }),
+      "invalid_input",
+    );
+    await expectError(
+      ann.rpc("add_item", { p_cart_id: cart.id, p_product_id: PRODUCT_A[0], p_options: { x: "a\0b" } }),
+      "invalid_input",
+    );
     const [{ n }] = await db.sql`select count(*)::int as n from pos.carts`;
     expect(n).toBeGreaterThan(0);
   });

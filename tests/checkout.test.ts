@@ -35,17 +35,23 @@ describe("lock_cart", () => {
     const cart = await cartWithItems();
     const locked = await ann.rpc("lock_cart", { p_cart_id: cart.id, p_checkout_ref: "pay-1", p_ttl_seconds: 120 });
     expect(locked).toMatchObject({
-      status: "locked", version: 3,
+      status: "locked",
+      version: 3,
       lock: { checkout_ref: "pay-1", locked_version: 3, total_cents: 5000, token: expect.any(String) },
     });
     const read = await db.as(STAFF_A2).rpc("get_cart", { p_cart_id: cart.id });
     expect(read.lock).toEqual({
-      checkout_ref: "pay-1", locked_version: 3, total_cents: 5000, expires_at: locked.lock.expires_at,
+      checkout_ref: "pay-1",
+      locked_version: 3,
+      total_cents: 5000,
+      expires_at: locked.lock.expires_at,
     });
     const itemId = cart.items[0].id;
     await expectError(ann.rpc("add_item", { p_cart_id: cart.id, p_product_id: PRODUCT_A[0] }), "cart_locked");
-    await expectError(ann.rpc("set_item_quantity", { p_cart_id: cart.id, p_item_id: itemId, p_quantity: 5 }),
-      "cart_locked");
+    await expectError(
+      ann.rpc("set_item_quantity", { p_cart_id: cart.id, p_item_id: itemId, p_quantity: 5 }),
+      "cart_locked",
+    );
     await expectError(ann.rpc("remove_item", { p_cart_id: cart.id, p_item_id: itemId }), "cart_locked");
     expect((await ann.rpc("get_cart", { p_cart_id: cart.id })).version).toBe(3);
   });
@@ -55,7 +61,9 @@ describe("lock_cart", () => {
     const cart = await cartWithItems();
     const first = await ann.rpc("lock_cart", { p_cart_id: cart.id, p_checkout_ref: "pay-2", p_expected_version: 2 });
     const again = await db.as(STAFF_A2).rpc("lock_cart", {
-      p_cart_id: cart.id, p_checkout_ref: "pay-2", p_expected_version: 2,
+      p_cart_id: cart.id,
+      p_checkout_ref: "pay-2",
+      p_expected_version: 2,
     });
     expect(again).toEqual(first);
     await expectError(ann.rpc("lock_cart", { p_cart_id: cart.id, p_checkout_ref: "pay-other" }), "cart_locked");
@@ -65,7 +73,10 @@ describe("lock_cart", () => {
   it("checks the expected version and its inputs", async () => {
     const ann = db.as(STAFF_A1);
     const cart = await cartWithItems();
-    const e = await expectError(ann.rpc("lock_cart", { p_cart_id: cart.id, p_expected_version: 1 }), "version_conflict");
+    const e = await expectError(
+      ann.rpc("lock_cart", { p_cart_id: cart.id, p_expected_version: 1 }),
+      "version_conflict",
+    );
     expect(e.api.details).toEqual({ current_version: 2 });
     await expectError(ann.rpc("lock_cart", { p_cart_id: cart.id, p_ttl_seconds: 0 }), "invalid_input");
     await expectError(ann.rpc("lock_cart", { p_cart_id: MISSING }), "not_found");
@@ -77,10 +88,14 @@ describe("update_cart_lock and unlock_cart", () => {
     const ann = db.as(STAFF_A1);
     const cart = await cartWithItems();
     const { lock } = await ann.rpc("lock_cart", { p_cart_id: cart.id, p_checkout_ref: "pay-3" });
-    await expectError(ann.rpc("update_cart_lock", { p_cart_id: cart.id, p_lock_token: MISSING, p_checkout_ref: "x" }),
-      "lock_mismatch");
+    await expectError(
+      ann.rpc("update_cart_lock", { p_cart_id: cart.id, p_lock_token: MISSING, p_checkout_ref: "x" }),
+      "lock_mismatch",
+    );
     const updated = await ann.rpc("update_cart_lock", {
-      p_cart_id: cart.id, p_lock_token: lock.token, p_checkout_ref: "pay-3b",
+      p_cart_id: cart.id,
+      p_lock_token: lock.token,
+      p_checkout_ref: "pay-3b",
     });
     expect(updated).toMatchObject({ version: 4, status: "locked", lock: { checkout_ref: "pay-3b" } });
     expect(updated.lock.token).toBeUndefined();
@@ -89,9 +104,15 @@ describe("update_cart_lock and unlock_cart", () => {
     const unlocked = await ann.rpc("unlock_cart", { p_cart_id: cart.id, p_lock_token: lock.token });
     expect(unlocked).toMatchObject({ version: 5, status: "active", lock: null });
     await expectError(ann.rpc("unlock_cart", { p_cart_id: cart.id, p_lock_token: lock.token }), "lock_mismatch");
-    await expectError(ann.rpc("complete_checkout", {
-      p_cart_id: cart.id, p_lock_token: lock.token, p_checkout_ref: "pay-3b", p_paid_total_cents: 5000,
-    }), "lock_mismatch");
+    await expectError(
+      ann.rpc("complete_checkout", {
+        p_cart_id: cart.id,
+        p_lock_token: lock.token,
+        p_checkout_ref: "pay-3b",
+        p_paid_total_cents: 5000,
+      }),
+      "lock_mismatch",
+    );
     expect(await kinds(cart.id)).toEqual(["created", "item_added", "locked", "lock_updated", "unlocked"]);
   });
 });
@@ -101,9 +122,14 @@ describe("complete_checkout", () => {
     const ann = db.as(STAFF_A1);
     const cart = await cartWithItems(3);
     const { lock } = await ann.rpc("lock_cart", { p_cart_id: cart.id, p_checkout_ref: "pay-4" });
-    const pay = (args: object) => ann.rpc("complete_checkout", {
-      p_cart_id: cart.id, p_lock_token: lock.token, p_checkout_ref: "pay-4", p_paid_total_cents: 7500, ...args,
-    });
+    const pay = (args: object) =>
+      ann.rpc("complete_checkout", {
+        p_cart_id: cart.id,
+        p_lock_token: lock.token,
+        p_checkout_ref: "pay-4",
+        p_paid_total_cents: 7500,
+        ...args,
+      });
     const mismatch = await expectError(pay({ p_paid_total_cents: 7499 }), "total_mismatch");
     expect(mismatch.api.details).toEqual({ total_cents: 7500 });
     await expectError(pay({ p_lock_token: MISSING }), "lock_mismatch");
@@ -126,7 +152,10 @@ describe("complete_checkout", () => {
     // Released by the sweeper in between: the token still completes.
     expect(await db.service.rpc("expire_cart_locks")).toBe(1);
     const done = await ann.rpc("complete_checkout", {
-      p_cart_id: cart.id, p_lock_token: lock.token, p_checkout_ref: "pay-5", p_paid_total_cents: 5000,
+      p_cart_id: cart.id,
+      p_lock_token: lock.token,
+      p_checkout_ref: "pay-5",
+      p_paid_total_cents: 5000,
     });
     expect(done.status).toBe("checked_out");
     expect(await kinds(cart.id)).toEqual(["created", "item_added", "locked", "lock_expired", "checked_out"]);
@@ -140,9 +169,15 @@ describe("complete_checkout", () => {
     const after = await ann.rpc("add_item", { p_cart_id: cart.id, p_product_id: PRODUCT_A[0], p_expected_version: 3 });
     expect(after).toMatchObject({ status: "active", version: 5, lock: null });
     expect(await kinds(cart.id)).toEqual(["created", "item_added", "locked", "lock_expired", "item_added"]);
-    await expectError(ann.rpc("complete_checkout", {
-      p_cart_id: cart.id, p_lock_token: lock.token, p_checkout_ref: "pay-6", p_paid_total_cents: 5000,
-    }), "cart_changed");
+    await expectError(
+      ann.rpc("complete_checkout", {
+        p_cart_id: cart.id,
+        p_lock_token: lock.token,
+        p_checkout_ref: "pay-6",
+        p_paid_total_cents: 5000,
+      }),
+      "cart_changed",
+    );
   });
 
   it("shows an expired lock as released before anyone records it, and lets another checkout lock", async () => {
@@ -150,9 +185,17 @@ describe("complete_checkout", () => {
     const cart = await cartWithItems();
     await ann.rpc("lock_cart", { p_cart_id: cart.id, p_checkout_ref: "pay-7" });
     await expireLock(cart.id);
-    expect(await ann.rpc("get_cart", { p_cart_id: cart.id })).toMatchObject({ status: "active", lock: null, version: 3 });
+    expect(await ann.rpc("get_cart", { p_cart_id: cart.id })).toMatchObject({
+      status: "active",
+      lock: null,
+      version: 3,
+    });
     const relocked = await ann.rpc("lock_cart", { p_cart_id: cart.id, p_checkout_ref: "pay-7b" });
-    expect(relocked).toMatchObject({ status: "locked", version: 5, lock: { checkout_ref: "pay-7b", locked_version: 5 } });
+    expect(relocked).toMatchObject({
+      status: "locked",
+      version: 5,
+      lock: { checkout_ref: "pay-7b", locked_version: 5 },
+    });
     await assertInvariants(db.sql);
   });
 
@@ -163,7 +206,10 @@ describe("complete_checkout", () => {
     const filled = await ann.rpc("add_item", { p_cart_id: cart.id, p_product_id: PRODUCT_A[1] });
     const { lock } = await ann.rpc("lock_cart", { p_cart_id: cart.id });
     await ann.rpc("complete_checkout", {
-      p_cart_id: cart.id, p_lock_token: lock.token, p_checkout_ref: "pay-8", p_paid_total_cents: filled.subtotal_cents,
+      p_cart_id: cart.id,
+      p_lock_token: lock.token,
+      p_checkout_ref: "pay-8",
+      p_paid_total_cents: filled.subtotal_cents,
     });
     const [row] = await db.sql`select status, finished_at from pos.queue_entries where id = ${entry.id}`;
     expect(row.status).toBe("done");

@@ -3,7 +3,7 @@
 // against tests/racy/naive.sql, the read-modify-write variant, and must fail.
 import { readFile } from "node:fs/promises";
 import { beforeAll, describe, expect, it } from "vitest";
-import { assertInvariants, freshDatabase, type Caller, type TestDatabase } from "./helpers/db.ts";
+import { assertInvariants, type Caller, freshDatabase, type TestDatabase } from "./helpers/db.ts";
 import { CUSTOMER_A, LOCATION_A1, LOCATION_A2, PRODUCT_A, STAFF_A1, STAFF_A2, STORE_A } from "./helpers/fixture.ts";
 
 let db: TestDatabase;
@@ -61,8 +61,13 @@ describe("concurrency", () => {
 
   it("100 concurrent get_or_create_cart for one customer and location: one cart, every caller gets it", async () => {
     const staff = await staffOn(100);
-    const carts = await allAtOnce(Array.from({ length: 100 }, (_, i) => () =>
-      staff(i).rpc("get_or_create_cart", { p_location_id: LOCATION_A2, p_customer_id: CUSTOMER_A[0] })));
+    const carts = await allAtOnce(
+      Array.from(
+        { length: 100 },
+        (_, i) => () =>
+          staff(i).rpc("get_or_create_cart", { p_location_id: LOCATION_A2, p_customer_id: CUSTOMER_A[0] }),
+      ),
+    );
     expect(new Set(carts.map((c: any) => c.id)).size).toBe(1);
     const [{ count }] = await db.sql`select count(*)::int from pos.carts
       where customer_id = ${CUSTOMER_A[0]} and location_id = ${LOCATION_A2} and status in ('active', 'locked')`;
@@ -72,8 +77,12 @@ describe("concurrency", () => {
 
   it("100 concurrent get_or_create_cart for one device and location: one cart, every caller gets it", async () => {
     const staff = await staffOn(100);
-    const carts = await allAtOnce(Array.from({ length: 100 }, (_, i) => () =>
-      staff(i).rpc("get_or_create_cart", { p_location_id: LOCATION_A2, p_device_id: "ipad-race" })));
+    const carts = await allAtOnce(
+      Array.from(
+        { length: 100 },
+        (_, i) => () => staff(i).rpc("get_or_create_cart", { p_location_id: LOCATION_A2, p_device_id: "ipad-race" }),
+      ),
+    );
     expect(new Set(carts.map((c: any) => c.id)).size).toBe(1);
     const [{ count }] = await db.sql`select count(*)::int from pos.carts
       where device_id = 'ipad-race' and customer_id is null and status in ('active', 'locked')`;
@@ -82,8 +91,12 @@ describe("concurrency", () => {
 
   it("20 concurrent add_to_queue for one customer: one entry and one cart", async () => {
     const staff = await staffOn(20);
-    const joined = await allAtOnce(Array.from({ length: 20 }, (_, i) => () =>
-      staff(i).rpc("add_to_queue", { p_location_id: LOCATION_A1, p_customer_id: CUSTOMER_A[1] })));
+    const joined = await allAtOnce(
+      Array.from(
+        { length: 20 },
+        (_, i) => () => staff(i).rpc("add_to_queue", { p_location_id: LOCATION_A1, p_customer_id: CUSTOMER_A[1] }),
+      ),
+    );
     expect(new Set(joined.map((j: any) => j.entry.id)).size).toBe(1);
     expect(new Set(joined.map((j: any) => j.cart.id)).size).toBe(1);
     const entries = await db.sql`select cart_id from pos.queue_entries
@@ -100,8 +113,9 @@ describe("concurrency", () => {
       await ann.rpc("add_to_queue", { p_location_id: LOCATION_A2, p_customer_id: id });
     }
     const staff = await staffOn(10);
-    const called = await allAtOnce(Array.from({ length: 10 }, (_, i) => () =>
-      staff(i).rpc("call_next", { p_location_id: LOCATION_A2 })));
+    const called = await allAtOnce(
+      Array.from({ length: 10 }, (_, i) => () => staff(i).rpc("call_next", { p_location_id: LOCATION_A2 })),
+    );
     expect(called.every((e: any) => e?.status === "serving")).toBe(true);
     expect(new Set(called.map((e: any) => e.id)).size).toBe(10);
     expect(await ann.rpc("call_next", { p_location_id: LOCATION_A2 })).toBeNull();
@@ -110,9 +124,13 @@ describe("concurrency", () => {
   it("10 concurrent add_item with one idempotency key apply once and all answer the first response", async () => {
     const staff = await staffOn(10);
     const cart = await staff(0).rpc("get_or_create_cart", { p_location_id: LOCATION_A1, p_device_id: "retry-storm" });
-    const responses = await allAtOnce(Array.from({ length: 10 }, (_, i) => () => staff(i).rpc("add_item", {
-      p_cart_id: cart.id, p_product_id: PRODUCT_A[3], p_quantity: 2, p_idempotency_key: "tap-once",
-    })));
+    const responses = await allAtOnce(Array.from({ length: 10 }, (_, i) => () =>
+      staff(i).rpc("add_item", {
+        p_cart_id: cart.id,
+        p_product_id: PRODUCT_A[3],
+        p_quantity: 2,
+        p_idempotency_key: "tap-once",
+      })));
     for (const r of responses) expect(r).toEqual(responses[0]);
     const final = await staff(0).rpc("get_cart", { p_cart_id: cart.id });
     expect(final).toMatchObject({ version: 2, item_count: 2 });

@@ -9,7 +9,10 @@ const run = promisify(execFile);
 
 it("deno check passes on functions/ and the local server", async () => {
   const { stderr } = await run(denoBin, [
-    "check", "functions/carts/index.ts", "functions/queue/index.ts", "scripts/serve.ts",
+    "check",
+    "functions/carts/index.ts",
+    "functions/queue/index.ts",
+    "scripts/serve.ts",
   ], { cwd: repoRoot, env: { ...process.env, NO_COLOR: "1", DENO_NO_UPDATE_CHECK: "1" } });
   expect(stderr).not.toMatch(/error/i);
 }, 180_000);

@@ -29,7 +29,11 @@ const CALLS: Call[] = [
   ["lock_cart", (c) => ({ p_cart_id: c.id }), false],
   ["update_cart_lock", (c) => ({ p_cart_id: c.id, p_lock_token: c.token, p_checkout_ref: "r" }), true],
   ["unlock_cart", (c) => ({ p_cart_id: c.id, p_lock_token: c.token }), true],
-  ["complete_checkout", (c) => ({ p_cart_id: c.id, p_lock_token: c.token, p_checkout_ref: "r", p_paid_total_cents: 500 }), true],
+  [
+    "complete_checkout",
+    (c) => ({ p_cart_id: c.id, p_lock_token: c.token, p_checkout_ref: "r", p_paid_total_cents: 500 }),
+    true,
+  ],
 ];
 
 describe.each(CALLS)("%s", (name, args, needsLock) => {
@@ -37,8 +41,10 @@ describe.each(CALLS)("%s", (name, args, needsLock) => {
 
   it("answers version_conflict with the current version, and changes nothing", async () => {
     const c = await cart(needsLock);
-    const e = await expectError(ann().rpc(name, { ...args(c), p_expected_version: c.version + 5 } as never),
-      "version_conflict");
+    const e = await expectError(
+      ann().rpc(name, { ...args(c), p_expected_version: c.version + 5 } as never),
+      "version_conflict",
+    );
     expect(e.api.details).toEqual({ current_version: c.version });
     expect((await ann().rpc("get_cart", { p_cart_id: c.id })).version).toBe(c.version);
   });
@@ -50,8 +56,12 @@ describe.each(CALLS)("%s", (name, args, needsLock) => {
 
   it("answers cart_closed on a checked-out cart", async () => {
     const c = await cart(true);
-    await ann().rpc("complete_checkout", { p_cart_id: c.id, p_lock_token: c.token, p_checkout_ref: "done",
-      p_paid_total_cents: 500 });
+    await ann().rpc("complete_checkout", {
+      p_cart_id: c.id,
+      p_lock_token: c.token,
+      p_checkout_ref: "done",
+      p_paid_total_cents: 500,
+    });
     // The same token and ref would replay the completed checkout, by design.
     const another = name === "complete_checkout" ? { p_checkout_ref: "another" } : {};
     await expectError(ann().rpc(name, { ...args(c), ...another } as never), "cart_closed");

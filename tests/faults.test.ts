@@ -15,7 +15,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildDatabase, connect } from "../scripts/lib/database.ts";
-import { startPostgres, type RunningPostgres } from "../scripts/lib/postgres.ts";
+import { type RunningPostgres, startPostgres } from "../scripts/lib/postgres.ts";
 import { assertInvariants, type Sql } from "./helpers/db.ts";
 import { startTestServer, type TestServer } from "./helpers/server.ts";
 import { joinChannel, pause, until } from "./helpers/realtime.ts";
@@ -91,7 +91,8 @@ describe.skipIf(!own)("with this file's own Postgres", () => {
         token: c < CARTS_A ? ann : bea,
         attempts: 0,
         outcome: "gave_up" as Tap["outcome"],
-      })));
+      }))
+    );
     const statuses = new Map<string, number>();
     const count = (what: string) => statuses.set(what, (statuses.get(what) ?? 0) + 1);
 
@@ -140,8 +141,11 @@ describe.skipIf(!own)("with this file's own Postgres", () => {
         if (typeof value === "string") headers[name] = value;
       }
       try {
-        const upstream = await fetch(`${server.apiUrl}${request.url}`,
-          { method: request.method, headers, body: Buffer.concat(chunks) });
+        const upstream = await fetch(`${server.apiUrl}${request.url}`, {
+          method: request.method,
+          headers,
+          body: Buffer.concat(chunks),
+        });
         const text = await upstream.text();
         if (++forwarded % 7 === 0 && upstream.status === 200) {
           answersLost++;
@@ -195,11 +199,15 @@ describe.skipIf(!own)("with this file's own Postgres", () => {
     await pg.restart();
     const back = Date.now();
     let recovered = 0;
-    await until(async () => {
-      const answer = await server.call("GET", `/carts/${carts[0].id}`, { token: ann }).catch(() => null);
-      if (answer?.status === 200) recovered = Date.now();
-      return recovered > 0;
-    }, 30_000, "the stack to answer after the restart");
+    await until(
+      async () => {
+        const answer = await server.call("GET", `/carts/${carts[0].id}`, { token: ann }).catch(() => null);
+        if (answer?.status === 200) recovered = Date.now();
+        return recovered > 0;
+      },
+      30_000,
+      "the stack to answer after the restart",
+    );
     paused = false;
     await work;
     killing = false;
@@ -242,18 +250,30 @@ describe.skipIf(!own)("with this file's own Postgres", () => {
     const onScreen = () => Math.max(shown, ...watched.received.map((m) => m.version));
     await until(() => onScreen() >= latest.version, 20_000, "the watching device to catch up after rejoining")
       .catch((error) => {
-        console.log(JSON.stringify({
-          latest: latest.version, shown, statuses: watched.statuses,
-          received: watched.received.map((m) => m.version).slice(-20),
-          realtime: server.output.filter((line) => line.includes("realtime")).slice(-20),
-        }, null, 1));
+        console.log(JSON.stringify(
+          {
+            latest: latest.version,
+            shown,
+            statuses: watched.statuses,
+            received: watched.received.map((m) => m.version).slice(-20),
+            realtime: server.output.filter((line) => line.includes("realtime")).slice(-20),
+          },
+          null,
+          1,
+        ));
         throw error;
       });
-    const next = await server.call("POST", `/carts/${carts[0].id}/items`,
-      { token: ann, body: { product_id: PRODUCT_A[0] }, headers: { "idempotency-key": crypto.randomUUID() } });
+    const next = await server.call("POST", `/carts/${carts[0].id}/items`, {
+      token: ann,
+      body: { product_id: PRODUCT_A[0] },
+      headers: { "idempotency-key": crypto.randomUUID() },
+    });
     expect(next.status).toBe(200);
-    await until(() => watched.received.some((m) => m.version === next.body.version), 20_000,
-      "a broadcast after the restart");
+    await until(
+      () => watched.received.some((m) => m.version === next.body.version),
+      20_000,
+      "a broadcast after the restart",
+    );
 
     expect(lost.map((t) => t.key)).toEqual([]);
     expect(doubled.map((t) => t.key)).toEqual([]);

@@ -7,7 +7,14 @@ import type { AddressInfo } from "node:net";
 import { createClient } from "@supabase/supabase-js";
 import { exportJWK, generateKeyPair, type JWK, SignJWT } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { apiKeys, LOCAL_PUBLISHABLE_KEY, LOCAL_SECRET_KEY, startServer, staffToken, type RunningServer } from "../scripts/lib/stack.ts";
+import {
+  apiKeys,
+  LOCAL_PUBLISHABLE_KEY,
+  LOCAL_SECRET_KEY,
+  type RunningServer,
+  staffToken,
+  startServer,
+} from "../scripts/lib/stack.ts";
 import { freshDatabase } from "./helpers/db.ts";
 import { LOCATION_A1, LOCATION_B1, STAFF_A1 } from "./helpers/fixture.ts";
 import { TEST_JWT_SECRET } from "./helpers/server.ts";
@@ -112,8 +119,12 @@ describe("API keys", () => {
   });
 
   it("a publishable key identifies no one: not_authenticated", async () => {
-    for (const headers of [bearer(LOCAL_PUBLISHABLE_KEY), { apikey: LOCAL_PUBLISHABLE_KEY },
-      { ...bearer(LOCAL_PUBLISHABLE_KEY), apikey: LOCAL_PUBLISHABLE_KEY }]) {
+    for (
+      const headers of [bearer(LOCAL_PUBLISHABLE_KEY), { apikey: LOCAL_PUBLISHABLE_KEY }, {
+        ...bearer(LOCAL_PUBLISHABLE_KEY),
+        apikey: LOCAL_PUBLISHABLE_KEY,
+      }]
+    ) {
       const { status, body } = await call(headers);
       expect(status).toBe(401);
       expect(body.error.code).toBe("not_authenticated");
@@ -169,8 +180,9 @@ describe("without an injected key set", () => {
 
   it("fetches the project's key set, and fetches it again for a key id it has not seen (rotation)", async () => {
     const status = async (token: string) => {
-      const res = await fetch(`${remoteOnly.apiUrl}/functions/v1/carts?location_id=${LOCATION_A1}`,
-        { headers: bearer(token) });
+      const res = await fetch(`${remoteOnly.apiUrl}/functions/v1/carts?location_id=${LOCATION_A1}`, {
+        headers: bearer(token),
+      });
       await res.arrayBuffer();
       return res.status;
     };

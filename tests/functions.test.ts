@@ -5,7 +5,16 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { assertInvariants, freshDatabase, type TestDatabase } from "./helpers/db.ts";
 import { startTestServer, TEST_JWT_SECRET, type TestServer } from "./helpers/server.ts";
 import {
-  CUSTOMER_A, CUSTOMER_B1, LOCATION_A1, LOCATION_A2, LOCATION_B1, MISSING, PRODUCT_A, STAFF_A1, STAFF_A2, STAFF_B1,
+  CUSTOMER_A,
+  CUSTOMER_B1,
+  LOCATION_A1,
+  LOCATION_A2,
+  LOCATION_B1,
+  MISSING,
+  PRODUCT_A,
+  STAFF_A1,
+  STAFF_A2,
+  STAFF_B1,
 } from "./helpers/fixture.ts";
 
 let db: TestDatabase;
@@ -23,7 +32,8 @@ beforeAll(async () => {
 let devices = 0;
 async function newCart(token = ann) {
   const { status, body } = await server.call("POST", "/carts", {
-    token, body: { location_id: LOCATION_A1, device_id: `http-${++devices}` },
+    token,
+    body: { location_id: LOCATION_A1, device_id: `http-${++devices}` },
   });
   expect(status).toBe(200);
   return body;
@@ -38,7 +48,8 @@ function expectError(res: { status: number; body: any }, status: number, code: s
 describe("cart routes", () => {
   it("POST /carts, GET /carts/:id, GET /carts?location_id=, GET /carts/:id/history", async () => {
     const created = await server.call("POST", "/carts", {
-      token: ann, body: { location_id: LOCATION_A1, customer_id: CUSTOMER_A[0], device_id: "ipad-1" },
+      token: ann,
+      body: { location_id: LOCATION_A1, customer_id: CUSTOMER_A[0], device_id: "ipad-1" },
     });
     expect(created.status).toBe(200);
     expect(created.body).toMatchObject({ customer_id: CUSTOMER_A[0], status: "active", version: 1, items: [] });
@@ -54,19 +65,28 @@ describe("cart routes", () => {
   it("items: POST, PATCH, DELETE with expected versions", async () => {
     const cart = await newCart();
     const added = await server.call("POST", `/carts/${cart.id}/items`, {
-      token: ann, body: { product_id: PRODUCT_A[2], quantity: 2, options: { style: "fade" }, expected_version: 1 },
+      token: ann,
+      body: { product_id: PRODUCT_A[2], quantity: 2, options: { style: "fade" }, expected_version: 1 },
     });
     expect(added).toMatchObject({ status: 200, body: { version: 2, item_count: 2, subtotal_cents: 5000 } });
     const item = added.body.items[0];
-    expect(item).toMatchObject({ quantity: 2, unit_price_cents: 2500, line_total_cents: 5000, options: { style: "fade" } });
+    expect(item).toMatchObject({
+      quantity: 2,
+      unit_price_cents: 2500,
+      line_total_cents: 5000,
+      options: { style: "fade" },
+    });
     const patched = await server.call("PATCH", `/carts/${cart.id}/items/${item.id}`, {
-      token: ann, body: { quantity: 3, expected_version: 2 },
+      token: ann,
+      body: { quantity: 3, expected_version: 2 },
     });
     expect(patched.body).toMatchObject({ version: 3, item_count: 3 });
     const stale = await server.call("DELETE", `/carts/${cart.id}/items/${item.id}?expected_version=2`, { token: ann });
     expectError(stale, 409, "version_conflict");
     expect(stale.body.error.details).toEqual({ current_version: 3 });
-    const removed = await server.call("DELETE", `/carts/${cart.id}/items/${item.id}?expected_version=3`, { token: ann });
+    const removed = await server.call("DELETE", `/carts/${cart.id}/items/${item.id}?expected_version=3`, {
+      token: ann,
+    });
     expect(removed.body).toMatchObject({ version: 4, items: [], item_count: 0 });
   });
 
@@ -75,21 +95,37 @@ describe("cart routes", () => {
     expectError(await server.call("POST", `/carts/${cart.id}/lock`, { token: ann, body: {} }), 422, "cart_empty");
     await server.call("POST", `/carts/${cart.id}/items`, { token: ann, body: { product_id: PRODUCT_A[1] } });
     const locked = await server.call("POST", `/carts/${cart.id}/lock`, {
-      token: ann, body: { checkout_ref: "term-1", ttl_seconds: 60 },
+      token: ann,
+      body: { checkout_ref: "term-1", ttl_seconds: 60 },
     });
-    expect(locked).toMatchObject({ status: 200, body: { status: "locked", lock: { checkout_ref: "term-1", total_cents: 1200 } } });
+    expect(locked).toMatchObject({
+      status: 200,
+      body: { status: "locked", lock: { checkout_ref: "term-1", total_cents: 1200 } },
+    });
     const token = locked.body.lock.token;
     expect(token).toMatch(/^[0-9a-f-]{36}$/);
 
-    expectError(await server.call("POST", `/carts/${cart.id}/items`, { token: ann, body: { product_id: PRODUCT_A[1] } }),
-      423, "cart_locked");
-    expectError(await server.call("POST", `/carts/${cart.id}/lock`, { token: ann, body: { checkout_ref: "term-2" } }),
-      423, "cart_locked");
-    expectError(await server.call("PATCH", `/carts/${cart.id}/lock`, {
-      token: ann, body: { lock_token: MISSING, checkout_ref: "x" },
-    }), 409, "lock_mismatch");
+    expectError(
+      await server.call("POST", `/carts/${cart.id}/items`, { token: ann, body: { product_id: PRODUCT_A[1] } }),
+      423,
+      "cart_locked",
+    );
+    expectError(
+      await server.call("POST", `/carts/${cart.id}/lock`, { token: ann, body: { checkout_ref: "term-2" } }),
+      423,
+      "cart_locked",
+    );
+    expectError(
+      await server.call("PATCH", `/carts/${cart.id}/lock`, {
+        token: ann,
+        body: { lock_token: MISSING, checkout_ref: "x" },
+      }),
+      409,
+      "lock_mismatch",
+    );
     const updated = await server.call("PATCH", `/carts/${cart.id}/lock`, {
-      token: ann, body: { lock_token: token, checkout_ref: "term-1b" },
+      token: ann,
+      body: { lock_token: token, checkout_ref: "term-1b" },
     });
     expect(updated.body.lock).toMatchObject({ checkout_ref: "term-1b" });
     expect(updated.body.lock.token).toBeUndefined();
@@ -97,15 +133,20 @@ describe("cart routes", () => {
     expect(unlocked.body).toMatchObject({ status: "active", lock: null });
 
     const relocked = await server.call("POST", `/carts/${cart.id}/lock`, { token: ann });
-    const pay = (body: object) => server.call("POST", `/carts/${cart.id}/checkout`, {
-      token: ann, body: { lock_token: relocked.body.lock.token, checkout_ref: "pay-9", paid_total_cents: 1200, ...body },
-    });
+    const pay = (body: object) =>
+      server.call("POST", `/carts/${cart.id}/checkout`, {
+        token: ann,
+        body: { lock_token: relocked.body.lock.token, checkout_ref: "pay-9", paid_total_cents: 1200, ...body },
+      });
     expectError(await pay({ paid_total_cents: 1000 }), 409, "total_mismatch");
     const done = await pay({});
     expect(done).toMatchObject({ status: 200, body: { status: "checked_out" } });
     expect((await pay({})).body).toEqual(done.body);
-    expectError(await server.call("POST", `/carts/${cart.id}/items`, { token: ann, body: { product_id: PRODUCT_A[1] } }),
-      409, "cart_closed");
+    expectError(
+      await server.call("POST", `/carts/${cart.id}/items`, { token: ann, body: { product_id: PRODUCT_A[1] } }),
+      409,
+      "cart_closed",
+    );
   });
 
   it("answers cart_changed when an expired lock's cart changed", async () => {
@@ -114,16 +155,22 @@ describe("cart routes", () => {
     const locked = await server.call("POST", `/carts/${cart.id}/lock`, { token: ann, body: { ttl_seconds: 30 } });
     await db.sql`update pos.carts set lock_expires_at = now() - interval '1 second' where id = ${cart.id}`;
     await server.call("POST", `/carts/${cart.id}/items`, { token: ann, body: { product_id: PRODUCT_A[0] } });
-    expectError(await server.call("POST", `/carts/${cart.id}/checkout`, {
-      token: ann, body: { lock_token: locked.body.lock.token, checkout_ref: "p", paid_total_cents: 1200 },
-    }), 409, "cart_changed");
+    expectError(
+      await server.call("POST", `/carts/${cart.id}/checkout`, {
+        token: ann,
+        body: { lock_token: locked.body.lock.token, checkout_ref: "p", paid_total_cents: 1200 },
+      }),
+      409,
+      "cart_changed",
+    );
   });
 });
 
 describe("queue routes", () => {
   it("POST /queue, GET /queue, POST /queue/next (204 when empty), complete, DELETE", async () => {
     const joined = await server.call("POST", "/queue", {
-      token: ann, body: { location_id: LOCATION_A2, customer_id: CUSTOMER_A[1] },
+      token: ann,
+      body: { location_id: LOCATION_A2, customer_id: CUSTOMER_A[1] },
     });
     expect(joined.status).toBe(200);
     expect(joined.body.entry).toMatchObject({ status: "waiting", position: 1 });
@@ -144,12 +191,20 @@ describe("queue routes", () => {
 
   it("keeps store B out of store A's queue", async () => {
     expectError(await server.call("GET", `/queue?location_id=${LOCATION_A2}`, { token: bea }), 404, "not_found");
-    expectError(await server.call("POST", "/queue", {
-      token: bea, body: { location_id: LOCATION_A2, customer_id: CUSTOMER_A[0] },
-    }), 404, "not_found");
-    expect((await server.call("POST", "/queue", {
-      token: bea, body: { location_id: LOCATION_B1, customer_id: CUSTOMER_B1 },
-    })).status).toBe(200);
+    expectError(
+      await server.call("POST", "/queue", {
+        token: bea,
+        body: { location_id: LOCATION_A2, customer_id: CUSTOMER_A[0] },
+      }),
+      404,
+      "not_found",
+    );
+    expect(
+      (await server.call("POST", "/queue", {
+        token: bea,
+        body: { location_id: LOCATION_B1, customer_id: CUSTOMER_B1 },
+      })).status,
+    ).toBe(200);
   });
 });
 
@@ -163,9 +218,13 @@ describe("authentication", () => {
 
   it("401 for a missing, expired, wrongly signed, alg none, anon or garbage token", async () => {
     const header = (obj: object) => Buffer.from(JSON.stringify(obj)).toString("base64url");
-    const none = `${header({ alg: "none", typ: "JWT" })}.${header({
-      sub: STAFF_A1, role: "authenticated", exp: Math.floor(Date.now() / 1000) + 60,
-    })}.`;
+    const none = `${header({ alg: "none", typ: "JWT" })}.${
+      header({
+        sub: STAFF_A1,
+        role: "authenticated",
+        exp: Math.floor(Date.now() / 1000) + 60,
+      })
+    }.`;
     const tokens: Array<string | null> = [
       null,
       await sign({}, { exp: Math.floor(Date.now() / 1000) - 10 }),
@@ -202,10 +261,16 @@ describe("input", () => {
     expectError(await post({ product_id: PRODUCT_A[0], quantity: 2 ** 40 }), 400, "invalid_input");
     expectError(await post([]), 400, "invalid_input");
     expectError(await server.call("GET", "/carts/not-a-uuid", { token: ann }), 400, "invalid_input");
-    expectError(await server.call("POST", "/carts", { token: ann, body: { location_id: LOCATION_A1 } }),
-      400, "invalid_input");
-    expectError(await server.call("GET", `/carts?location_id=${LOCATION_A1}&extra=1`, { token: ann }),
-      400, "invalid_input");
+    expectError(
+      await server.call("POST", "/carts", { token: ann, body: { location_id: LOCATION_A1 } }),
+      400,
+      "invalid_input",
+    );
+    expectError(
+      await server.call("GET", `/carts?location_id=${LOCATION_A1}&extra=1`, { token: ann }),
+      400,
+      "invalid_input",
+    );
     const big = { product_id: PRODUCT_A[0], options: { note: "x".repeat(70 * 1024) } };
     expectError(await post(big), 413, "payload_too_large");
     expect((await server.call("GET", `/carts/${cart.id}`, { token: ann })).body.version).toBe(1);
@@ -222,8 +287,11 @@ describe("input", () => {
   it("answers CORS preflight", async () => {
     const res = await fetch(`${server.apiUrl}/functions/v1/carts/${MISSING}/items`, {
       method: "OPTIONS",
-      headers: { origin: "https://pos.example", "access-control-request-method": "POST",
-        "access-control-request-headers": "authorization, content-type, idempotency-key" },
+      headers: {
+        origin: "https://pos.example",
+        "access-control-request-method": "POST",
+        "access-control-request-headers": "authorization, content-type, idempotency-key",
+      },
     });
     expect(res.status).toBeLessThan(300);
     expect(res.headers.get("access-control-allow-origin")).toBe("*");
@@ -235,23 +303,32 @@ describe("input", () => {
 describe("idempotency and load", () => {
   it("replays an Idempotency-Key through HTTP and refuses it for another request", async () => {
     const cart = await newCart();
-    const add = (quantity: number) => server.call("POST", `/carts/${cart.id}/items`, {
-      token: ann, body: { product_id: PRODUCT_A[3], quantity }, headers: { "idempotency-key": `tap-${cart.id}` },
-    });
+    const add = (quantity: number) =>
+      server.call("POST", `/carts/${cart.id}/items`, {
+        token: ann,
+        body: { product_id: PRODUCT_A[3], quantity },
+        headers: { "idempotency-key": `tap-${cart.id}` },
+      });
     const first = await add(2);
     const again = await add(2);
     expect(again).toMatchObject({ status: 200, body: first.body });
     expectError(await add(3), 422, "idempotency_key_reused");
-    expect((await server.call("GET", `/carts/${cart.id}`, { token: ann })).body).toMatchObject({ version: 2, item_count: 2 });
+    expect((await server.call("GET", `/carts/${cart.id}`, { token: ann })).body).toMatchObject({
+      version: 2,
+      item_count: 2,
+    });
   });
 
   it("50 concurrent HTTP add_item on one cart: nothing lost", async () => {
     const cart = await newCart();
     const tokens = [ann, await server.token(STAFF_A2)];
-    const results = await Promise.allSettled(Array.from({ length: 50 }, (_, i) =>
-      server.call("POST", `/carts/${cart.id}/items`, {
-        token: tokens[i % 2], body: { product_id: PRODUCT_A[i % 5], quantity: 1 },
-      })));
+    const results = await Promise.allSettled(
+      Array.from({ length: 50 }, (_, i) =>
+        server.call("POST", `/carts/${cart.id}/items`, {
+          token: tokens[i % 2],
+          body: { product_id: PRODUCT_A[i % 5], quantity: 1 },
+        })),
+    );
     expect(results.map((r) => r.status === "fulfilled" ? r.value.status : String(r.reason)))
       .toEqual(Array(50).fill(200));
     const final = await server.call("GET", `/carts/${cart.id}`, { token: ann });

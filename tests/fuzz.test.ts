@@ -8,7 +8,16 @@ import { ERROR_STATUS } from "../functions/_shared/errors.ts";
 import { assertInvariants, freshDatabase, type TestDatabase } from "./helpers/db.ts";
 import { startTestServer, type TestServer } from "./helpers/server.ts";
 import {
-  CUSTOMER_A, CUSTOMER_B1, LOCATION_A1, LOCATION_A2, LOCATION_B1, MISSING, PRODUCT_A, PRODUCT_B1, STAFF_A1, STAFF_B1,
+  CUSTOMER_A,
+  CUSTOMER_B1,
+  LOCATION_A1,
+  LOCATION_A2,
+  LOCATION_B1,
+  MISSING,
+  PRODUCT_A,
+  PRODUCT_B1,
+  STAFF_A1,
+  STAFF_B1,
 } from "./helpers/fixture.ts";
 
 let db: TestDatabase;
@@ -54,19 +63,37 @@ function toJson(value: unknown): string {
 
 const pick = <T>(list: () => T[]) => fc.nat().map((n) => list()[n % list().length]);
 const uuidLike = fc.oneof(
-  pick(() => ids.carts), pick(() => ids.items), pick(() => ids.entries), pick(() => ids.lockTokens),
+  pick(() => ids.carts),
+  pick(() => ids.items),
+  pick(() => ids.entries),
+  pick(() => ids.lockTokens),
   fc.constantFrom(LOCATION_A1, LOCATION_A2, LOCATION_B1, ...CUSTOMER_A, CUSTOMER_B1, ...PRODUCT_A, PRODUCT_B1, MISSING),
   fc.uuid(),
 );
 
 const loneSurrogate = fc.constantFrom("\ud800", "\udfff", "a\udc00b", "\ud83d", "x\ud800\ud800y");
 const nastyString = fc.oneof(
-  fc.string(), fc.string({ unit: "binary", maxLength: 20 }), loneSurrogate,
-  fc.string({ minLength: 190, maxLength: 300 }), fc.constantFrom("", "\0", "a\u0000b", "\uFFFD", "1", "-1", "null"),
+  fc.string(),
+  fc.string({ unit: "binary", maxLength: 20 }),
+  loneSurrogate,
+  fc.string({ minLength: 190, maxLength: 300 }),
+  fc.constantFrom("", "\0", "a\u0000b", "\uFFFD", "1", "-1", "null"),
 );
 const rawNumber = fc.oneof(
-  fc.constantFrom("1e400", "-1e400", "1e-400", "12345678901234567890", "9007199254740993", "0.30000000000000000001",
-    "1.0", "-0", "1E+2", "2147483648", "9223372036854775808", "1e308"),
+  fc.constantFrom(
+    "1e400",
+    "-1e400",
+    "1e-400",
+    "12345678901234567890",
+    "9007199254740993",
+    "0.30000000000000000001",
+    "1.0",
+    "-0",
+    "1E+2",
+    "2147483648",
+    "9223372036854775808",
+    "1e308",
+  ),
   fc.bigInt({ min: -(2n ** 70n), max: 2n ** 70n }).map(String),
 ).map((text) => new Raw(text));
 const rawEscape = fc.constantFrom('"\\ud800"', '"\\udc00\\ud800"', '"\\u0000"', '"\\uD83D\\uDE00"', '"\\u00e9"')
@@ -74,8 +101,10 @@ const rawEscape = fc.constantFrom('"\\ud800"', '"\\udc00\\ud800"', '"\\u0000"', 
 // fast-check favours small integers; the depths that once broke things are named.
 const depth = fc.oneof(fc.constantFrom(5, 6, 64, 5_000, 20_000, 30_000), fc.integer({ min: 3, max: 30_000 }));
 const deep = fc.tuple(depth, fc.boolean()).map(([depth, arrays]) =>
-  new Raw(arrays ? "[".repeat(depth) + "]".repeat(depth) : '{"a":'.repeat(Math.min(depth, 12_000)) + "1" +
-    "}".repeat(Math.min(depth, 12_000)))
+  new Raw(
+    arrays ? "[".repeat(depth) + "]".repeat(depth) : '{"a":'.repeat(Math.min(depth, 12_000)) + "1" +
+      "}".repeat(Math.min(depth, 12_000)),
+  )
 );
 
 // Notes around the limits, of text that does not compress (a compressed one fits an index row).
@@ -100,7 +129,10 @@ const nastyValue: fc.Arbitrary<unknown> = fc.oneof(
   { weight: 2, arbitrary: fc.jsonValue({ maxDepth: 6 }) },
   { weight: 1, arbitrary: fc.dictionary(nastyString, fc.jsonValue({ maxDepth: 3 }), { maxKeys: 4 }) },
   // Objects, so that they pass for options as far as their shape goes.
-  { weight: 1, arbitrary: fc.dictionary(nastyString, fc.oneof(rawNumber, rawEscape, deep, nastyString), { maxKeys: 3 }) },
+  {
+    weight: 1,
+    arbitrary: fc.dictionary(nastyString, fc.oneof(rawNumber, rawEscape, deep, nastyString), { maxKeys: 3 }),
+  },
   { weight: 1, arbitrary: longNote },
 );
 
@@ -152,8 +184,11 @@ const body = (fields: string[]): fc.Arbitrary<Body> =>
     },
   );
 
-const headerText = fc.string({ unit: fc.integer({ min: 0x20, max: 0xff }).filter((c) => c !== 0x7f)
-  .map((c) => String.fromCharCode(c)), maxLength: 300 });
+const headerText = fc.string({
+  unit: fc.integer({ min: 0x20, max: 0xff }).filter((c) => c !== 0x7f)
+    .map((c) => String.fromCharCode(c)),
+  maxLength: 300,
+});
 const headers = fc.record({
   auth: fc.oneof(
     { weight: 8, arbitrary: fc.nat().map((n) => `Bearer ${tokens[n % 4 === 0 ? 1 : 0]}`) },
@@ -166,15 +201,20 @@ const headers = fc.record({
 });
 const query = fc.oneof(
   fc.constant(""),
-  fc.dictionary(fc.constantFrom("location_id", "expected_version", "extra", "x"), fc.oneof(uuidLike.map(String),
-    fc.constantFrom("", "1", "-1", "1e400", "abc", "99999999999999999999")), { maxKeys: 3 })
+  fc.dictionary(
+    fc.constantFrom("location_id", "expected_version", "extra", "x"),
+    fc.oneof(uuidLike.map(String), fc.constantFrom("", "1", "-1", "1e400", "abc", "99999999999999999999")),
+    { maxKeys: 3 },
+  )
     .map((q) => `?${new URLSearchParams(q as Record<string, string>)}`),
   fc.constantFrom("?location_id=%ED%A0%80", "?location_id=%zz", "?expected_version=%00", "?=&&=", "?location_id"),
 );
 
 const segment = fc.oneof(
-  uuidLike.map(String), fc.constantFrom("items", "lock", "checkout", "history", "next", "complete", "", ".."),
-  fc.string().map(encodeURIComponent), fc.constantFrom("%ED%A0%80", "%00", "%zz", "a%2Fb"),
+  uuidLike.map(String),
+  fc.constantFrom("items", "lock", "checkout", "history", "next", "complete", "", ".."),
+  fc.string().map(encodeURIComponent),
+  fc.constantFrom("%ED%A0%80", "%00", "%zz", "a%2Fb"),
 );
 
 interface Fuzzed {
@@ -193,9 +233,13 @@ async function send(req: Fuzzed): Promise<{ status: number; text: string }> {
   if (req.headers.idempotencyKey !== undefined) h["idempotency-key"] = req.headers.idempotencyKey;
   const payload = req.method === "GET" || req.method === "HEAD" || !req.body
     ? undefined
-    : "text" in req.body ? req.body.text : req.body.bytes as Uint8Array<ArrayBuffer>;
+    : "text" in req.body
+    ? req.body.text
+    : req.body.bytes as Uint8Array<ArrayBuffer>;
   const res = await fetch(`${server.apiUrl}/functions/v1${req.path}${req.query}`, {
-    method: req.method, headers: h, body: payload,
+    method: req.method,
+    headers: h,
+    body: payload,
   });
   return { status: res.status, text: await res.text() };
 }
@@ -241,7 +285,9 @@ async function judge(req: Fuzzed): Promise<void> {
 }
 
 function request(
-  method: fc.Arbitrary<string>, path: fc.Arbitrary<string>, fields: string[],
+  method: fc.Arbitrary<string>,
+  path: fc.Arbitrary<string>,
+  fields: string[],
 ): fc.Arbitrary<Fuzzed> {
   return fc.record({ method, path, query, body: body(fields), headers });
 }
@@ -259,7 +305,12 @@ const ROUTES: Array<[string, (id: string, sub: string) => string, Pool, string[]
   ["POST", (id) => `/carts/${id}/lock`, "carts", ["checkout_ref", "ttl_seconds", "expected_version"]],
   ["PATCH", (id) => `/carts/${id}/lock`, "carts", ["lock_token", "checkout_ref", "expected_version"]],
   ["DELETE", (id) => `/carts/${id}/lock`, "carts", ["lock_token", "expected_version"]],
-  ["POST", (id) => `/carts/${id}/checkout`, "carts", ["lock_token", "checkout_ref", "paid_total_cents", "expected_version"]],
+  ["POST", (id) => `/carts/${id}/checkout`, "carts", [
+    "lock_token",
+    "checkout_ref",
+    "paid_total_cents",
+    "expected_version",
+  ]],
   ["POST", () => "/queue", "none", ["location_id", "customer_id"]],
   ["GET", () => "/queue", "none", []],
   ["POST", () => "/queue/next", "none", ["location_id"]],
@@ -276,12 +327,17 @@ describe("fuzzing every route over HTTP", () => {
   for (const [method, path, pool, fields] of ROUTES) {
     it(`${method} ${path(":id", ":item_id")}: no 5xx, every refusal a contract error`, async () => {
       const id = pool === "none" ? segment : fc.oneof(
-        { weight: 6, arbitrary: pick(() => ids[pool]) }, { weight: 1, arbitrary: uuidLike }, { weight: 1, arbitrary: segment },
+        { weight: 6, arbitrary: pick(() => ids[pool]) },
+        { weight: 1, arbitrary: uuidLike },
+        { weight: 1, arbitrary: segment },
       );
       const sub = fc.oneof({ weight: 6, arbitrary: pick(() => ids.items) }, { weight: 1, arbitrary: segment });
       const paths = fc.tuple(id, sub).map(([i, s]) => path(String(i), String(s)));
       const req = fc.record({
-        method: fc.constant(method), path: paths, body: body(fields), headers,
+        method: fc.constant(method),
+        path: paths,
+        body: body(fields),
+        headers,
         query: fc.oneof({ weight: 2, arbitrary: goodQuery }, { weight: 1, arbitrary: query }),
       });
       await fc.assert(fc.asyncProperty(req, judge), { numRuns: 40 });
@@ -291,8 +347,10 @@ describe("fuzzing every route over HTTP", () => {
   it("POST /carts/:id/items with arbitrary options: stored exactly as sent, or refused", async () => {
     const options = fc.oneof(VALID.options, nastyValue, fc.dictionary(nastyString, nastyValue, { maxKeys: 3 }));
     const req = fc.record({
-      method: fc.constant("POST"), path: pick(() => ids.carts.slice(0, 2)).map((id) => `/carts/${id}/items`),
-      query: fc.constant(""), headers: fc.constant({ auth: `Bearer ${tokens[0]}`, contentType: "application/json" }),
+      method: fc.constant("POST"),
+      path: pick(() => ids.carts.slice(0, 2)).map((id) => `/carts/${id}/items`),
+      query: fc.constant(""),
+      headers: fc.constant({ auth: `Bearer ${tokens[0]}`, contentType: "application/json" }),
       body: fc.tuple(fc.constantFrom(...PRODUCT_A), fc.integer({ min: 1, max: 3 }), options)
         .map(([product_id, quantity, options]) => ({ text: toJson({ product_id, quantity, options }) })),
     });
@@ -301,7 +359,9 @@ describe("fuzzing every route over HTTP", () => {
 
   it("POST /carts with arbitrary device ids: stored exactly as sent, or refused", async () => {
     const req = fc.record({
-      method: fc.constant("POST"), path: fc.constant("/carts"), query: fc.constant(""),
+      method: fc.constant("POST"),
+      path: fc.constant("/carts"),
+      query: fc.constant(""),
       headers: fc.constant({ auth: `Bearer ${tokens[0]}`, contentType: "application/json" }),
       body: fc.oneof(nastyString, rawEscape, fc.string({ unit: "binary", minLength: 1, maxLength: 40 }))
         .map((device_id) => ({ text: toJson({ location_id: LOCATION_A1, device_id }) })),
@@ -318,15 +378,32 @@ describe("fuzzing every route over HTTP", () => {
 
   it("POST /rest/v1/rpc/<name>, as supabase.rpc() calls it: no 5xx, PostgREST's error shape", async () => {
     const calls: Array<[string, Record<string, fc.Arbitrary<unknown>>]> = [
-      ["get_or_create_cart", { p_location_id: VALID.location_id, p_customer_id: VALID.customer_id, p_device_id: VALID.device_id }],
-      ["add_item", {
-        p_cart_id: pick(() => ids.carts), p_product_id: VALID.product_id, p_quantity: VALID.quantity,
-        p_options: VALID.options, p_expected_version: VALID.expected_version,
+      ["get_or_create_cart", {
+        p_location_id: VALID.location_id,
+        p_customer_id: VALID.customer_id,
+        p_device_id: VALID.device_id,
       }],
-      ["set_item_quantity", { p_cart_id: pick(() => ids.carts), p_item_id: pick(() => ids.items), p_quantity: VALID.quantity }],
-      ["lock_cart", { p_cart_id: pick(() => ids.carts), p_checkout_ref: VALID.checkout_ref, p_ttl_seconds: VALID.ttl_seconds }],
+      ["add_item", {
+        p_cart_id: pick(() => ids.carts),
+        p_product_id: VALID.product_id,
+        p_quantity: VALID.quantity,
+        p_options: VALID.options,
+        p_expected_version: VALID.expected_version,
+      }],
+      ["set_item_quantity", {
+        p_cart_id: pick(() => ids.carts),
+        p_item_id: pick(() => ids.items),
+        p_quantity: VALID.quantity,
+      }],
+      ["lock_cart", {
+        p_cart_id: pick(() => ids.carts),
+        p_checkout_ref: VALID.checkout_ref,
+        p_ttl_seconds: VALID.ttl_seconds,
+      }],
       ["complete_checkout", {
-        p_cart_id: pick(() => ids.carts), p_lock_token: VALID.lock_token, p_checkout_ref: VALID.checkout_ref,
+        p_cart_id: pick(() => ids.carts),
+        p_lock_token: VALID.lock_token,
+        p_checkout_ref: VALID.checkout_ref,
         p_paid_total_cents: VALID.paid_total_cents,
       }],
       ["add_to_queue", { p_location_id: VALID.location_id, p_customer_id: VALID.customer_id }],
@@ -334,10 +411,15 @@ describe("fuzzing every route over HTTP", () => {
     const req = fc.oneof(...calls.map(([name, params]) =>
       fc.record({
         name: fc.constant(name),
-        args: fc.tuple(...Object.entries(params).map(([param, valid]) =>
-          fc.option(fc.oneof({ weight: 3, arbitrary: valid }, { weight: 2, arbitrary: nastyValue })
-            .map((value) => [param, value] as const), { freq: 6, nil: null })
-        )).map((pairs) => Object.fromEntries(pairs.filter((p) => p !== null) as Array<readonly [string, unknown]>)),
+        args: fc.tuple(
+          ...Object.entries(params).map(([param, valid]) =>
+            fc.option(
+              fc.oneof({ weight: 3, arbitrary: valid }, { weight: 2, arbitrary: nastyValue })
+                .map((value) => [param, value] as const),
+              { freq: 6, nil: null },
+            )
+          ),
+        ).map((pairs) => Object.fromEntries(pairs.filter((p) => p !== null) as Array<readonly [string, unknown]>)),
         token: fc.nat().map((n) => tokens[n % 4 === 0 ? 1 : 0]),
       })
     ));
@@ -350,7 +432,9 @@ describe("fuzzing every route over HTTP", () => {
         });
         const text = await res.text();
         expect(res.status, `${name} answered ${res.status}: ${text.slice(0, 300)}`).toBeLessThan(500);
-        if (res.status >= 300) expect(JSON.parse(text)).toMatchObject({ code: expect.any(String), message: expect.any(String) });
+        if (res.status >= 300) {
+          expect(JSON.parse(text)).toMatchObject({ code: expect.any(String), message: expect.any(String) });
+        }
       }),
       { numRuns: 150 },
     );

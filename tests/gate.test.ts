@@ -8,7 +8,10 @@ const later = (ms: number) => performance.now() + ms;
 
 it("gives one cart at most its share and keeps the rest of the pool for others", async () => {
   const gate = new ConnectionGate(3, 2);
-  const held = [await gate.acquire("cart-a", { deadline: later(1000) }), await gate.acquire("cart-a", { deadline: later(1000) })];
+  const held = [
+    await gate.acquire("cart-a", { deadline: later(1000) }),
+    await gate.acquire("cart-a", { deadline: later(1000) }),
+  ];
   const third = gate.acquire("cart-a", { deadline: later(5000) });
   // Another cart still gets the last connection at once.
   const other = await gate.acquire("cart-b", { deadline: later(0) });

@@ -27,8 +27,12 @@ export default async function setup(project: TestProject) {
       })(),
       // On a fresh machine, fetch the functions' npm imports once, before several
       // test files start Deno servers at the same time.
-      promisify(execFile)(denoBin, ["cache", "functions/carts/index.ts", "functions/queue/index.ts", "scripts/serve.ts"],
-        { cwd: repoRoot, env: { ...process.env, DENO_NO_UPDATE_CHECK: "1" } }),
+      promisify(execFile)(denoBin, [
+        "cache",
+        "functions/carts/index.ts",
+        "functions/queue/index.ts",
+        "scripts/serve.ts",
+      ], { cwd: repoRoot, env: { ...process.env, DENO_NO_UPDATE_CHECK: "1" } }),
     ]);
   } catch (error) {
     await pg.stop();

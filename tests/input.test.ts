@@ -20,7 +20,8 @@ beforeAll(async () => {
 });
 
 // Words of Postgres's own that must never reach a client.
-const POSTGRES_WORDING = /out of range for type|invalid input syntax|violates|stack depth|jsonb|integer|bigint|Unicode escape|byte sequence|function public\./i;
+const POSTGRES_WORDING =
+  /out of range for type|invalid input syntax|violates|stack depth|jsonb|integer|bigint|Unicode escape|byte sequence|function public\./i;
 
 function expectRefused(res: { status: number; body: any }, status: number, code: string) {
   expect({ status: res.status, code: res.body?.error?.code }, JSON.stringify(res.body)).toEqual({ status, code });
@@ -31,7 +32,10 @@ function expectRefused(res: { status: number; body: any }, status: number, code:
 
 let devices = 0;
 async function newCart() {
-  return await db.as(STAFF_A1).rpc("get_or_create_cart", { p_location_id: LOCATION_A1, p_device_id: `input-${++devices}` });
+  return await db.as(STAFF_A1).rpc("get_or_create_cart", {
+    p_location_id: LOCATION_A1,
+    p_device_id: `input-${++devices}`,
+  });
 }
 
 /** The RPC called with SQL argument text, as PostgREST passes values on a project (no JSON round trip). */
@@ -87,19 +91,31 @@ describe("options through the functions", () => {
     const post = (body: string) => server.call("POST", `/carts/${cart.id}/items`, { token: ann, body });
     const withOptions = (options: string) => post(`{"product_id":"${PRODUCT_A[1]}","options":${options}}`);
 
-    for (const bad of [
-      `{"a": 1e400}`, `{"a": -1e400}`, `{"a": 1e-400}`, `{"a": 12345678901234567890}`,
-      `{"a": 0.30000000000000000001}`, `{"a": [1, 2, 99999999999999999999999]}`,
-      `{"a": "\\ud800"}`, `{"\\udc00": 1}`, `{"a": "x\\ud83dy"}`, `{"a": "\\u0000"}`,
-    ]) {
+    for (
+      const bad of [
+        `{"a": 1e400}`,
+        `{"a": -1e400}`,
+        `{"a": 1e-400}`,
+        `{"a": 12345678901234567890}`,
+        `{"a": 0.30000000000000000001}`,
+        `{"a": [1, 2, 99999999999999999999999]}`,
+        `{"a": "\\ud800"}`,
+        `{"\\udc00": 1}`,
+        `{"a": "x\\ud83dy"}`,
+        `{"a": "\\u0000"}`,
+      ]
+    ) {
       expectRefused(await withOptions(bad), 400, "invalid_input");
     }
     const brokenUtf8 = Buffer.concat([
-      Buffer.from(`{"product_id":"${PRODUCT_A[1]}","options":{"a":"`), Buffer.from([0xc3, 0x28, 0xed, 0xa0, 0x80]),
+      Buffer.from(`{"product_id":"${PRODUCT_A[1]}","options":{"a":"`),
+      Buffer.from([0xc3, 0x28, 0xed, 0xa0, 0x80]),
       Buffer.from(`"}}`),
     ]);
     const res = await fetch(`${server.apiUrl}/functions/v1/carts/${cart.id}/items`, {
-      method: "POST", headers: { authorization: `Bearer ${ann}`, "content-type": "application/json" }, body: brokenUtf8,
+      method: "POST",
+      headers: { authorization: `Bearer ${ann}`, "content-type": "application/json" },
+      body: brokenUtf8,
     });
     expectRefused({ status: res.status, body: await res.json() }, 400, "invalid_input");
     expect((await db.as(STAFF_A1).rpc("get_cart", { p_cart_id: cart.id })).version).toBe(cart.version);
@@ -114,7 +130,8 @@ describe("options through the functions", () => {
     const cart = await newCart();
     const post = (options: string) =>
       server.call("POST", `/carts/${cart.id}/items`, {
-        token: ann, body: `{"product_id":"${PRODUCT_A[2]}","options":${options}}`,
+        token: ann,
+        body: `{"product_id":"${PRODUCT_A[2]}","options":${options}}`,
       });
     await post(`{"strength": 1.50, "list": [1.0, 2]}`);
     const second = await post(`{"list": [1, 2.000], "strength": 1.5}`);
@@ -131,7 +148,11 @@ describe("numbers and text through the functions", () => {
     for (const quantity of [0, 1000, -1, 1.5, "1", 2 ** 31, 2 ** 53 + 2, null, true]) {
       expectRefused(await add({ quantity }), 400, "invalid_input");
     }
-    expectRefused(await call("POST", "/items", `{"product_id":"${PRODUCT_A[0]}","quantity":1e400}`), 400, "invalid_input");
+    expectRefused(
+      await call("POST", "/items", `{"product_id":"${PRODUCT_A[0]}","quantity":1e400}`),
+      400,
+      "invalid_input",
+    );
     for (const expected_version of [-1, 1.5, "1", 2 ** 64]) {
       expectRefused(await add({ expected_version }), 400, "invalid_input");
     }
@@ -152,10 +173,17 @@ describe("numbers and text through the functions", () => {
     expect(locked.status).toBe(200);
     const token = locked.body.lock.token;
     for (const paid_total_cents of [-1, 2 ** 63, 1.25, "500"]) {
-      expectRefused(await call("POST", "/checkout", { lock_token: token, checkout_ref: "ref-1", paid_total_cents }),
-        400, "invalid_input");
+      expectRefused(
+        await call("POST", "/checkout", { lock_token: token, checkout_ref: "ref-1", paid_total_cents }),
+        400,
+        "invalid_input",
+      );
     }
-    expectRefused(await call("PATCH", "/lock", { lock_token: token, checkout_ref: "r".repeat(201) }), 400, "invalid_input");
+    expectRefused(
+      await call("PATCH", "/lock", { lock_token: token, checkout_ref: "r".repeat(201) }),
+      400,
+      "invalid_input",
+    );
 
     const carts = (body: unknown) => server.call("POST", "/carts", { token: ann, body });
     expectRefused(await carts({ location_id: LOCATION_A1, device_id: "d".repeat(201) }), 400, "invalid_input");
@@ -188,8 +216,10 @@ describe("numbers and text through the functions", () => {
     const full = await staff.rpc("get_cart", { p_cart_id: cart.id });
     expect(full.items).toHaveLength(200);
     expectRefused(await post({ product_id: PRODUCT_A[1], options: { n: "one more" } }), 422, "limit_exceeded");
-    await expectSqlRefusal(staff.rpc("add_item", { p_cart_id: cart.id, p_product_id: PRODUCT_A[2], p_options: { n: 0 } }),
-      "limit_exceeded");
+    await expectSqlRefusal(
+      staff.rpc("add_item", { p_cart_id: cart.id, p_product_id: PRODUCT_A[2], p_options: { n: 0 } }),
+      "limit_exceeded",
+    );
     // Adding to a line the cart already has is still fine.
     expect((await post({ product_id: PRODUCT_A[1], options: { n: 1 } })).status).toBe(200);
     expect((await staff.rpc("get_cart", { p_cart_id: cart.id })).items).toHaveLength(200);
@@ -201,13 +231,26 @@ describe("the same refusals through direct RPC calls", () => {
   it("the SQL refuses options it cannot store as sent, even when no function checked them", async () => {
     const cart = await newCart();
     const add = (options: string) =>
-      rawRpc("add_item", `p_cart_id => '${cart.id}', p_product_id => '${PRODUCT_A[0]}', p_options => '${options}'::jsonb`);
-    for (const bad of [
-      `{"a": 1e400}`, `{"a": 12345678901234567890}`, `{"a": 1e-301}`, `{"a": {"b": {"c": {"d": {"e": 1}}}}}`,
-      `{"a": [[[[1]]]]}`, `{"note": "${"x".repeat(1100)}"}`, `{"note": "${"x".repeat(2700)}"}`, `[]`, `"x"`, `null`,
-      // What a lone surrogate or a broken byte has become by the time Postgres sees it.
-      `{"a": "\uFFFD"}`,
-    ]) {
+      rawRpc(
+        "add_item",
+        `p_cart_id => '${cart.id}', p_product_id => '${PRODUCT_A[0]}', p_options => '${options}'::jsonb`,
+      );
+    for (
+      const bad of [
+        `{"a": 1e400}`,
+        `{"a": 12345678901234567890}`,
+        `{"a": 1e-301}`,
+        `{"a": {"b": {"c": {"d": {"e": 1}}}}}`,
+        `{"a": [[[[1]]]]}`,
+        `{"note": "${"x".repeat(1100)}"}`,
+        `{"note": "${"x".repeat(2700)}"}`,
+        `[]`,
+        `"x"`,
+        `null`,
+        // What a lone surrogate or a broken byte has become by the time Postgres sees it.
+        `{"a": "\uFFFD"}`,
+      ]
+    ) {
       await expectSqlRefusal(add(bad), "invalid_input");
     }
     const stored = await add(`{"a": 1.0, "b": [0.10, 100e-2], "c": {"d": {"e": {"f": 1}}}}`);
@@ -221,13 +264,15 @@ describe("the same refusals through direct RPC calls", () => {
   it("the SQL answers limit_exceeded and invalid_input for quantities, and refuses U+FFFD in names", async () => {
     const staff = db.as(STAFF_A1);
     const cart = await newCart();
-    const add = (p_quantity: number) => staff.rpc("add_item", { p_cart_id: cart.id, p_product_id: PRODUCT_A[3], p_quantity });
+    const add = (p_quantity: number) =>
+      staff.rpc("add_item", { p_cart_id: cart.id, p_product_id: PRODUCT_A[3], p_quantity });
     await expectSqlRefusal(add(1000), "invalid_input");
     await expectSqlRefusal(add(0), "invalid_input");
     let line: any;
     for (let i = 0; i < 10; i++) line = (await add(999)).items[0];
     await expectSqlRefusal(add(10), "limit_exceeded");
-    const set = (p_quantity: number) => staff.rpc("set_item_quantity", { p_cart_id: cart.id, p_item_id: line.id, p_quantity });
+    const set = (p_quantity: number) =>
+      staff.rpc("set_item_quantity", { p_cart_id: cart.id, p_item_id: line.id, p_quantity });
     await expectSqlRefusal(set(10_000), "limit_exceeded");
     await expectSqlRefusal(set(2 ** 31 - 1), "limit_exceeded");
     await expectSqlRefusal(set(-1), "invalid_input");
@@ -235,19 +280,34 @@ describe("the same refusals through direct RPC calls", () => {
     await expectSqlRefusal(set(2 ** 31), "invalid_input");
     expect((await set(1000)).items[0].quantity).toBe(1000);
 
-    await expectSqlRefusal(staff.rpc("get_or_create_cart", { p_location_id: LOCATION_A1, p_device_id: "ipad-\uFFFD" }),
-      "invalid_input");
-    await expectSqlRefusal(staff.rpc("get_or_create_cart", { p_location_id: LOCATION_A1, p_device_id: "d".repeat(201) }),
-      "invalid_input");
+    await expectSqlRefusal(
+      staff.rpc("get_or_create_cart", { p_location_id: LOCATION_A1, p_device_id: "ipad-\uFFFD" }),
+      "invalid_input",
+    );
+    await expectSqlRefusal(
+      staff.rpc("get_or_create_cart", { p_location_id: LOCATION_A1, p_device_id: "d".repeat(201) }),
+      "invalid_input",
+    );
     await expectSqlRefusal(staff.rpc("lock_cart", { p_cart_id: cart.id, p_checkout_ref: "r\uFFFD" }), "invalid_input");
     await expectSqlRefusal(staff.rpc("lock_cart", { p_cart_id: cart.id, p_ttl_seconds: 0 }), "invalid_input");
     const locked = await staff.rpc("lock_cart", { p_cart_id: cart.id, p_checkout_ref: "r-1" });
-    await expectSqlRefusal(staff.rpc("complete_checkout", {
-      p_cart_id: cart.id, p_lock_token: locked.lock.token, p_checkout_ref: "r-1", p_paid_total_cents: -1,
-    }), "invalid_input");
-    await expectSqlRefusal(staff.rpc("update_cart_lock", {
-      p_cart_id: cart.id, p_lock_token: locked.lock.token, p_checkout_ref: "x".repeat(201),
-    }), "invalid_input");
+    await expectSqlRefusal(
+      staff.rpc("complete_checkout", {
+        p_cart_id: cart.id,
+        p_lock_token: locked.lock.token,
+        p_checkout_ref: "r-1",
+        p_paid_total_cents: -1,
+      }),
+      "invalid_input",
+    );
+    await expectSqlRefusal(
+      staff.rpc("update_cart_lock", {
+        p_cart_id: cart.id,
+        p_lock_token: locked.lock.token,
+        p_checkout_ref: "x".repeat(201),
+      }),
+      "invalid_input",
+    );
     await assertInvariants(db.sql);
   });
 
@@ -255,20 +315,28 @@ describe("the same refusals through direct RPC calls", () => {
     const client = server.client(ann);
     const cart = await newCart();
     const surrogate = await client.rpc("add_item", {
-      p_cart_id: cart.id, p_product_id: PRODUCT_A[0], p_options: { a: "\ud800" },
+      p_cart_id: cart.id,
+      p_product_id: PRODUCT_A[0],
+      p_options: { a: "\ud800" },
     });
     expect([surrogate.status, surrogate.error?.message]).toEqual([400, "invalid_input"]);
     const device = await client.rpc("get_or_create_cart", { p_location_id: LOCATION_A1, p_device_id: "x\udc00" });
     expect([device.status, device.error?.message]).toEqual([400, "invalid_input"]);
-    const rest = (body: string) => fetch(`${server.apiUrl}/rest/v1/rpc/add_item`, {
-      method: "POST", headers: { authorization: `Bearer ${ann}`, apikey: server.anonKey, "content-type": "application/json" },
-      body,
-    });
+    const rest = (body: string) =>
+      fetch(`${server.apiUrl}/rest/v1/rpc/add_item`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${ann}`, apikey: server.anonKey, "content-type": "application/json" },
+        body,
+      });
     for (const options of [`{"a": 1e400}`, `{"a": "\\u0000"}`, `${"[".repeat(20_000)}${"]".repeat(20_000)}`]) {
       const res = await rest(`{"p_cart_id":"${cart.id}","p_product_id":"${PRODUCT_A[0]}","p_options":${options}}`);
       expect([res.status, (await res.json()).message]).toEqual([400, "invalid_input"]);
     }
-    const deepInSql = await client.rpc("add_item", { p_cart_id: cart.id, p_product_id: PRODUCT_A[0], p_options: nested(6) });
+    const deepInSql = await client.rpc("add_item", {
+      p_cart_id: cart.id,
+      p_product_id: PRODUCT_A[0],
+      p_options: nested(6),
+    });
     expect([deepInSql.status, deepInSql.error?.message]).toEqual([400, "invalid_input"]);
     expect((await db.as(STAFF_A1).rpc("get_cart", { p_cart_id: cart.id })).version).toBe(cart.version);
   });
@@ -276,18 +344,45 @@ describe("the same refusals through direct RPC calls", () => {
 
 describe("the number rule", () => {
   it("accepts exactly the numbers that read back as written", () => {
-    for (const ok of ["0", "-0", "0.0", "1", "1.0", "1.50", "123456789012345", "1234567890123450000", "1e21", "1.5e-7",
-      "9.99999999999999e299", "1e-300", "100e-2"]) {
+    for (
+      const ok of [
+        "0",
+        "-0",
+        "0.0",
+        "1",
+        "1.0",
+        "1.50",
+        "123456789012345",
+        "1234567890123450000",
+        "1e21",
+        "1.5e-7",
+        "9.99999999999999e299",
+        "1e-300",
+        "100e-2",
+      ]
+    ) {
       expect(numberIsExact(ok), ok).toBe(true);
     }
-    for (const bad of ["1e400", "1e300", "1e-301", "1234567890123456", "0.1234567890123456", "9007199254740993",
-      "1" + "0".repeat(400) + "1"]) {
+    for (
+      const bad of [
+        "1e400",
+        "1e300",
+        "1e-301",
+        "1234567890123456",
+        "0.1234567890123456",
+        "9007199254740993",
+        "1" + "0".repeat(400) + "1",
+      ]
+    ) {
       expect(numberIsExact(bad), bad).toBe(false);
     }
   });
 
   it("maps Postgres's own errors to onecart's sentences", () => {
-    const mapped = fromPostgresError({ code: "22003", message: 'value "99999999999" is out of range for type integer' });
+    const mapped = fromPostgresError({
+      code: "22003",
+      message: 'value "99999999999" is out of range for type integer',
+    });
     expect(mapped).toBeInstanceOf(ApiError);
     expect(mapped!.code).toBe("invalid_input");
     expect(mapped!.message).not.toMatch(POSTGRES_WORDING);

@@ -2,7 +2,7 @@
 // the project's JWKS (SUPABASE_JWKS here), and still take the HS256 secret.
 import { exportJWK, generateKeyPair, SignJWT } from "jose";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { startServer, staffToken, type RunningServer } from "../scripts/lib/stack.ts";
+import { type RunningServer, staffToken, startServer } from "../scripts/lib/stack.ts";
 import { freshDatabase } from "./helpers/db.ts";
 import { LOCATION_A1, STAFF_A1 } from "./helpers/fixture.ts";
 import { TEST_JWT_SECRET } from "./helpers/server.ts";
@@ -18,7 +18,9 @@ beforeAll(async () => {
   strangerKey = (await generateKeyPair("ES256")).privateKey;
   const jwk = { ...(await exportJWK(project.publicKey)), kid: "project-key-1", alg: "ES256", use: "sig" };
   server = await startServer({
-    dbUrl: db.url, jwtSecret: TEST_JWT_SECRET, env: { SUPABASE_JWKS: JSON.stringify({ keys: [jwk] }) },
+    dbUrl: db.url,
+    jwtSecret: TEST_JWT_SECRET,
+    env: { SUPABASE_JWKS: JSON.stringify({ keys: [jwk] }) },
   });
 });
 afterAll(() => server?.stop());

@@ -5,9 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { inject } from "vitest";
-import {
-  bootstrap, connect, createDatabase, dropDatabase, pushMigrations, repoRoot,
-} from "../scripts/lib/database.ts";
+import { bootstrap, connect, createDatabase, dropDatabase, pushMigrations, repoRoot } from "../scripts/lib/database.ts";
 import { projectUrl } from "../scripts/lib/postgres.ts";
 import { callRpc } from "../functions/_shared/rpc.ts";
 import { fromPostgresError } from "../functions/_shared/errors.ts";
@@ -97,8 +95,12 @@ it("folds 263 duplicate open carts into the oldest, keeps every quantity, repoin
 
   await pushMigrations(url);
 
-  const indexes = await sql`select indexname from pg_indexes where schemaname = 'pos' and indexname like 'carts_one_open%'`;
-  expect(indexes.map((i) => i.indexname).sort()).toEqual(["carts_one_open_per_customer_idx", "carts_one_open_per_device_idx"]);
+  const indexes =
+    await sql`select indexname from pg_indexes where schemaname = 'pos' and indexname like 'carts_one_open%'`;
+  expect(indexes.map((i) => i.indexname).sort()).toEqual([
+    "carts_one_open_per_customer_idx",
+    "carts_one_open_per_device_idx",
+  ]);
   expect(await sql`select * from ops.duplicate_open_carts`).toEqual([]);
 
   // Every quantity survives, in the oldest cart of each group.
@@ -126,13 +128,16 @@ it("folds 263 duplicate open carts into the oldest, keeps every quantity, repoin
 
 it("answers cart_closed with merged_into for a folded cart, and merging again finds nothing", async () => {
   const [folded] = await sql`select id, merged_into from pos.carts where status = 'merged' limit 1`;
-  const error = await callRpc(sql as never, "add_item", { p_cart_id: folded.id, p_product_id: PRODUCT_A[0] },
-    { role: "service_role" }).catch((e) => e);
+  const error = await callRpc(sql as never, "add_item", { p_cart_id: folded.id, p_product_id: PRODUCT_A[0] }, {
+    role: "service_role",
+  }).catch((e) => e);
   expect(fromPostgresError(error)?.toBody().error).toMatchObject({
-    code: "cart_closed", details: { merged_into: folded.merged_into },
+    code: "cart_closed",
+    details: { merged_into: folded.merged_into },
   });
   expect(await callRpc(sql as never, "merge_duplicate_carts", {}, { role: "service_role" })).toBe(0);
-  const history = await callRpc(sql as never, "get_cart_history", { p_cart_id: folded.merged_into },
-    { role: "service_role" }) as Array<{ kind: string; data: { merged_from?: string } }>;
+  const history = await callRpc(sql as never, "get_cart_history", { p_cart_id: folded.merged_into }, {
+    role: "service_role",
+  }) as Array<{ kind: string; data: { merged_from?: string } }>;
   expect(history.filter((e) => e.kind === "merged").map((e) => e.data.merged_from)).toContain(folded.id);
 });

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, expect, inject, it } from "vitest";
 import { bootstrap, connect, createDatabase, dropDatabase, pushMigrations, repoRoot } from "../scripts/lib/database.ts";
 import { callRpc } from "../functions/_shared/rpc.ts";
-import { assertInvariants, staffClaims, type Sql } from "./helpers/db.ts";
+import { assertInvariants, type Sql, staffClaims } from "./helpers/db.ts";
 import { LOCATION_A1, PRODUCT_A, STAFF_A1, STORE_A } from "./helpers/fixture.ts";
 
 const FIRST_WITH_HASHED_LINES = "20261123214951_limit_cart_input.sql";
@@ -74,8 +74,12 @@ it("keys existing lines by their options' hash, stores their numbers canonically
   ]);
 
   const add = (options: unknown) =>
-    callRpc(sql as never, "add_item", { p_cart_id: cart.id, p_product_id: PRODUCT_A[0], p_options: options },
-      staffClaims(STAFF_A1)) as Promise<{ items: Array<{ quantity: number }>; version: number }>;
+    callRpc(
+      sql as never,
+      "add_item",
+      { p_cart_id: cart.id, p_product_id: PRODUCT_A[0], p_options: options },
+      staffClaims(STAFF_A1),
+    ) as Promise<{ items: Array<{ quantity: number }>; version: number }>;
   const merged = await add({ size: "L", shots: 2 });
   expect(merged.items.map((i) => i.quantity)).toEqual([3, 1, 3]);
   expect((await add({})).items.map((i) => i.quantity)).toEqual([3, 2, 3]);

@@ -10,13 +10,25 @@ import { beforeAll, expect, it } from "vitest";
 import { ApiError, fromPostgresError } from "../functions/_shared/errors.ts";
 import { assertInvariants, freshDatabase, type TestDatabase } from "./helpers/db.ts";
 import {
-  CUSTOMER_A, CUSTOMER_B1, LOCATION_A1, LOCATION_A2, LOCATION_B1, MISSING, PRODUCT_A, PRODUCT_B1, STAFF_A1, STAFF_A2,
+  CUSTOMER_A,
+  CUSTOMER_B1,
+  LOCATION_A1,
+  LOCATION_A2,
+  LOCATION_B1,
+  MISSING,
+  PRODUCT_A,
+  PRODUCT_B1,
+  STAFF_A1,
+  STAFF_A2,
   STAFF_B1,
 } from "./helpers/fixture.ts";
 
 type Store = "A" | "B";
 const STAFF = [{ id: STAFF_A1, store: "A" }, { id: STAFF_A2, store: "A" }, { id: STAFF_B1, store: "B" }] as const;
-const LOCATIONS = [{ id: LOCATION_A1, store: "A" }, { id: LOCATION_A2, store: "A" }, { id: LOCATION_B1, store: "B" }] as const;
+const LOCATIONS = [{ id: LOCATION_A1, store: "A" }, { id: LOCATION_A2, store: "A" }, {
+  id: LOCATION_B1,
+  store: "B",
+}] as const;
 const CUSTOMERS = [...CUSTOMER_A.map((id) => ({ id, store: "A" as Store })), { id: CUSTOMER_B1, store: "B" as Store }];
 const PRODUCTS: Array<{ id: string; store: Store; price: number }> = [];
 const DEVICES = ["ipad-1", "ipad-2"];
@@ -36,7 +48,13 @@ beforeAll(async () => {
 
 // ---- the model ------------------------------------------------------------
 
-interface Line { id: string | null; product: string; options: string; quantity: number; price: number }
+interface Line {
+  id: string | null;
+  product: string;
+  options: string;
+  quantity: number;
+  price: number;
+}
 interface Cart {
   id: string;
   store: Store;
@@ -52,7 +70,12 @@ interface Cart {
   checkoutRef: string | null;
 }
 interface Entry {
-  id: string; store: Store; location: string; customer: string; cart: string; ticket: number;
+  id: string;
+  store: Store;
+  location: string;
+  customer: string;
+  cart: string;
+  ticket: number;
   status: "waiting" | "serving" | "done" | "left";
 }
 interface Model {
@@ -77,7 +100,11 @@ const subtotal = (c: Cart) => c.lines.reduce((sum, l) => sum + l.quantity * l.pr
 
 function cartView(c: Cart) {
   return {
-    id: c.id, location_id: c.location, customer_id: c.customer, device_id: c.device, status: c.status,
+    id: c.id,
+    location_id: c.location,
+    customer_id: c.customer,
+    device_id: c.device,
+    status: c.status,
     version: c.version,
     items: c.lines.map((l) => [l.product, l.quantity, l.price, l.options]),
     item_count: c.lines.reduce((sum, l) => sum + l.quantity, 0),
@@ -90,11 +117,17 @@ function cartView(c: Cart) {
 
 function snapshotView(s: any) {
   return {
-    id: s.id, location_id: s.location_id, customer_id: s.customer_id, device_id: s.device_id, status: s.status,
+    id: s.id,
+    location_id: s.location_id,
+    customer_id: s.customer_id,
+    device_id: s.device_id,
+    status: s.status,
     version: s.version,
     items: s.items.map((i: any) => [i.product_id, i.quantity, i.unit_price_cents, stable(i.options)]),
-    item_count: s.item_count, subtotal_cents: s.subtotal_cents,
-    lock: s.lock && { checkout_ref: s.lock.checkout_ref, total_cents: s.lock.total_cents, locked_version: s.lock.locked_version },
+    item_count: s.item_count,
+    subtotal_cents: s.subtotal_cents,
+    lock: s.lock &&
+      { checkout_ref: s.lock.checkout_ref, total_cents: s.lock.total_cents, locked_version: s.lock.locked_version },
   };
 }
 
@@ -132,8 +165,11 @@ async function attempt(staff: number, name: string, args: Record<string, unknown
 }
 
 /** What the model says a call answers: an error code, or null for success. */
-function expectOutcome(outcome: Outcome, expected: string | null, what: string): asserts outcome is
-  { ok: true; value: any } {
+function expectOutcome(
+  outcome: Outcome,
+  expected: string | null,
+  what: string,
+): asserts outcome is { ok: true; value: any } {
   expect(outcome.ok ? null : (outcome as { code: string }).code, what).toBe(expected);
 }
 
@@ -144,8 +180,10 @@ async function compareEverything(m: Model): Promise<void> {
   }
   for (const { id } of LOCATIONS) {
     const real = await db.service.rpc("get_queue", { p_location_id: id });
-    expect(real.entries.map((e: any) => [e.id, e.customer_id, e.cart_id, e.ticket_number, e.status, e.position]),
-      `queue ${id}`).toEqual(queueView(m, id));
+    expect(
+      real.entries.map((e: any) => [e.id, e.customer_id, e.cart_id, e.ticket_number, e.status, e.position]),
+      `queue ${id}`,
+    ).toEqual(queueView(m, id));
   }
   await assertInvariants(db.sql);
 }
@@ -167,8 +205,12 @@ const storeOf = (staff: number) => STAFF[staff].store;
 const pickCart = (m: Readonly<Model>, i: number) => m.carts[i % m.carts.length];
 
 class GetOrCreateCart extends Step {
-  constructor(readonly staff: number, readonly location: number, readonly customer: number | null,
-    readonly device: number) {
+  constructor(
+    readonly staff: number,
+    readonly location: number,
+    readonly customer: number | null,
+    readonly device: number,
+  ) {
     super();
   }
   async step(m: Model) {
@@ -176,18 +218,30 @@ class GetOrCreateCart extends Step {
     const customer = this.customer === null ? null : CUSTOMERS[this.customer];
     const device = DEVICES[this.device];
     const outcome = await attempt(this.staff, "get_or_create_cart", {
-      p_location_id: location.id, p_customer_id: customer?.id, p_device_id: customer ? undefined : device,
+      p_location_id: location.id,
+      p_customer_id: customer?.id,
+      p_device_id: customer ? undefined : device,
     });
     if (location.store !== storeOf(this.staff) || (customer && customer.store !== location.store)) {
       return expectOutcome(outcome, "not_found", this.toString());
     }
     expectOutcome(outcome, null, this.toString());
-    let cart = m.carts.find((c) => c.location === location.id && c.status !== "checked_out" &&
-      (customer ? c.customer === customer.id : c.customer === null && c.device === device));
+    let cart = m.carts.find((c) =>
+      c.location === location.id && c.status !== "checked_out" &&
+      (customer ? c.customer === customer.id : c.customer === null && c.device === device)
+    );
     if (!cart) {
       cart = {
-        id: outcome.value.id, store: location.store, location: location.id, customer: customer?.id ?? null,
-        device: customer ? null : device, status: "active", version: 1, lines: [], lock: null, token: null,
+        id: outcome.value.id,
+        store: location.store,
+        location: location.id,
+        customer: customer?.id ?? null,
+        device: customer ? null : device,
+        status: "active",
+        version: 1,
+        lines: [],
+        lock: null,
+        token: null,
         checkoutRef: null,
       };
       m.carts.push(cart);
@@ -201,7 +255,8 @@ class GetOrCreateCart extends Step {
 }
 
 type Expected = "none" | "current" | "stale";
-const expectedVersion = (c: Cart, e: Expected) => e === "none" ? undefined : e === "current" ? c.version : c.version + 7;
+const expectedVersion = (c: Cart, e: Expected) =>
+  e === "none" ? undefined : e === "current" ? c.version : c.version + 7;
 
 /** The checks every cart mutation makes once it holds the cart: closed, locked, stale version. */
 function cartGate(c: Cart, e: Expected): string | null {
@@ -212,8 +267,12 @@ function cartGate(c: Cart, e: Expected): string | null {
 }
 
 /** Invariant 7 in the model: null when the call proceeds, else what it must answer. */
-function replay(m: Model, store: Store, key: string | null, request: unknown):
-  { code: string } | { response: unknown } | null {
+function replay(
+  m: Model,
+  store: Store,
+  key: string | null,
+  request: unknown,
+): { code: string } | { response: unknown } | null {
   if (key === null) return null;
   const seen = m.keys.get(`${store}/${key}`);
   if (!seen) return null;
@@ -221,8 +280,15 @@ function replay(m: Model, store: Store, key: string | null, request: unknown):
 }
 
 class AddItem extends Step {
-  constructor(readonly staff: number, readonly cart: number, readonly product: number, readonly quantity: number,
-    readonly options: number, readonly expected: Expected, readonly key: string | null) {
+  constructor(
+    readonly staff: number,
+    readonly cart: number,
+    readonly product: number,
+    readonly quantity: number,
+    readonly options: number,
+    readonly expected: Expected,
+    readonly key: string | null,
+  ) {
     super();
   }
   override check(m: Readonly<Model>) {
@@ -234,8 +300,12 @@ class AddItem extends Step {
     const options = OPTIONS[this.options];
     const ev = expectedVersion(cart, this.expected);
     const outcome = await attempt(this.staff, "add_item", {
-      p_cart_id: cart.id, p_product_id: product.id, p_quantity: this.quantity, p_options: options,
-      p_expected_version: ev, p_idempotency_key: this.key ?? undefined,
+      p_cart_id: cart.id,
+      p_product_id: product.id,
+      p_quantity: this.quantity,
+      p_options: options,
+      p_expected_version: ev,
+      p_idempotency_key: this.key ?? undefined,
     });
     if (this.quantity < 1 || this.quantity > 999) return expectOutcome(outcome, "invalid_input", this.toString());
     if (cart.store !== storeOf(this.staff)) return expectOutcome(outcome, "not_found", this.toString());
@@ -256,9 +326,17 @@ class AddItem extends Step {
     expectOutcome(outcome, null, this.toString());
     if (line) line.quantity += this.quantity;
     else {
-      const id = outcome.value.items.find((i: any) => i.product_id === product.id && stable(i.options) === stable(options))
+      const id = outcome.value.items.find((i: any) =>
+        i.product_id === product.id && stable(i.options) === stable(options)
+      )
         ?.id;
-      cart.lines.push({ id, product: product.id, options: stable(options), quantity: this.quantity, price: product.price });
+      cart.lines.push({
+        id,
+        product: product.id,
+        options: stable(options),
+        quantity: this.quantity,
+        price: product.price,
+      });
     }
     cart.version++;
     expect(snapshotView(outcome.value)).toEqual(cartView(cart));
@@ -271,8 +349,14 @@ class AddItem extends Step {
 }
 
 class SetItemQuantity extends Step {
-  constructor(readonly staff: number, readonly cart: number, readonly line: number | null, readonly quantity: number,
-    readonly expected: Expected, readonly key: string | null) {
+  constructor(
+    readonly staff: number,
+    readonly cart: number,
+    readonly line: number | null,
+    readonly quantity: number,
+    readonly expected: Expected,
+    readonly key: string | null,
+  ) {
     super();
   }
   override check(m: Readonly<Model>) {
@@ -284,7 +368,10 @@ class SetItemQuantity extends Step {
     const itemId = line?.id ?? MISSING;
     const ev = expectedVersion(cart, this.expected);
     const outcome = await attempt(this.staff, "set_item_quantity", {
-      p_cart_id: cart.id, p_item_id: itemId, p_quantity: this.quantity, p_expected_version: ev,
+      p_cart_id: cart.id,
+      p_item_id: itemId,
+      p_quantity: this.quantity,
+      p_expected_version: ev,
       p_idempotency_key: this.key ?? undefined,
     });
     if (this.quantity < 0) return expectOutcome(outcome, "invalid_input", this.toString());
@@ -314,7 +401,12 @@ class SetItemQuantity extends Step {
 }
 
 class RemoveItem extends Step {
-  constructor(readonly staff: number, readonly cart: number, readonly line: number | null, readonly expected: Expected) {
+  constructor(
+    readonly staff: number,
+    readonly cart: number,
+    readonly line: number | null,
+    readonly expected: Expected,
+  ) {
     super();
   }
   override check(m: Readonly<Model>) {
@@ -324,7 +416,9 @@ class RemoveItem extends Step {
     const cart = pickCart(m, this.cart);
     const line = this.line === null || cart.lines.length === 0 ? null : cart.lines[this.line % cart.lines.length];
     const outcome = await attempt(this.staff, "remove_item", {
-      p_cart_id: cart.id, p_item_id: line?.id ?? MISSING, p_expected_version: expectedVersion(cart, this.expected),
+      p_cart_id: cart.id,
+      p_item_id: line?.id ?? MISSING,
+      p_expected_version: expectedVersion(cart, this.expected),
     });
     if (cart.store !== storeOf(this.staff)) return expectOutcome(outcome, "not_found", this.toString());
     const gate = cartGate(cart, this.expected);
@@ -350,14 +444,18 @@ class LockCart extends Step {
   async step(m: Model) {
     const cart = pickCart(m, this.cart);
     const outcome = await attempt(this.staff, "lock_cart", {
-      p_cart_id: cart.id, p_checkout_ref: this.ref ?? undefined, p_ttl_seconds: 3600,
+      p_cart_id: cart.id,
+      p_checkout_ref: this.ref ?? undefined,
+      p_ttl_seconds: 3600,
       p_expected_version: expectedVersion(cart, this.expected),
     });
     if (cart.store !== storeOf(this.staff)) return expectOutcome(outcome, "not_found", this.toString());
     if (cart.status === "checked_out") return expectOutcome(outcome, "cart_closed", this.toString());
     if (cart.status === "locked") {
       // The same checkout asking again gets the lock it holds, whatever version it saw.
-      if (this.ref === null || cart.lock?.ref !== this.ref) return expectOutcome(outcome, "cart_locked", this.toString());
+      if (this.ref === null || cart.lock?.ref !== this.ref) {
+        return expectOutcome(outcome, "cart_locked", this.toString());
+      }
       expectOutcome(outcome, null, this.toString());
       expect(outcome.value.lock.token).toBe(cart.token);
       return void expect(snapshotView(outcome.value)).toEqual(cartView(cart));
@@ -394,7 +492,9 @@ class UpdateCartLock extends Step {
     const cart = pickCart(m, this.cart);
     const token = this.rightToken && cart.token ? cart.token : MISSING;
     const outcome = await attempt(this.staff, "update_cart_lock", {
-      p_cart_id: cart.id, p_lock_token: token, p_checkout_ref: this.ref,
+      p_cart_id: cart.id,
+      p_lock_token: token,
+      p_checkout_ref: this.ref,
     });
     if (cart.store !== storeOf(this.staff)) return expectOutcome(outcome, "not_found", this.toString());
     const gate = tokenGate(cart, token === cart.token);
@@ -436,7 +536,12 @@ class UnlockCart extends Step {
 }
 
 class CompleteCheckout extends Step {
-  constructor(readonly staff: number, readonly cart: number, readonly rightToken: boolean, readonly rightTotal: boolean) {
+  constructor(
+    readonly staff: number,
+    readonly cart: number,
+    readonly rightToken: boolean,
+    readonly rightTotal: boolean,
+  ) {
     super();
   }
   override check(m: Readonly<Model>) {
@@ -447,7 +552,10 @@ class CompleteCheckout extends Step {
     const token = this.rightToken && cart.token ? cart.token : MISSING;
     const total = (cart.lock?.total ?? subtotal(cart)) + (this.rightTotal ? 0 : 1);
     const outcome = await attempt(this.staff, "complete_checkout", {
-      p_cart_id: cart.id, p_lock_token: token, p_checkout_ref: "paid", p_paid_total_cents: total,
+      p_cart_id: cart.id,
+      p_lock_token: token,
+      p_checkout_ref: "paid",
+      p_paid_total_cents: total,
     });
     if (cart.store !== storeOf(this.staff)) return expectOutcome(outcome, "not_found", this.toString());
     if (cart.status === "checked_out" && token === cart.token && cart.checkoutRef === "paid") {
@@ -463,7 +571,10 @@ class CompleteCheckout extends Step {
     cart.status = "checked_out";
     cart.checkoutRef = "paid";
     for (const e of m.entries) {
-      if (e.location === cart.location && e.customer === cart.customer && (e.status === "waiting" || e.status === "serving")) {
+      if (
+        e.location === cart.location && e.customer === cart.customer &&
+        (e.status === "waiting" || e.status === "serving")
+      ) {
         e.status = "done";
       }
     }
@@ -482,26 +593,47 @@ class AddToQueue extends Step {
   async step(m: Model) {
     const location = LOCATIONS[this.location];
     const customer = CUSTOMERS[this.customer];
-    const outcome = await attempt(this.staff, "add_to_queue", { p_location_id: location.id, p_customer_id: customer.id });
+    const outcome = await attempt(this.staff, "add_to_queue", {
+      p_location_id: location.id,
+      p_customer_id: customer.id,
+    });
     if (location.store !== storeOf(this.staff) || customer.store !== location.store) {
       return expectOutcome(outcome, "not_found", this.toString());
     }
     expectOutcome(outcome, null, this.toString());
-    let cart = m.carts.find((c) => c.location === location.id && c.customer === customer.id && c.status !== "checked_out");
+    let cart = m.carts.find((c) =>
+      c.location === location.id && c.customer === customer.id && c.status !== "checked_out"
+    );
     if (!cart) {
       cart = {
-        id: outcome.value.cart.id, store: location.store, location: location.id, customer: customer.id, device: null,
-        status: "active", version: 1, lines: [], lock: null, token: null, checkoutRef: null,
+        id: outcome.value.cart.id,
+        store: location.store,
+        location: location.id,
+        customer: customer.id,
+        device: null,
+        status: "active",
+        version: 1,
+        lines: [],
+        lock: null,
+        token: null,
+        checkoutRef: null,
       };
       m.carts.push(cart);
     }
-    let entry = m.entries.find((e) => e.location === location.id && e.customer === customer.id &&
-      (e.status === "waiting" || e.status === "serving"));
+    let entry = m.entries.find((e) =>
+      e.location === location.id && e.customer === customer.id &&
+      (e.status === "waiting" || e.status === "serving")
+    );
     if (!entry) {
       m.tickets[location.id] = (m.tickets[location.id] ?? 0) + 1;
       entry = {
-        id: outcome.value.entry.id, store: location.store, location: location.id, customer: customer.id, cart: cart.id,
-        ticket: m.tickets[location.id], status: "waiting",
+        id: outcome.value.entry.id,
+        store: location.store,
+        location: location.id,
+        customer: customer.id,
+        cart: cart.id,
+        ticket: m.tickets[location.id],
+        status: "waiting",
       };
       m.entries.push(entry);
     }
@@ -565,12 +697,17 @@ const staff = fc.oneof({ weight: 5, arbitrary: fc.constantFrom(0, 1) }, { weight
 // Mostly store A, whose staff share two locations; store B's staff probe the boundary.
 const location = fc.oneof({ weight: 4, arbitrary: fc.constantFrom(0, 1) }, { weight: 1, arbitrary: fc.constant(2) });
 const customer = fc.oneof({ weight: 4, arbitrary: fc.constantFrom(0, 1, 2) }, { weight: 1, arbitrary: fc.constant(3) });
-const product = fc.oneof({ weight: 6, arbitrary: fc.integer({ min: 0, max: 4 }) }, { weight: 1, arbitrary: fc.constant(5) });
+const product = fc.oneof({ weight: 6, arbitrary: fc.integer({ min: 0, max: 4 }) }, {
+  weight: 1,
+  arbitrary: fc.constant(5),
+});
 const cart = fc.nat({ max: 20 });
 const expected = fc.constantFrom<Expected>("none", "none", "current", "stale");
 const key = fc.option(fc.constantFrom("tap-1", "tap-2", "tap-3"), { freq: 2, nil: null });
-const quantity = fc.oneof({ weight: 8, arbitrary: fc.integer({ min: 1, max: 999 }) },
-  { weight: 1, arbitrary: fc.constantFrom(0, 1000, -3) });
+const quantity = fc.oneof({ weight: 8, arbitrary: fc.integer({ min: 1, max: 999 }) }, {
+  weight: 1,
+  arbitrary: fc.constantFrom(0, 1000, -3),
+});
 
 const commands = [
   fc.tuple(staff, location, fc.option(customer, { nil: null }), fc.nat({ max: 1 }))
@@ -579,20 +716,35 @@ const commands = [
     .map(([s, c, p, q, o, e, k]) => new AddItem(s, c, p, q, o, e, k)),
   // The most a call may add, to one line: with set_item_quantity to 9,999 it reaches the line limit.
   fc.tuple(staff, cart).map(([s, c]) => new AddItem(s, c, 0, 999, 0, "none", null)),
-  fc.tuple(staff, cart, fc.option(fc.nat({ max: 5 }), { freq: 6, nil: null }),
-    fc.oneof({ weight: 6, arbitrary: fc.integer({ min: 0, max: 30 }) }, { weight: 1, arbitrary: fc.constantFrom(-1, 9999, 10000) }),
-    expected, key).map(([s, c, l, q, e, k]) => new SetItemQuantity(s, c, l, q, e, k)),
+  fc.tuple(
+    staff,
+    cart,
+    fc.option(fc.nat({ max: 5 }), { freq: 6, nil: null }),
+    fc.oneof({ weight: 6, arbitrary: fc.integer({ min: 0, max: 30 }) }, {
+      weight: 1,
+      arbitrary: fc.constantFrom(-1, 9999, 10000),
+    }),
+    expected,
+    key,
+  ).map(([s, c, l, q, e, k]) => new SetItemQuantity(s, c, l, q, e, k)),
   fc.tuple(staff, cart, fc.option(fc.nat({ max: 5 }), { freq: 6, nil: null }), expected)
     .map(([s, c, l, e]) => new RemoveItem(s, c, l, e)),
-  fc.tuple(staff, cart, fc.constantFrom(null, "pay-1", "pay-2"), expected).map(([s, c, r, e]) => new LockCart(s, c, r, e)),
+  fc.tuple(staff, cart, fc.constantFrom(null, "pay-1", "pay-2"), expected).map(([s, c, r, e]) =>
+    new LockCart(s, c, r, e)
+  ),
   fc.tuple(staff, cart, fc.boolean(), fc.constantFrom("pay-1", "pay-3"))
     .map(([s, c, t, r]) => new UpdateCartLock(s, c, t, r)),
   fc.tuple(staff, cart, fc.boolean()).map(([s, c, t]) => new UnlockCart(s, c, t)),
   fc.tuple(staff, cart, fc.boolean(), fc.boolean()).map(([s, c, t, p]) => new CompleteCheckout(s, c, t, p)),
   fc.tuple(staff, location, customer).map(([s, l, c]) => new AddToQueue(s, l, c)),
   fc.tuple(staff, location).map(([s, l]) => new CallNext(s, l)),
-  fc.tuple(staff, fc.nat({ max: 10 }), fc.constantFrom("complete_queue_entry", "leave_queue") as fc.Arbitrary<
-    "complete_queue_entry" | "leave_queue">).map(([s, e, h]) => new FinishEntry(s, e, h)),
+  fc.tuple(
+    staff,
+    fc.nat({ max: 10 }),
+    fc.constantFrom("complete_queue_entry", "leave_queue") as fc.Arbitrary<
+      "complete_queue_entry" | "leave_queue"
+    >,
+  ).map(([s, e, h]) => new FinishEntry(s, e, h)),
 ];
 
 async function resetDatabase() {
@@ -604,8 +756,10 @@ it("onecart behaves as the contract's model through random sequences from three 
   await fc.assert(
     fc.asyncProperty(fc.commands(commands, { maxCommands: 40, size: "max" }), async (sequence) => {
       await resetDatabase();
-      await fc.asyncModelRun(() => ({ model: { carts: [], entries: [], tickets: {}, keys: new Map() }, real: {} }),
-        sequence);
+      await fc.asyncModelRun(
+        () => ({ model: { carts: [], entries: [], tickets: {}, keys: new Map() }, real: {} }),
+        sequence,
+      );
     }),
     { numRuns: 25 },
   );

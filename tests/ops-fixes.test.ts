@@ -2,10 +2,20 @@
 // records (one history event with its actor and reason, one version) and that
 // each change is broadcast like any other.
 import { beforeAll, describe, expect, it } from "vitest";
-import { assertInvariants, expectError, freshDatabase, type Caller, type TestDatabase } from "./helpers/db.ts";
+import { assertInvariants, type Caller, expectError, freshDatabase, type TestDatabase } from "./helpers/db.ts";
 import {
-  CUSTOMER_A, LOCATION_A1, LOCATION_A2, LOCATION_B1, MISSING, PRODUCT_A, PRODUCT_B1, STAFF_A1, STAFF_A2, STAFF_B1,
-  STORE_A, STORE_B,
+  CUSTOMER_A,
+  LOCATION_A1,
+  LOCATION_A2,
+  LOCATION_B1,
+  MISSING,
+  PRODUCT_A,
+  PRODUCT_B1,
+  STAFF_A1,
+  STAFF_A2,
+  STAFF_B1,
+  STORE_A,
+  STORE_B,
 } from "./helpers/fixture.ts";
 
 // A manager of store A, added the way an owner adds one (a staff row).
@@ -84,7 +94,10 @@ describe.each(Object.entries(cartFixes))("%s", (rpc, fix) => {
       expect(result, who).toMatchObject({ id: cart.id, status: fix.status, version: before.version + 1 });
       expect(await cartRow(cart.id), who).toMatchObject({ status: fix.status, version: before.version + 1 });
       expect(await lastEvent(cart.id), who).toMatchObject({
-        version: before.version + 1, kind: fix.kind, actor_id: actor, data: expect.objectContaining({ reason }),
+        version: before.version + 1,
+        kind: fix.kind,
+        actor_id: actor,
+        data: expect.objectContaining({ reason }),
       });
       expect(await broadcastVersions(cart.id), who).toContain(before.version + 1);
       const history = await db.as(STAFF_A2).rpc("get_cart_history", { p_cart_id: cart.id });
@@ -124,7 +137,9 @@ describe("release_cart_lock", () => {
     expect(released).toMatchObject({ status: "active", lock: null });
     expect((await lastEvent(cart.id)).data).toMatchObject({ by_ops: true, checkout_ref: cart.lock.checkout_ref });
     const done = await db.as(STAFF_A2).rpc("complete_checkout", {
-      p_cart_id: cart.id, p_lock_token: cart.lock.token, p_checkout_ref: cart.lock.checkout_ref,
+      p_cart_id: cart.id,
+      p_lock_token: cart.lock.token,
+      p_checkout_ref: cart.lock.checkout_ref,
       p_paid_total_cents: cart.lock.total_cents,
     });
     expect(done.status).toBe("checked_out");
@@ -159,15 +174,25 @@ describe("abandon_cart", () => {
     const abandoned = await ann.rpc("abandon_cart", { p_cart_id: cart.id, p_reason: "walked out" });
     expect(abandoned).toMatchObject({ status: "abandoned", lock: null, version: locked.version + 1 });
     expect((await lastEvent(cart.id)).data).toMatchObject({
-      by_ops: true, reason: "walked out", previous_status: "locked", lock: { checkout_ref: "abandon-me" },
+      by_ops: true,
+      reason: "walked out",
+      previous_status: "locked",
+      lock: { checkout_ref: "abandon-me" },
     });
     expect((await db.sql`select status from pos.queue_entries where id = ${entry.id}`)[0].status).toBe("left");
-    const [{ n }] = await db.sql`select count(*)::int as n from realtime.messages where topic = ${"queue:" + LOCATION_A2}`;
+    const [{ n }] = await db.sql`select count(*)::int as n from realtime.messages where topic = ${
+      "queue:" + LOCATION_A2
+    }`;
     expect(n).toBe(queueBroadcasts[0].n + 1);
-    await expectError(ann.rpc("complete_checkout", {
-      p_cart_id: cart.id, p_lock_token: locked.lock.token, p_checkout_ref: "abandon-me",
-      p_paid_total_cents: locked.lock.total_cents,
-    }), "cart_closed");
+    await expectError(
+      ann.rpc("complete_checkout", {
+        p_cart_id: cart.id,
+        p_lock_token: locked.lock.token,
+        p_checkout_ref: "abandon-me",
+        p_paid_total_cents: locked.lock.total_cents,
+      }),
+      "cart_closed",
+    );
     const again = await ann.rpc("abandon_cart", { p_cart_id: cart.id, p_reason: "walked out" });
     expect(again.version).toBe(abandoned.version);
   });
@@ -187,8 +212,10 @@ describe("repair_cart_totals", () => {
     const result = await db.as(MANAGER_A).rpc("repair_cart_totals", { p_cart_id: cart.id, p_reason: "bad import" });
     expect(result).toMatchObject({ subtotal_cents: 5000, item_count: 2 });
     expect((await lastEvent(cart.id)).data).toEqual({
-      by_ops: true, reason: "bad import",
-      before: { subtotal_cents: 5100, item_count: 7 }, after: { subtotal_cents: 5000, item_count: 2 },
+      by_ops: true,
+      reason: "bad import",
+      before: { subtotal_cents: 5100, item_count: 7 },
+      after: { subtotal_cents: 5000, item_count: 2 },
     });
   });
 
@@ -225,7 +252,10 @@ describe("merge_store_duplicate_carts", () => {
       expect(await cartRow(older), who).toMatchObject({ status: "active", version: 2, item_count: 3 });
       for (const id of [older, newer]) {
         expect(await lastEvent(id), who).toMatchObject({
-          version: 2, kind: "merged", actor_id: actor, data: expect.objectContaining({ reason: `${who} merge`, by_ops: true }),
+          version: 2,
+          kind: "merged",
+          actor_id: actor,
+          data: expect.objectContaining({ reason: `${who} merge`, by_ops: true }),
         });
         expect(await broadcastVersions(id), who).toEqual([2]);
       }
@@ -236,15 +266,23 @@ describe("merge_store_duplicate_carts", () => {
 
   it("answers staff forbidden, another store's owner not_found; that owner merges only their own store", async () => {
     const { older, newer } = await plantDuplicates(CUSTOMER_A[1]);
-    await expectError(db.as(STAFF_A2).rpc("merge_store_duplicate_carts", { p_store_id: STORE_A, p_reason: "x" }),
-      "forbidden");
-    await expectError(db.as(STAFF_B1).rpc("merge_store_duplicate_carts", { p_store_id: STORE_A, p_reason: "x" }),
-      "not_found");
-    await expectError(db.service.rpc("merge_store_duplicate_carts", { p_store_id: MISSING, p_reason: "x" }),
-      "not_found");
+    await expectError(
+      db.as(STAFF_A2).rpc("merge_store_duplicate_carts", { p_store_id: STORE_A, p_reason: "x" }),
+      "forbidden",
+    );
+    await expectError(
+      db.as(STAFF_B1).rpc("merge_store_duplicate_carts", { p_store_id: STORE_A, p_reason: "x" }),
+      "not_found",
+    );
+    await expectError(
+      db.service.rpc("merge_store_duplicate_carts", { p_store_id: MISSING, p_reason: "x" }),
+      "not_found",
+    );
     for (const reason of [null, "", " ", "x".repeat(501)]) {
-      await expectError(db.as(STAFF_A1).rpc("merge_store_duplicate_carts", { p_store_id: STORE_A, p_reason: reason }),
-        "invalid_input");
+      await expectError(
+        db.as(STAFF_A1).rpc("merge_store_duplicate_carts", { p_store_id: STORE_A, p_reason: reason }),
+        "invalid_input",
+      );
     }
     expect(await db.as(STAFF_B1).rpc("merge_store_duplicate_carts", { p_store_id: STORE_B, p_reason: "mine" })).toBe(0);
     expect((await cartRow(older)).status).toBe("active");
@@ -263,24 +301,32 @@ describe("who may read a store's health and alerts", () => {
     await expectError(db.as(STAFF_A2).rpc("list_store_alerts", { p_store_id: STORE_A }), "forbidden");
     await expectError(db.as(STAFF_B1).rpc("get_store_health", { p_store_id: STORE_A }), "not_found");
     await expectError(db.as(STAFF_B1).rpc("list_store_alerts", { p_store_id: STORE_A }), "not_found");
-    await expectError(db.as(STAFF_A1).rpc("get_store_health", {
-      p_store_id: STORE_A, p_since: new Date(Date.now() - 40 * 86400_000).toISOString(),
-    }), "invalid_input");
+    await expectError(
+      db.as(STAFF_A1).rpc("get_store_health", {
+        p_store_id: STORE_A,
+        p_since: new Date(Date.now() - 40 * 86400_000).toISOString(),
+      }),
+      "invalid_input",
+    );
   });
 
   it("check_alerts and record_refusal are for service_role only", async () => {
     for (const caller of [db.as(STAFF_A1), db.as(MANAGER_A), db.as(STAFF_A2)] as Caller[]) {
       await expectError(caller.rpc("check_alerts"), "forbidden");
-      await expectError(caller.rpc("record_refusal", { p_code: "busy", p_rpc: "add_item", p_location_id: LOCATION_A1 }),
-        "forbidden");
+      await expectError(
+        caller.rpc("record_refusal", { p_code: "busy", p_rpc: "add_item", p_location_id: LOCATION_A1 }),
+        "forbidden",
+      );
     }
     expect(await db.service.rpc("check_alerts")).toMatchObject({ opened: expect.any(Number) });
     expect(await db.service.rpc("record_refusal", { p_code: "busy", p_rpc: "call_next", p_location_id: LOCATION_B1 }))
       .toBe(true);
     expect(await db.service.rpc("record_refusal", { p_code: "busy", p_rpc: "call_next", p_location_id: MISSING }))
       .toBe(false);
-    await expectError(db.service.rpc("record_refusal", { p_code: "not_found", p_rpc: "x", p_cart_id: MISSING }),
-      "invalid_input");
+    await expectError(
+      db.service.rpc("record_refusal", { p_code: "not_found", p_rpc: "x", p_cart_id: MISSING }),
+      "invalid_input",
+    );
     const [{ n }] = await db.sql`select count(*)::int as n from pos.refusals where store_id = ${STORE_B}`;
     expect(n).toBe(1);
   });
@@ -288,7 +334,10 @@ describe("who may read a store's health and alerts", () => {
 
 describe("check_alerts", () => {
   it("run by overlapping schedulers, opens each alert once and fails none of them", async () => {
-    const { entry } = await db.as(STAFF_A1).rpc("add_to_queue", { p_location_id: LOCATION_A1, p_customer_id: CUSTOMER_A[2] });
+    const { entry } = await db.as(STAFF_A1).rpc("add_to_queue", {
+      p_location_id: LOCATION_A1,
+      p_customer_id: CUSTOMER_A[2],
+    });
     await db.sql`update pos.queue_entries set joined_at = now() - interval '40 minutes' where id = ${entry.id}`;
     const pool = db.pool(6);
     await Promise.all(Array.from({ length: 6 }, () => pool`select 1`));

@@ -33,17 +33,25 @@ async function untilRecorded(n: number) {
 
 describe("refusals answered by the functions", () => {
   it("count version_conflict and cart_locked against the cart's store, and nothing else", async () => {
-    const cart = (await server.call("POST", "/carts", { token: ann, body: { location_id: LOCATION_A1, device_id: "r-1" } })).body;
+    const cart =
+      (await server.call("POST", "/carts", { token: ann, body: { location_id: LOCATION_A1, device_id: "r-1" } })).body;
     await server.call("POST", `/carts/${cart.id}/items`, { token: ann, body: { product_id: PRODUCT_A[0] } });
     // Refusals that are not counted go first: the count is recorded in order.
     expect((await server.call("GET", `/carts/${MISSING}`, { token: ann })).status).toBe(404);
-    expect((await server.call("POST", `/carts/${MISSING}/items`, { token: ann, body: { product_id: PRODUCT_A[0] } })).status)
+    expect(
+      (await server.call("POST", `/carts/${MISSING}/items`, { token: ann, body: { product_id: PRODUCT_A[0] } })).status,
+    )
       .toBe(404);
     const stale = await server.call("POST", `/carts/${cart.id}/items`, {
-      token: ann, body: { product_id: PRODUCT_A[0], expected_version: 1 } });
+      token: ann,
+      body: { product_id: PRODUCT_A[0], expected_version: 1 },
+    });
     expect([stale.status, stale.body.error.code]).toEqual([409, "version_conflict"]);
     await server.call("POST", `/carts/${cart.id}/lock`, { token: ann, body: { checkout_ref: "r-pay" } });
-    const locked = await server.call("POST", `/carts/${cart.id}/items`, { token: ann, body: { product_id: PRODUCT_A[0] } });
+    const locked = await server.call("POST", `/carts/${cart.id}/items`, {
+      token: ann,
+      body: { product_id: PRODUCT_A[0] },
+    });
     expect([locked.status, locked.body.error.code]).toEqual([423, "cart_locked"]);
 
     expect(await untilRecorded(2)).toEqual([
@@ -59,11 +67,16 @@ describe("refusals answered by the functions", () => {
     const before = (await refusals()).length;
     await db.sql`alter table pos.refusals add constraint refusals_broken check (false) not valid`;
     try {
-      const cart = (await server.call("POST", "/carts", { token: ann, body: { location_id: LOCATION_A1, device_id: "r-2" } })).body;
+      const cart =
+        (await server.call("POST", "/carts", { token: ann, body: { location_id: LOCATION_A1, device_id: "r-2" } }))
+          .body;
       const stale = await server.call("POST", `/carts/${cart.id}/items`, {
-        token: ann, body: { product_id: PRODUCT_A[0], expected_version: 7 } });
-      expect([stale.status, stale.body.error.code, stale.body.error.details]).toEqual([409, "version_conflict",
-        { current_version: 1 }]);
+        token: ann,
+        body: { product_id: PRODUCT_A[0], expected_version: 7 },
+      });
+      expect([stale.status, stale.body.error.code, stale.body.error.details]).toEqual([409, "version_conflict", {
+        current_version: 1,
+      }]);
       const deadline = Date.now() + 30_000;
       while (!server.output.some((line) => line.includes("refusal not counted"))) {
         if (Date.now() > deadline) throw new Error("the lost count was not logged");
@@ -80,9 +93,12 @@ describe("an owner's screen", () => {
   it("reads figures and alerts and releases a lock with supabase.rpc(); the device on the cart sees the release", async () => {
     const owner = server.client(ann);
     const staff = server.client(await server.token(STAFF_A2));
-    const cart = (await server.call("POST", "/carts", { token: ann, body: { location_id: LOCATION_A1, device_id: "scr-1" } })).body;
+    const cart =
+      (await server.call("POST", "/carts", { token: ann, body: { location_id: LOCATION_A1, device_id: "scr-1" } }))
+        .body;
     await server.call("POST", `/carts/${cart.id}/items`, { token: ann, body: { product_id: PRODUCT_A[1] } });
-    const locked = (await server.call("POST", `/carts/${cart.id}/lock`, { token: ann, body: { checkout_ref: "scr" } })).body;
+    const locked =
+      (await server.call("POST", `/carts/${cart.id}/lock`, { token: ann, body: { checkout_ref: "scr" } })).body;
 
     const health = await owner.rpc("get_store_health", { p_store_id: STORE_A });
     expect(health.error).toBeNull();

@@ -6,7 +6,11 @@ import { randomUUID } from "node:crypto";
 import type { RealtimeChannel } from "@supabase/supabase-js";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import {
-  bootstrap, connect, createDatabase, dropDatabase, withOnecartFunctionDefaults,
+  bootstrap,
+  connect,
+  createDatabase,
+  dropDatabase,
+  withOnecartFunctionDefaults,
 } from "../scripts/lib/database.ts";
 import { freshDatabase, rolledBack, type Sql, type TestDatabase } from "./helpers/db.ts";
 import { startTestServer, type TestServer } from "./helpers/server.ts";
@@ -23,8 +27,13 @@ describe("the project role", () => {
       select current_user as name, rolsuper, rolbypassrls, rolcreaterole, rolcreatedb, rolreplication, rolinherit
         from pg_roles where rolname = current_user`;
     expect(me).toEqual({
-      name: "postgres", rolsuper: false, rolbypassrls: true, rolcreaterole: true, rolcreatedb: true,
-      rolreplication: true, rolinherit: true,
+      name: "postgres",
+      rolsuper: false,
+      rolbypassrls: true,
+      rolcreaterole: true,
+      rolcreatedb: true,
+      rolreplication: true,
+      rolinherit: true,
     });
     const [member] = await db.sql`
       select pg_has_role('postgres', 'anon', 'member') as anon,
@@ -36,8 +45,12 @@ describe("the project role", () => {
     // Membership in the realtime owner only for its ownership checks (policies,
     // as supautils allows on a project), never to act as it.
     expect(member).toEqual({
-      anon: true, authenticated: true, service_role: true, auth_admin: false,
-      realtime_admin_usage: true, realtime_admin_set: false,
+      anon: true,
+      authenticated: true,
+      service_role: true,
+      auth_admin: false,
+      realtime_admin_usage: true,
+      realtime_admin_set: false,
     });
   });
 
@@ -46,7 +59,8 @@ describe("the project role", () => {
       select n.nspname as schema, n.nspowner::regrole::text as owner from pg_namespace n
        where n.nspname in ('pos', 'ops', 'supabase_migrations') order by 1`;
     expect(owners).toEqual([
-      { schema: "ops", owner: "postgres" }, { schema: "pos", owner: "postgres" },
+      { schema: "ops", owner: "postgres" },
+      { schema: "pos", owner: "postgres" },
       { schema: "supabase_migrations", owner: "postgres" },
     ]);
     const [{ foreign }] = await db.sql`
@@ -77,8 +91,12 @@ describe("the platform's roles and objects", () => {
     expect(roles).toEqual([
       { rolname: "anon", rolinherit: true, rolbypassrls: false, config: ["statement_timeout=3s"] },
       { rolname: "authenticated", rolinherit: true, rolbypassrls: false, config: ["statement_timeout=8s"] },
-      { rolname: "authenticator", rolinherit: false, rolbypassrls: false,
-        config: ["statement_timeout=8s", "lock_timeout=8s"] },
+      {
+        rolname: "authenticator",
+        rolinherit: false,
+        rolbypassrls: false,
+        config: ["statement_timeout=8s", "lock_timeout=8s"],
+      },
       { rolname: "service_role", rolinherit: true, rolbypassrls: true, config: [] },
     ]);
   });
@@ -94,8 +112,13 @@ describe("the platform's roles and objects", () => {
                where oid = 'realtime.send(jsonb, text, text, boolean)'::regprocedure) as send,
              (select pubviaroot from pg_publication where pubname = 'onecart_local_realtime') as via_root`;
     expect(row).toEqual({
-      auth: "supabase_auth_admin", uid: "supabase_auth_admin", messages: "supabase_realtime_admin", kind: "p",
-      partkey: "RANGE (inserted_at)", send: "supabase_realtime_admin", via_root: true,
+      auth: "supabase_auth_admin",
+      uid: "supabase_auth_admin",
+      messages: "supabase_realtime_admin",
+      kind: "p",
+      partkey: "RANGE (inserted_at)",
+      send: "supabase_realtime_admin",
+      via_root: true,
     });
     const partitions = await db.sql`
       select c.relname, c.relowner::regrole::text as owner from pg_inherits i join pg_class c on c.oid = i.inhrelid
@@ -142,7 +165,8 @@ describe("default EXECUTE on functions", () => {
   it("is revoked while a composed onecart migration runs, and restored after it", async () => {
     await rolledBack(db.sql, async (tx) => {
       await tx.unsafe(withOnecartFunctionDefaults(
-        "create function pos.composed() returns int language sql as 'select 1';"));
+        "create function pos.composed() returns int language sql as 'select 1';",
+      ));
       await tx`create function pos.afterwards() returns int language sql as 'select 1'`;
       const [row] = await tx`
         select has_function_privilege('public', 'pos.composed()', 'execute') as composed,
@@ -166,7 +190,8 @@ describe("realtime.send, as upstream", () => {
     const topic = `platform:${randomUUID()}`;
     await sql`select realtime.send('{"n": 1}'::jsonb, 'e', ${topic}, true)`;
     await sql`select realtime.send('{"n": 2, "id": "mine"}'::jsonb, 'e', ${topic}, true)`;
-    const rows = await sql`select id::text, payload from realtime.messages where topic = ${topic} order by payload->>'n'`;
+    const rows =
+      await sql`select id::text, payload from realtime.messages where topic = ${topic} order by payload->>'n'`;
     expect(rows[0].payload).toEqual({ n: 1, id: rows[0].id });
     expect(rows[1].payload).toEqual({ n: 2, id: "mine" });
   });
@@ -226,7 +251,8 @@ describe("the bootstrap", () => {
           from pg_auth_members where member::regrole::text in ('postgres', 'authenticator', 'supabase_realtime_admin')
          order by 1, 2`,
       settings: await sql`select setrole::regrole::text, setdatabase, setconfig from pg_db_role_setting order by 1, 2`,
-      database: await sql`select datdba::regrole::text, datacl::text from pg_database where datname = current_database()`,
+      database:
+        await sql`select datdba::regrole::text, datacl::text from pg_database where datname = current_database()`,
       schemas: await sql`select nspname, nspowner::regrole::text, nspacl::text from pg_namespace order by 1`,
       defaultAcl: await sql`select defaclrole::regrole::text, defaclnamespace, defaclobjtype, defaclacl::text
                               from pg_default_acl order by 1, 2, 3`,
@@ -286,8 +312,9 @@ describe("pg_cron enabled after the migrations ran", () => {
     });
 
     const server = await startTestServer(later);
-    const { status } = await server.call("GET", `/queue?location_id=${LOCATION_A1}`,
-      { token: await server.token(STAFF_A1) });
+    const { status } = await server.call("GET", `/queue?location_id=${LOCATION_A1}`, {
+      token: await server.token(STAFF_A1),
+    });
     expect(status).toBe(200);
     const deadline = Date.now() + 10_000;
     let jobs: Array<{ jobname: string; schedule: string; command: string; username: string }> = [];
@@ -296,10 +323,18 @@ describe("pg_cron enabled after the migrations ran", () => {
       await new Promise((r) => setTimeout(r, 50));
     }
     expect(jobs).toEqual([
-      { jobname: "onecart-check-alerts", schedule: "* * * * *", command: "select public.check_alerts()",
-        username: "postgres" },
-      { jobname: "onecart-expire-cart-locks", schedule: "* * * * *", command: "select public.expire_cart_locks()",
-        username: "postgres" },
+      {
+        jobname: "onecart-check-alerts",
+        schedule: "* * * * *",
+        command: "select public.check_alerts()",
+        username: "postgres",
+      },
+      {
+        jobname: "onecart-expire-cart-locks",
+        schedule: "* * * * *",
+        command: "select public.expire_cart_locks()",
+        username: "postgres",
+      },
       expect.objectContaining({ jobname: "onecart-purge-idempotency-keys", schedule: "17 3 * * *" }),
       expect.objectContaining({ jobname: "onecart-purge-refusals", schedule: "29 3 * * *" }),
     ]);

@@ -1,7 +1,7 @@
 // The throwaway Postgres never outlives the process that started it, even when
 // that process is killed outright, and leaves nothing in the temp folder however
 // its owner ends; what an owner killed outright leaves, the next start sweeps.
-import { spawn, type ChildProcess } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { chmod, mkdtemp, readdir, rm } from "node:fs/promises";
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
@@ -15,8 +15,11 @@ it("stops when its parent is SIGKILLed", async () => {
   const env = { ...process.env };
   delete env.ONECART_DATABASE_URL;
   env.DATABASE_URL = "postgres://nobody:wrong@127.0.0.1:1/not_this_one"; // ignored: only ONECART_DATABASE_URL counts
-  const parent = spawn(process.execPath, ["--import", "tsx", "tests/fixtures/hold-postgres.ts"],
-    { cwd: repoRoot, env, stdio: ["ignore", "pipe", "inherit"] });
+  const parent = spawn(process.execPath, ["--import", "tsx", "tests/fixtures/hold-postgres.ts"], {
+    cwd: repoRoot,
+    env,
+    stdio: ["ignore", "pipe", "inherit"],
+  });
   const url = await new Promise<string>((resolve, reject) => {
     parent.stdout.on("data", (chunk) => {
       const match = /postgres:\/\/\S+/.exec(String(chunk));
@@ -34,11 +37,12 @@ it("stops when its parent is SIGKILLed", async () => {
   }
   // Gone means the port refuses connections.
   const { port } = new URL(url);
-  const listening = () => new Promise<boolean>((resolve) => {
-    const socket = connect(Number(port), "127.0.0.1");
-    socket.once("connect", () => (socket.destroy(), resolve(true)));
-    socket.once("error", () => resolve(false));
-  });
+  const listening = () =>
+    new Promise<boolean>((resolve) => {
+      const socket = connect(Number(port), "127.0.0.1");
+      socket.once("connect", () => (socket.destroy(), resolve(true)));
+      socket.once("error", () => resolve(false));
+    });
   const deadline = Date.now() + 10_000;
   while ((await listening()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
   expect(await listening()).toBe(false);
@@ -60,8 +64,11 @@ describe("the temp folder", () => {
   async function hold(temp: string, args: string[] = []) {
     const env: NodeJS.ProcessEnv = { ...process.env, TMPDIR: temp };
     delete env.ONECART_DATABASE_URL;
-    const child: ChildProcess = spawn(process.execPath, ["--import", "tsx", "tests/fixtures/hold-postgres.ts", ...args],
-      { cwd: repoRoot, env, stdio: ["ignore", "pipe", "inherit"] });
+    const child: ChildProcess = spawn(
+      process.execPath,
+      ["--import", "tsx", "tests/fixtures/hold-postgres.ts", ...args],
+      { cwd: repoRoot, env, stdio: ["ignore", "pipe", "inherit"] },
+    );
     const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
     const url = await new Promise<string>((resolve, reject) => {
       child.stdout!.on("data", (chunk) => {

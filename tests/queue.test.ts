@@ -1,6 +1,15 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { assertInvariants, expectError, freshDatabase, type TestDatabase } from "./helpers/db.ts";
-import { CUSTOMER_A, CUSTOMER_B1, LOCATION_A1, LOCATION_A2, LOCATION_B1, MISSING, STAFF_A1, STAFF_B1 } from "./helpers/fixture.ts";
+import {
+  CUSTOMER_A,
+  CUSTOMER_B1,
+  LOCATION_A1,
+  LOCATION_A2,
+  LOCATION_B1,
+  MISSING,
+  STAFF_A1,
+  STAFF_B1,
+} from "./helpers/fixture.ts";
 
 let db: TestDatabase;
 beforeAll(async () => {
@@ -14,8 +23,15 @@ describe("queue", () => {
     const first = await ann.rpc("add_to_queue", { p_location_id: LOCATION_A2, p_customer_id: CUSTOMER_A[0] });
     expect(first.cart.id).toBe(existing.id);
     expect(first.entry).toEqual({
-      id: expect.any(String), location_id: LOCATION_A2, customer_id: CUSTOMER_A[0], cart_id: existing.id,
-      ticket_number: 1, status: "waiting", position: 1, joined_at: expect.any(String), called_at: null,
+      id: expect.any(String),
+      location_id: LOCATION_A2,
+      customer_id: CUSTOMER_A[0],
+      cart_id: existing.id,
+      ticket_number: 1,
+      status: "waiting",
+      position: 1,
+      joined_at: expect.any(String),
+      called_at: null,
     });
     const second = await ann.rpc("add_to_queue", { p_location_id: LOCATION_A2, p_customer_id: CUSTOMER_A[1] });
     expect(second.entry).toMatchObject({ ticket_number: 2, position: 2 });
@@ -26,17 +42,24 @@ describe("queue", () => {
     const queue = await ann.rpc("get_queue", { p_location_id: LOCATION_A2 });
     expect(queue.location_id).toBe(LOCATION_A2);
     expect(queue.entries.map((e: any) => [e.ticket_number, e.status, e.position])).toEqual([
-      [1, "waiting", 1], [2, "waiting", 2],
+      [1, "waiting", 1],
+      [2, "waiting", 2],
     ]);
   });
 
   it("calls the lowest ticket, completes and leaves, and lists only waiting and serving entries", async () => {
     const ann = db.as(STAFF_A1);
     const called = await ann.rpc("call_next", { p_location_id: LOCATION_A2 });
-    expect(called).toMatchObject({ ticket_number: 1, status: "serving", position: null, called_at: expect.any(String) });
+    expect(called).toMatchObject({
+      ticket_number: 1,
+      status: "serving",
+      position: null,
+      called_at: expect.any(String),
+    });
     let queue = await ann.rpc("get_queue", { p_location_id: LOCATION_A2 });
     expect(queue.entries.map((e: any) => [e.ticket_number, e.status, e.position])).toEqual([
-      [1, "serving", null], [2, "waiting", 1],
+      [1, "serving", null],
+      [2, "waiting", 1],
     ]);
     const done = await ann.rpc("complete_queue_entry", { p_entry_id: called.id });
     expect(done).toMatchObject({ id: called.id, status: "done", position: null });
@@ -66,7 +89,10 @@ describe("queue", () => {
     await expectError(ann.rpc("complete_queue_entry", { p_entry_id: MISSING }), "not_found");
     await expectError(ann.rpc("leave_queue", { p_entry_id: "nope" }), "invalid_input");
 
-    const { entry } = await db.as(STAFF_B1).rpc("add_to_queue", { p_location_id: LOCATION_B1, p_customer_id: CUSTOMER_B1 });
+    const { entry } = await db.as(STAFF_B1).rpc("add_to_queue", {
+      p_location_id: LOCATION_B1,
+      p_customer_id: CUSTOMER_B1,
+    });
     await expectError(ann.rpc("complete_queue_entry", { p_entry_id: entry.id }), "not_found");
     await expectError(ann.rpc("leave_queue", { p_entry_id: entry.id }), "not_found");
     const [row] = await db.sql`select status from pos.queue_entries where id = ${entry.id}`;

@@ -11,7 +11,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { freshDatabase, type TestDatabase } from "./helpers/db.ts";
 import { startTestServer, type TestServer } from "./helpers/server.ts";
-import { joinChannel, pause, until, type Device } from "./helpers/realtime.ts";
+import { type Device, joinChannel, pause, until } from "./helpers/realtime.ts";
 import { CUSTOMER_A, LOCATION_A1, PRODUCT_A, STAFF_A1, STAFF_A2, STAFF_B1 } from "./helpers/fixture.ts";
 
 let db: TestDatabase;
@@ -60,7 +60,10 @@ describe("a project with public channels off, as onecart requires", () => {
   it("refuses every injection on public and private channels; private subscribers get only real changes", async () => {
     const server = privateOnly;
     const staff = db.as(STAFF_A1);
-    const cart = await staff.rpc("get_or_create_cart", { p_location_id: LOCATION_A1, p_device_id: "inject-private-only" });
+    const cart = await staff.rpc("get_or_create_cart", {
+      p_location_id: LOCATION_A1,
+      p_device_id: "inject-private-only",
+    });
     const ann = server.client(await server.token(STAFF_A1));
     const cartDevice = await joinChannel(ann, `cart:${cart.id}`, "cart_updated", { private: true });
     const board = await joinChannel(ann, `queue:${LOCATION_A1}`, "queue_updated", { private: true });
@@ -101,7 +104,9 @@ describe("a project that allows public channels (the hosted default)", () => {
     const watcher = server.client(server.anonKey);
     const publicCart = await joinChannel(watcher, `cart:${cart.id}`, "cart_updated", { private: false });
     const publicBoard = await joinChannel(watcher, `queue:${LOCATION_A1}`, "queue_updated", { private: false });
-    expect([cartDevice.status, board.status, publicCart.status, publicBoard.status]).toEqual(Array(4).fill("SUBSCRIBED"));
+    expect([cartDevice.status, board.status, publicCart.status, publicBoard.status]).toEqual(
+      Array(4).fill("SUBSCRIBED"),
+    );
 
     const people = await attackers(server);
     for (const [who, token] of people) {
@@ -110,8 +115,11 @@ describe("a project that allows public channels (the hosted default)", () => {
       const onPrivate = await attack(server, token, cart.id, true);
       expect(forged(onPrivate.cart)).toEqual([]);
     }
-    await until(() => forged(publicCart).length === people.length && forged(publicBoard).length === people.length,
-      10_000, "the forged messages on the public side");
+    await until(
+      () => forged(publicCart).length === people.length && forged(publicBoard).length === people.length,
+      10_000,
+      "the forged messages on the public side",
+    );
 
     await staff.rpc("add_item", { p_cart_id: cart.id, p_product_id: PRODUCT_A[0] });
     await staff.rpc("add_to_queue", { p_location_id: LOCATION_A1, p_customer_id: CUSTOMER_A[2] });

@@ -50,8 +50,11 @@ it("survives its walsender being killed, tells its channels to rejoin, and deliv
     expect(await killWalsenders()).toBe(1);
     // Committed while the slot is being replaced: may never be broadcast.
     await staff.rpc("add_item", { p_cart_id: cart.id, p_product_id: PRODUCT_A[1] });
-    await until(() => device.statuses.filter((s) => s === "SUBSCRIBED").length > subscribedBefore, 15_000,
-      "the channel to rejoin");
+    await until(
+      () => device.statuses.filter((s) => s === "SUBSCRIBED").length > subscribedBefore,
+      15_000,
+      "the channel to rejoin",
+    );
     expect((await fetch(`${server.apiUrl}/health`)).status).toBe(200);
     expect(server.process.exitCode).toBeNull();
   }

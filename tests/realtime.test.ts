@@ -5,7 +5,16 @@ import type { RealtimeChannel, SupabaseClient } from "@supabase/supabase-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freshDatabase, staffClaims, type TestDatabase } from "./helpers/db.ts";
 import { startTestServer, type TestServer } from "./helpers/server.ts";
-import { CUSTOMER_A, LOCATION_A1, LOCATION_A2, PRODUCT_A, STAFF_A1, STAFF_A2, STAFF_B1, STORE_A } from "./helpers/fixture.ts";
+import {
+  CUSTOMER_A,
+  LOCATION_A1,
+  LOCATION_A2,
+  PRODUCT_A,
+  STAFF_A1,
+  STAFF_A2,
+  STAFF_B1,
+  STORE_A,
+} from "./helpers/fixture.ts";
 
 let db: TestDatabase;
 let server: TestServer;
@@ -67,14 +76,19 @@ describe("cart topics", () => {
   it("10 devices and 200 concurrent mutations: every device ends on the database's cart, versions strictly increasing", async () => {
     const cart = await db.as(STAFF_A1).rpc("get_or_create_cart", { p_location_id: LOCATION_A1, p_device_id: "rt-hot" });
     const tokens = [ann, await server.token(STAFF_A2)];
-    const devices = await Promise.all(Array.from({ length: 10 }, (_, i) =>
-      subscribe(tokens[i % 2], `cart:${cart.id}`, "cart_updated", cart.version)));
+    const devices = await Promise.all(
+      Array.from({ length: 10 }, (_, i) => subscribe(tokens[i % 2], `cart:${cart.id}`, "cart_updated", cart.version)),
+    );
     expect(devices.map((d) => d.status)).toEqual(Array(10).fill("SUBSCRIBED"));
 
     const pool = db.pool(20);
     const staff = [db.as(STAFF_A1).on(pool), db.as(STAFF_A2).on(pool)];
-    const results = await Promise.allSettled(Array.from({ length: 200 }, (_, i) =>
-      staff[i % 2].rpc("add_item", { p_cart_id: cart.id, p_product_id: PRODUCT_A[i % 5] })));
+    const results = await Promise.allSettled(
+      Array.from(
+        { length: 200 },
+        (_, i) => staff[i % 2].rpc("add_item", { p_cart_id: cart.id, p_product_id: PRODUCT_A[i % 5] }),
+      ),
+    );
     expect(results.filter((r) => r.status === "rejected")).toEqual([]);
 
     const final = await db.as(STAFF_A1).rpc("get_cart", { p_cart_id: cart.id });
@@ -89,7 +103,10 @@ describe("cart topics", () => {
   });
 
   it("a rolled-back mutation sends nothing", async () => {
-    const cart = await db.as(STAFF_A1).rpc("get_or_create_cart", { p_location_id: LOCATION_A1, p_device_id: "rt-rollback" });
+    const cart = await db.as(STAFF_A1).rpc("get_or_create_cart", {
+      p_location_id: LOCATION_A1,
+      p_device_id: "rt-rollback",
+    });
     const device = await subscribe(ann, `cart:${cart.id}`, "cart_updated", cart.version);
     await db.sql.begin(async (tx) => {
       await tx`select set_config('role', 'authenticated', true),
@@ -97,8 +114,11 @@ describe("cart topics", () => {
       await tx`select public.add_item(${cart.id}::uuid, ${PRODUCT_A[0]}::uuid)`;
       await tx`rollback and chain`;
     });
-    const failed = await db.as(STAFF_A1).rpc("add_item", { p_cart_id: cart.id, p_product_id: PRODUCT_A[0],
-      p_expected_version: 9 }).catch((e) => e);
+    const failed = await db.as(STAFF_A1).rpc("add_item", {
+      p_cart_id: cart.id,
+      p_product_id: PRODUCT_A[0],
+      p_expected_version: 9,
+    }).catch((e) => e);
     expect(failed.message).toBe("version_conflict");
     await db.as(STAFF_A1).rpc("add_item", { p_cart_id: cart.id, p_product_id: PRODUCT_A[1] });
     await until(() => device.received.length > 0);
@@ -114,20 +134,29 @@ describe("cart topics", () => {
     const device = await subscribe(ann, `cart:${cart.id}`, "cart_updated", cart.version);
     await ann1.rpc("add_item", { p_cart_id: cart.id, p_product_id: PRODUCT_A[0] });
     const locked = await ann1.rpc("lock_cart", { p_cart_id: cart.id, p_checkout_ref: "rt-pay" });
-    await ann1.rpc("complete_checkout", { p_cart_id: cart.id, p_lock_token: locked.lock.token, p_checkout_ref: "rt-pay",
-      p_paid_total_cents: 500 });
+    await ann1.rpc("complete_checkout", {
+      p_cart_id: cart.id,
+      p_lock_token: locked.lock.token,
+      p_checkout_ref: "rt-pay",
+      p_paid_total_cents: 500,
+    });
     await until(() => device.received.length === 3);
     expect(device.received.map((m) => m.status)).toEqual(["active", "locked", "checked_out"]);
     expect(device.received[1].lock).toMatchObject({ checkout_ref: "rt-pay", total_cents: 500 });
     expect(JSON.stringify(device.received)).not.toContain(locked.lock.token);
-    const [{ n }] = await db.sql`select count(*)::int as n from realtime.messages where payload::text like ${"%" + locked.lock.token + "%"}`;
+    const [{ n }] = await db.sql`select count(*)::int as n from realtime.messages where payload::text like ${
+      "%" + locked.lock.token + "%"
+    }`;
     expect(n).toBe(0);
   });
 });
 
 describe("who may join", () => {
   it("store B staff, anon and an expired token cannot join store A's topics", async () => {
-    const cart = await db.as(STAFF_A1).rpc("get_or_create_cart", { p_location_id: LOCATION_A1, p_device_id: "rt-auth" });
+    const cart = await db.as(STAFF_A1).rpc("get_or_create_cart", {
+      p_location_id: LOCATION_A1,
+      p_device_id: "rt-auth",
+    });
     const bea = await server.token(STAFF_B1);
     const expired = await server.token(STAFF_A1, -60);
     for (const token of [bea, server.anonKey, expired]) {
@@ -138,7 +167,10 @@ describe("who may join", () => {
   });
 
   it("no client may send on a cart topic", async () => {
-    const cart = await db.as(STAFF_A1).rpc("get_or_create_cart", { p_location_id: LOCATION_A1, p_device_id: "rt-send" });
+    const cart = await db.as(STAFF_A1).rpc("get_or_create_cart", {
+      p_location_id: LOCATION_A1,
+      p_device_id: "rt-send",
+    });
     const listener = await subscribe(ann, `cart:${cart.id}`, "cart_updated", cart.version);
     const sender = await subscribe(await server.token(STAFF_A2), `cart:${cart.id}`, "cart_updated", cart.version);
     await sender.channel.send({ type: "broadcast", event: "cart_updated", payload: { forged: true } });
@@ -162,7 +194,10 @@ describe("who may join", () => {
 
 describe("a project whose other features open realtime.messages wide", () => {
   it("still keeps onecart's topics to the store's staff, and unsendable", async () => {
-    const cart = await db.as(STAFF_A1).rpc("get_or_create_cart", { p_location_id: LOCATION_A1, p_device_id: "rt-wide" });
+    const cart = await db.as(STAFF_A1).rpc("get_or_create_cart", {
+      p_location_id: LOCATION_A1,
+      p_device_id: "rt-wide",
+    });
     await db.sql`create policy other_feature_reads_all on realtime.messages for select to anon, authenticated
                    using (true)`;
     await db.sql`create policy other_feature_sends_all on realtime.messages for insert to anon, authenticated
@@ -191,7 +226,10 @@ describe("a project whose other features open realtime.messages wide", () => {
 
 describe("the connection", () => {
   it("answers heartbeats, keeps a channel whose token was refreshed, and stops sending after leave", async () => {
-    const cart = await db.as(STAFF_A1).rpc("get_or_create_cart", { p_location_id: LOCATION_A1, p_device_id: "rt-life" });
+    const cart = await db.as(STAFF_A1).rpc("get_or_create_cart", {
+      p_location_id: LOCATION_A1,
+      p_device_id: "rt-life",
+    });
     let token = await server.token(STAFF_A1, 2);
     const heartbeats: string[] = [];
     const client = server.client(() => token, {
@@ -201,7 +239,11 @@ describe("the connection", () => {
     const received: any[] = [];
     let status = "";
     const channel = client.channel(`cart:${cart.id}`, { config: { private: true } })
-      .on("broadcast", { event: "cart_updated" }, ({ payload }) => payload.version > cart.version && received.push(payload))
+      .on(
+        "broadcast",
+        { event: "cart_updated" },
+        ({ payload }) => payload.version > cart.version && received.push(payload),
+      )
       .subscribe((s) => (status = s));
     await until(() => status === "SUBSCRIBED");
 
@@ -242,7 +284,8 @@ describe("queue topics", () => {
     const staff = db.as(STAFF_A1);
     const [c1, c2] = await db.sql`insert into pos.customers (store_id, name)
       select ${STORE_A}, 'Board ' || n from generate_series(1, 2) n returning id`;
-    const tickets = (snapshot: any) => snapshot.entries.map((e: any) => `${e.ticket_number}:${e.status}:${e.position ?? "-"}`);
+    const tickets = (snapshot: any) =>
+      snapshot.entries.map((e: any) => `${e.ticket_number}:${e.status}:${e.position ?? "-"}`);
 
     const first = await staff.rpc("add_to_queue", { p_location_id: LOCATION_A2, p_customer_id: CUSTOMER_A[0] });
     await staff.rpc("add_to_queue", { p_location_id: LOCATION_A2, p_customer_id: c1.id });
@@ -253,8 +296,12 @@ describe("queue topics", () => {
     await staff.rpc("leave_queue", { p_entry_id: third.entry.id });
     const cart = await staff.rpc("add_item", { p_cart_id: first.cart.id, p_product_id: PRODUCT_A[0] });
     const { lock } = await staff.rpc("lock_cart", { p_cart_id: cart.id });
-    await staff.rpc("complete_checkout", { p_cart_id: cart.id, p_lock_token: lock.token, p_checkout_ref: "q",
-      p_paid_total_cents: 500 });
+    await staff.rpc("complete_checkout", {
+      p_cart_id: cart.id,
+      p_lock_token: lock.token,
+      p_checkout_ref: "q",
+      p_paid_total_cents: 500,
+    });
 
     await until(() => board.received.length === 8);
     expect(board.received.map(tickets)).toEqual([

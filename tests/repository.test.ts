@@ -4,7 +4,7 @@
 // README and the docs it links points at something that exists.
 import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
-import { readFile, readdir } from "node:fs/promises";
+import { readdir, readFile } from "node:fs/promises";
 import { dirname, join, relative, resolve } from "node:path";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
@@ -13,16 +13,33 @@ import { repoRoot } from "../scripts/lib/database.ts";
 const run = promisify(execFile);
 const npmEnv = { ...process.env, NO_COLOR: "1", npm_config_audit: "false", npm_config_fund: "false" };
 
-it("tsc --strict finds nothing in the scripts, tests and benchmarks", async () => {
-  const result = await run(join(repoRoot, "node_modules/.bin/tsc"), ["-p", "tsconfig.json"], { cwd: repoRoot })
-    .then(({ stdout }) => stdout, (error: { stdout: string }) => error.stdout);
-  expect(result).toBe("");
+// The functions are checked by deno check (tests/deno.test.ts); everything else here.
+for (const project of ["tsconfig.json", "client/tsconfig.json", "app/tsconfig.json"]) {
+  it(`tsc --strict finds nothing in ${project}`, async () => {
+    const result = await run(join(repoRoot, "node_modules/.bin/tsc"), ["-p", project], { cwd: repoRoot })
+      .then(({ stdout }) => stdout, (error: { stdout: string }) => error.stdout);
+    expect(result).toBe("");
+  }, 120_000);
+}
+
+it("deno fmt --check finds every TypeScript file formatted (deno.json)", async () => {
+  const result = await run(join(repoRoot, "node_modules/.bin/deno"), ["fmt", "--check"], {
+    cwd: repoRoot,
+    env: { ...process.env, NO_COLOR: "1", DENO_NO_UPDATE_CHECK: "1" },
+  }).then(
+    ({ stdout, stderr }) => stdout + stderr,
+    (error: { stdout: string; stderr: string }) => error.stdout + error.stderr,
+  );
+  expect(result).toMatch(/Checked \d+ files/);
+  expect(result).not.toMatch(/not formatted/);
 }, 120_000);
 
 describe("npm ci accepts the committed lockfile", () => {
   // --os/--cpu make npm resolve as it would on that machine; a lockfile without
   // that platform's optional packages is refused there.
-  for (const [os, cpu] of [["linux", "x64"], ["darwin", "arm64"], ["darwin", "x64"], ["win32", "x64"], ["linux", "arm64"]]) {
+  for (
+    const [os, cpu] of [["linux", "x64"], ["darwin", "arm64"], ["darwin", "x64"], ["win32", "x64"], ["linux", "arm64"]]
+  ) {
     it(`on ${os}-${cpu}`, async () => {
       const { stdout } = await run("npm", ["ci", "--dry-run", "--ignore-scripts", "--os", os, "--cpu", cpu], {
         cwd: repoRoot,
@@ -61,7 +78,9 @@ it("every relative link in the README and docs points at a file or heading in th
         broken.push(`${where} (no such file)`);
       } else if (anchor && resolved.endsWith(".md")) {
         const headings = (await readFile(resolved, "utf8")).match(/^#+ .*$/gm) ?? [];
-        if (!headings.some((h) => anchorOf(h.replace(/^#+ /, "")) === anchor)) broken.push(`${where} (no such heading)`);
+        if (!headings.some((h) => anchorOf(h.replace(/^#+ /, "")) === anchor)) {
+          broken.push(`${where} (no such heading)`);
+        }
       }
     }
   }

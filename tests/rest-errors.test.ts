@@ -44,7 +44,11 @@ beforeAll(async () => {
 async function rpc(name: string, args: unknown, token?: string) {
   const res = await fetch(`${server.apiUrl}/rest/v1/rpc/${name}`, {
     method: "POST",
-    headers: { "content-type": "application/json", apikey: server.anonKey, ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    headers: {
+      "content-type": "application/json",
+      apikey: server.anonKey,
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+    },
     body: JSON.stringify(args),
   });
   return { status: res.status, body: await res.json(), headers: res.headers };
@@ -130,11 +134,15 @@ describe("the impersonated role's settings", () => {
 describe("API keys, as the Supabase gateway turns them into roles", () => {
   const post = (name: string, headers: Record<string, string>) =>
     fetch(`${server.apiUrl}/rest/v1/rpc/${name}`, {
-      method: "POST", headers: { "content-type": "application/json", ...headers }, body: "{}",
+      method: "POST",
+      headers: { "content-type": "application/json", ...headers },
+      body: "{}",
     }).then(async (res) => ({ status: res.status, body: await res.json() }));
 
   it("an sb_secret_ key is service_role, in apikey alone or in Authorization", async () => {
-    const variants: Record<string, string>[] = [{ apikey: LOCAL_SECRET_KEY }, { authorization: `Bearer ${LOCAL_SECRET_KEY}` }];
+    const variants: Record<string, string>[] = [{ apikey: LOCAL_SECRET_KEY }, {
+      authorization: `Bearer ${LOCAL_SECRET_KEY}`,
+    }];
     for (const headers of variants) {
       const res = await post("expire_cart_locks", headers);
       expect(res).toEqual({ status: 200, body: 0 });

@@ -18,7 +18,9 @@ it("gives the same cart, history and actor through supabase.rpc() and the functi
   const client = server.client(ann);
   const viaRpc = await client.rpc("get_or_create_cart", { p_location_id: LOCATION_A1, p_device_id: "parity" });
   expect(viaRpc.error).toBeNull();
-  const viaFunction = await client.functions.invoke("carts", { body: { location_id: LOCATION_A1, device_id: "parity" } });
+  const viaFunction = await client.functions.invoke("carts", {
+    body: { location_id: LOCATION_A1, device_id: "parity" },
+  });
   expect(viaFunction.data).toEqual(viaRpc.data);
 
   const added = await client.rpc("add_item", { p_cart_id: viaRpc.data.id, p_product_id: PRODUCT_A[0] });

@@ -4,7 +4,12 @@
 import { readFile } from "node:fs/promises";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import {
-  applyCurrentDefinition, bootstrap, connect, createDatabase, dropDatabase, supabaseCli,
+  applyCurrentDefinition,
+  bootstrap,
+  connect,
+  createDatabase,
+  dropDatabase,
+  supabaseCli,
 } from "../scripts/lib/database.ts";
 import { projectUrl } from "../scripts/lib/postgres.ts";
 import { generateTypes, typesFile } from "../scripts/gen-types.ts";
@@ -53,7 +58,8 @@ async function catalog(sql: Sql) {
              pg_get_function_result(p.oid) as result, pg_get_function_arguments(p.oid) as args,
              (select array_agg(a::text order by a::text) from aclexplode(p.proacl) a) as acl
         from pg_proc p where p.pronamespace = any(${schemas}::regnamespace[]) order by 1`,
-    views: await sql`select schemaname, viewname, definition from pg_views where schemaname = any(${schemas}) order by 1, 2`,
+    views:
+      await sql`select schemaname, viewname, definition from pg_views where schemaname = any(${schemas}) order by 1, 2`,
     defaultAcl: await sql`select defaclnamespace::regnamespace::text, defaclobjtype, defaclacl::text[]
                            from pg_default_acl order by 1, 2`,
   };
@@ -77,7 +83,16 @@ describe("supabase db advisors", () => {
 
   it("find nothing, at any level and with the hosted lints the CLI lacks, beyond the baseline and unused indexes", async () => {
     const { stdout } = await supabaseCli([
-      "db", "advisors", "--db-url", db.url, "--type", "all", "--level", "info", "--output-format", "json",
+      "db",
+      "advisors",
+      "--db-url",
+      db.url,
+      "--type",
+      "all",
+      "--level",
+      "info",
+      "--output-format",
+      "json",
     ]);
     const { results } = JSON.parse(stdout) as { results: Array<{ name: string; detail: string; cacheKey: string }> };
     // Every index of a fresh database is unused.
@@ -100,7 +115,8 @@ describe("supabase db advisors", () => {
       await tx`grant execute on function public.not_in_the_baseline() to authenticated`;
       const findings = await securityDefinerLints(tx);
       expect(findings.map((f) => f.cache_key)).toContain(
-        "authenticated_security_definer_function_executable_public_not_in_the_baseline_");
+        "authenticated_security_definer_function_executable_public_not_in_the_baseline_",
+      );
       const accepted = new Set((await readBaseline()).findings.map((f) => f.cache_key));
       expect(findings.filter((f) => !accepted.has(f.cache_key)).length).toBeGreaterThan(0);
     });
@@ -126,7 +142,8 @@ describe("tables mirrored in TypeScript", () => {
              array(select format_type(t, null) from unnest(p.proargtypes) t) as types
         from pg_proc p where p.pronamespace = 'public'::regnamespace order by 1`;
     const actual = Object.fromEntries(rows.map((r) => [
-      r.proname, Object.fromEntries(r.names.map((n: string, i: number) => [n, r.types[i]])),
+      r.proname,
+      Object.fromEntries(r.names.map((n: string, i: number) => [n, r.types[i]])),
     ]));
     expect(actual).toEqual(RPCS);
   });

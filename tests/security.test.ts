@@ -3,7 +3,17 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { expectError, freshDatabase, staffClaims, type TestDatabase } from "./helpers/db.ts";
 import {
-  CUSTOMER_A, CUSTOMER_B1, LOCATION_A1, LOCATION_A2, LOCATION_B1, PRODUCT_A, PRODUCT_B1, STAFF_A1, STAFF_B1, STORE_A, STORE_B,
+  CUSTOMER_A,
+  CUSTOMER_B1,
+  LOCATION_A1,
+  LOCATION_A2,
+  LOCATION_B1,
+  PRODUCT_A,
+  PRODUCT_B1,
+  STAFF_A1,
+  STAFF_B1,
+  STORE_A,
+  STORE_B,
 } from "./helpers/fixture.ts";
 import { RPCS } from "../functions/_shared/rpc.ts";
 
@@ -53,7 +63,8 @@ function callsOnStoreA() {
 }
 
 async function storeAState() {
-  return await db.sql`select id, version, status, subtotal_cents from pos.carts where store_id = ${STORE_A} order by id`;
+  return await db
+    .sql`select id, version, status, subtotal_cents from pos.carts where store_id = ${STORE_A} order by id`;
 }
 
 describe("store isolation", () => {
@@ -70,7 +81,11 @@ describe("store isolation", () => {
   it("covers every client RPC of the contract", () => {
     // get_staff_home aims at no store: it answers the caller's own (tested below).
     const ops = [
-      "expire_cart_locks", "merge_duplicate_carts", "add_staff_member", "check_alerts", "record_refusal",
+      "expire_cart_locks",
+      "merge_duplicate_carts",
+      "add_staff_member",
+      "check_alerts",
+      "record_refusal",
       "get_staff_home",
     ];
     expect(Object.keys(callsOnStoreA()).sort()).toEqual(Object.keys(RPCS).filter((n) => !ops.includes(n)).sort());
@@ -163,23 +178,27 @@ describe("idempotency keys", () => {
     const ann = db.as(STAFF_A1);
     const c = await ann.rpc("get_or_create_cart", { p_location_id: LOCATION_A1, p_device_id: "idem-2" });
     await ann.rpc("add_item", { p_cart_id: c.id, p_product_id: PRODUCT_A[1], p_idempotency_key: "k-2" });
-    await expectError(ann.rpc("add_item", { p_cart_id: c.id, p_product_id: PRODUCT_A[1], p_quantity: 2,
-      p_idempotency_key: "k-2" }), "idempotency_key_reused");
-    await expectError(ann.rpc("remove_item", { p_cart_id: c.id, p_item_id: c.id, p_idempotency_key: "k-2" }),
-      "idempotency_key_reused");
+    await expectError(
+      ann.rpc("add_item", { p_cart_id: c.id, p_product_id: PRODUCT_A[1], p_quantity: 2, p_idempotency_key: "k-2" }),
+      "idempotency_key_reused",
+    );
+    await expectError(
+      ann.rpc("remove_item", { p_cart_id: c.id, p_item_id: c.id, p_idempotency_key: "k-2" }),
+      "idempotency_key_reused",
+    );
     const other = await ann.rpc("get_or_create_cart", { p_location_id: LOCATION_A1, p_device_id: "idem-3" });
-    await expectError(ann.rpc("add_item", { p_cart_id: other.id, p_product_id: PRODUCT_A[1],
-      p_idempotency_key: "k-2" }), "idempotency_key_reused");
+    await expectError(
+      ann.rpc("add_item", { p_cart_id: other.id, p_product_id: PRODUCT_A[1], p_idempotency_key: "k-2" }),
+      "idempotency_key_reused",
+    );
     expect((await ann.rpc("get_cart", { p_cart_id: c.id })).version).toBe(2);
     expect((await ann.rpc("get_cart", { p_cart_id: other.id })).version).toBe(1);
   });
 
   it("a key is the store's own: another store may use the same key", async () => {
     const bea = db.as(STAFF_B1);
-    const c = await bea.rpc("get_or_create_cart", { p_location_id: LOCATION_B1,
-      p_device_id: "idem-b" });
-    const added = await bea.rpc("add_item", { p_cart_id: c.id, p_product_id: PRODUCT_B1,
-      p_idempotency_key: "k-1" });
+    const c = await bea.rpc("get_or_create_cart", { p_location_id: LOCATION_B1, p_device_id: "idem-b" });
+    const added = await bea.rpc("add_item", { p_cart_id: c.id, p_product_id: PRODUCT_B1, p_idempotency_key: "k-1" });
     expect(added.version).toBe(2);
   });
 
@@ -198,8 +217,13 @@ describe("idempotency keys", () => {
     await ann.rpc("add_item", { p_cart_id: c.id, p_product_id: PRODUCT_A[1] });
     const lock = await ann.rpc("lock_cart", { p_cart_id: c.id, p_idempotency_key: "k-5" });
     expect(await ann.rpc("lock_cart", { p_cart_id: c.id, p_idempotency_key: "k-5" })).toEqual(lock);
-    const pay = { p_cart_id: c.id, p_lock_token: lock.lock.token, p_checkout_ref: "p", p_paid_total_cents: 1200,
-      p_idempotency_key: "k-6" };
+    const pay = {
+      p_cart_id: c.id,
+      p_lock_token: lock.lock.token,
+      p_checkout_ref: "p",
+      p_paid_total_cents: 1200,
+      p_idempotency_key: "k-6",
+    };
     const done = await ann.rpc("complete_checkout", pay);
     expect(await ann.rpc("complete_checkout", pay)).toEqual(done);
 

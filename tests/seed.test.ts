@@ -5,8 +5,18 @@ import { beforeAll, expect, it } from "vitest";
 import { repoRoot } from "../scripts/lib/database.ts";
 import { freshDatabase, type TestDatabase } from "./helpers/db.ts";
 import {
-  CUSTOMER_A, CUSTOMER_B1, LOCATION_A1, LOCATION_A2, LOCATION_B1, PRODUCT_A, PRODUCT_B1, STAFF_A1, STAFF_A2, STAFF_B1,
-  STORE_A, STORE_B,
+  CUSTOMER_A,
+  CUSTOMER_B1,
+  LOCATION_A1,
+  LOCATION_A2,
+  LOCATION_B1,
+  PRODUCT_A,
+  PRODUCT_B1,
+  STAFF_A1,
+  STAFF_A2,
+  STAFF_B1,
+  STORE_A,
+  STORE_B,
 } from "./helpers/fixture.ts";
 
 let db: TestDatabase;
@@ -35,7 +45,9 @@ it("has the two stores, their locations, products, customers and staff", async (
   const staff = await db.sql`select s.user_id, s.store_id from pos.staff s join auth.users u on u.id = s.user_id
                               order by s.user_id`;
   expect(staff.map((r) => [r.user_id, r.store_id])).toEqual([
-    [STAFF_A1, STORE_A], [STAFF_A2, STORE_A], [STAFF_B1, STORE_B],
+    [STAFF_A1, STORE_A],
+    [STAFF_A2, STORE_A],
+    [STAFF_B1, STORE_B],
   ]);
 });
 

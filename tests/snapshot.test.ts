@@ -35,8 +35,12 @@ describe("the snapshot of a change", () => {
         const token = cart.lock.token;
         cart = kind === "unlock"
           ? await ann.rpc("unlock_cart", { p_cart_id: cart.id, p_lock_token: token })
-          : await ann.rpc("complete_checkout", { p_cart_id: cart.id, p_lock_token: token,
-            p_checkout_ref: cart.lock.checkout_ref, p_paid_total_cents: cart.lock.total_cents });
+          : await ann.rpc("complete_checkout", {
+            p_cart_id: cart.id,
+            p_lock_token: token,
+            p_checkout_ref: cart.lock.checkout_ref,
+            p_paid_total_cents: cart.lock.total_cents,
+          });
         if (kind === "checkout") {
           kinds.add(kind);
           await expectConsistent(cart);
@@ -45,12 +49,19 @@ describe("the snapshot of a change", () => {
         }
       } else if (cart.items.length === 0 || r < 0.45) {
         kind = "add";
-        cart = await ann.rpc("add_item", { p_cart_id: cart.id, p_product_id: pick(PRODUCT_A),
-          p_quantity: 1 + Math.floor(next() * 3), p_options: next() < 0.3 ? { size: pick(["s", "m"]) } : {} });
+        cart = await ann.rpc("add_item", {
+          p_cart_id: cart.id,
+          p_product_id: pick(PRODUCT_A),
+          p_quantity: 1 + Math.floor(next() * 3),
+          p_options: next() < 0.3 ? { size: pick(["s", "m"]) } : {},
+        });
       } else if (r < 0.65) {
         kind = "quantity";
-        cart = await ann.rpc("set_item_quantity", { p_cart_id: cart.id, p_item_id: pick(cart.items as { id: string }[]).id,
-          p_quantity: Math.floor(next() * 4) });
+        cart = await ann.rpc("set_item_quantity", {
+          p_cart_id: cart.id,
+          p_item_id: pick(cart.items as { id: string }[]).id,
+          p_quantity: Math.floor(next() * 4),
+        });
       } else if (r < 0.8) {
         kind = "remove";
         cart = await ann.rpc("remove_item", { p_cart_id: cart.id, p_item_id: pick(cart.items as { id: string }[]).id });
@@ -68,7 +79,10 @@ describe("the snapshot of a change", () => {
 
 async function expectConsistent(returned: { id: string; version: number; lock: { token?: string } | null }) {
   const { lock, ...rest } = returned;
-  const asBroadcast = { ...rest, lock: lock && Object.fromEntries(Object.entries(lock).filter(([k]) => k !== "token")) };
+  const asBroadcast = {
+    ...rest,
+    lock: lock && Object.fromEntries(Object.entries(lock).filter(([k]) => k !== "token")),
+  };
   const read = await db.as(STAFF_A1).rpc("get_cart", { p_cart_id: returned.id });
   expect(read).toEqual(asBroadcast);
   const [sent] = await db.sql`select payload from realtime.messages

@@ -3,7 +3,7 @@
 // and Realtime without a restart; SIGTERM, and Postgres dying for good, stop
 // it with its cleanup (its state directory and the embedded data directory
 // removed, no process left behind).
-import { execFile, spawn, type ChildProcess } from "node:child_process";
+import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir, userInfo } from "node:os";
@@ -36,10 +36,17 @@ interface Started {
 async function start(name: string): Promise<Started> {
   const stateDir = join(scratch, name, ".onecart");
   const env: NodeJS.ProcessEnv = {
-    ...process.env, PORT: String(await freePort()), ONECART_STATE_DIR: stateDir, ONECART_DEMO: "0",
+    ...process.env,
+    PORT: String(await freePort()),
+    ONECART_STATE_DIR: stateDir,
+    ONECART_DEMO: "0",
   };
-  const child = spawn(process.execPath, ["--import", "tsx", "scripts/start.ts"],
-    { cwd: repoRoot, env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, ["--import", "tsx", "scripts/start.ts"], {
+    cwd: repoRoot,
+    env,
+    detached: true,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   let output = "";
   child.stdout!.on("data", (c) => (output += c));
   child.stderr!.on("data", (c) => (output += c));
@@ -102,28 +109,41 @@ describe.skipIf(!own)("npm start and its Postgres", () => {
       const token = await staffToken(stack.jwt_secret, STAFF_A1);
       const client = createClient(stack.api_url, stack.anon_key, { accessToken: async () => token });
       const add = async (cartId: string) => {
-        const { data, error } = await client.functions.invoke(`carts/${cartId}/items`,
-          { body: { product_id: PRODUCT_A[0] }, headers: { "idempotency-key": crypto.randomUUID() } });
+        const { data, error } = await client.functions.invoke(`carts/${cartId}/items`, {
+          body: { product_id: PRODUCT_A[0] },
+          headers: { "idempotency-key": crypto.randomUUID() },
+        });
         if (error) throw error;
         return data;
       };
-      const { data: cart } = await client.functions.invoke("carts",
-        { body: { location_id: LOCATION_A1, device_id: "start-faults" } });
+      const { data: cart } = await client.functions.invoke("carts", {
+        body: { location_id: LOCATION_A1, device_id: "start-faults" },
+      });
       const device = await joinChannel(client, `cart:${cart.id}`, "cart_updated", { private: true });
       expect(device.status).toBe("SUBSCRIBED");
       const delivered = async (what: string) => {
         const rejoins = device.statuses.filter((s) => s === "SUBSCRIBED").length;
-        await until(() => device.statuses.filter((s) => s === "SUBSCRIBED").length > rejoins, 30_000,
-          `the channel to rejoin after ${what}`);
+        await until(
+          () => device.statuses.filter((s) => s === "SUBSCRIBED").length > rejoins,
+          30_000,
+          `the channel to rejoin after ${what}`,
+        );
         let answer: any;
-        await until(async () => (answer = await add(cart.id).catch(() => null)) !== null, 10_000,
-          `the functions to answer after ${what}`);
-        await until(() => device.received.some((m) => m.version === answer.version), 10_000,
-          `a broadcast after ${what}`);
+        await until(
+          async () => (answer = await add(cart.id).catch(() => null)) !== null,
+          10_000,
+          `the functions to answer after ${what}`,
+        );
+        await until(
+          () => device.received.some((m) => m.version === answer.version),
+          10_000,
+          `a broadcast after ${what}`,
+        );
       };
 
       const admin = postgres(stack.admin_db_url ?? stack.db_url, { max: 1, onnotice: () => {} });
-      const killed = await admin`select pg_terminate_backend(pid) from pg_stat_activity where backend_type = 'walsender'`;
+      const killed =
+        await admin`select pg_terminate_backend(pid) from pg_stat_activity where backend_type = 'walsender'`;
       await admin.end();
       expect(killed.length).toBeGreaterThan(0);
       await delivered("the walsender was killed");

@@ -33,7 +33,9 @@ it("starts, serves supabase-js, refuses a second start, and stops cleanly on SIG
   try {
     const started = Date.now();
     while (!output.includes("Both devices show the same cart") && !output.includes("demo failed")) {
-      if (npm.exitCode !== null || Date.now() - started > 90_000) throw new Error(`npm start did not come up:\n${output}`);
+      if (npm.exitCode !== null || Date.now() - started > 90_000) {
+        throw new Error(`npm start did not come up:\n${output}`);
+      }
       await new Promise((r) => setTimeout(r, 200));
     }
     expect(output).toContain("Both devices show the same cart. Nothing was lost.");
@@ -41,16 +43,15 @@ it("starts, serves supabase-js, refuses a second start, and stops cleanly on SIG
 
     const stack = JSON.parse(await readFile(join(stateDir, "stack.json"), "utf8"));
     expect(Object.keys(stack).sort()).toEqual(
-      ["admin_db_url", "anon_key", "api_url", "db_url", "jwt_secret", "service_role_key"]);
+      ["admin_db_url", "anon_key", "api_url", "db_url", "jwt_secret", "service_role_key"],
+    );
     expect(new URL(stack.db_url).username).toBe("postgres");
     expect(new URL(stack.admin_db_url).username).toBe("supabase_admin");
     expect(stack.api_url).toBe(`http://127.0.0.1:${port}`);
 
-    const { stdout: token } = await run("npm", ["run", "--silent", "token", "--", STAFF_A2],
-      { cwd: repoRoot, env });
+    const { stdout: token } = await run("npm", ["run", "--silent", "token", "--", STAFF_A2], { cwd: repoRoot, env });
     const client = createClient(stack.api_url, stack.anon_key, { accessToken: async () => token.trim() });
-    const { data, error } = await client.functions.invoke(`queue?location_id=${LOCATION_A1}`,
-      { method: "GET" });
+    const { data, error } = await client.functions.invoke(`queue?location_id=${LOCATION_A1}`, { method: "GET" });
     expect(error).toBeNull();
     expect(data).toMatchObject({ location_id: LOCATION_A1, entries: [] });
 
@@ -59,8 +60,20 @@ it("starts, serves supabase-js, refuses a second start, and stops cleanly on SIG
       expect(output).toContain(email);
     }
     expect(output).toContain("password onecart-local");
-    await run("npm", ["run", "--silent", "staff:add", "--", "--email", "ivy@blowing-rock.example", "--password",
-      "ivy-password", "--store", STORE_A, "--role", "manager"], { cwd: repoRoot, env });
+    await run("npm", [
+      "run",
+      "--silent",
+      "staff:add",
+      "--",
+      "--email",
+      "ivy@blowing-rock.example",
+      "--password",
+      "ivy-password",
+      "--store",
+      STORE_A,
+      "--role",
+      "manager",
+    ], { cwd: repoRoot, env });
     const ivy = createClient(stack.api_url, stack.anon_key, { auth: { persistSession: false } });
     expect((await ivy.auth.signInWithPassword({ email: "ivy@blowing-rock.example", password: "ivy-password" })).error)
       .toBeNull();
@@ -79,7 +92,9 @@ it("starts, serves supabase-js, refuses a second start, and stops cleanly on SIG
     const sql = connect(stack.db_url, { max: 1 });
     await sql.unsafe("selec 1").catch(() => {});
     await sql.end();
-    for (let i = 0; i < 50 && !output.includes("[postgres] ERROR 42601"); i++) await new Promise((r) => setTimeout(r, 100));
+    for (let i = 0; i < 50 && !output.includes("[postgres] ERROR 42601"); i++) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
     expect(output).toMatch(/^\[postgres\] ERROR 42601: syntax error at or near "selec"/m);
     expect(output).not.toContain("[request]");
     expect(output).not.toMatch(/supabase_migrations/);

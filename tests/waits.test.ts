@@ -11,10 +11,26 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { callRpc } from "../functions/_shared/rpc.ts";
 import { fromPostgresError } from "../functions/_shared/errors.ts";
 import { freePort } from "../scripts/lib/postgres.ts";
-import { assertInvariants, expectError, freshDatabase, type Sql, staffClaims, type TestDatabase } from "./helpers/db.ts";
+import {
+  assertInvariants,
+  expectError,
+  freshDatabase,
+  type Sql,
+  staffClaims,
+  type TestDatabase,
+} from "./helpers/db.ts";
 import { startTestServer, type TestServer } from "./helpers/server.ts";
 import { startTcpProxy } from "./helpers/tcp-proxy.ts";
-import { CUSTOMER_A, LOCATION_A1, LOCATION_A2, LOCATION_B1, PRODUCT_A, STAFF_A1, STAFF_B1, STORE_A } from "./helpers/fixture.ts";
+import {
+  CUSTOMER_A,
+  LOCATION_A1,
+  LOCATION_A2,
+  LOCATION_B1,
+  PRODUCT_A,
+  STAFF_A1,
+  STAFF_B1,
+  STORE_A,
+} from "./helpers/fixture.ts";
 
 let db: TestDatabase;
 let server: TestServer;
@@ -83,7 +99,10 @@ async function lockWaiters(): Promise<number> {
 
 let devices = 0;
 async function newCart(token = ann, location = LOCATION_A1) {
-  const res = await server.call("POST", "/carts", { token, body: { location_id: location, device_id: `waits-${++devices}` } });
+  const res = await server.call("POST", "/carts", {
+    token,
+    body: { location_id: location, device_id: `waits-${++devices}` },
+  });
   expect(res.status).toBe(200);
   return res.body as { id: string; version: number };
 }
@@ -192,7 +211,9 @@ describe("the same wait limit through supabase.rpc() and direct SQL", () => {
     // No lock_timeout at all (a direct session), and hosted PostgREST's 8 s for `authenticated`.
     for (const lockTimeoutMs of [null, 8000]) {
       const { error } = await expectError(
-        callRpc(db.sql as never, "add_item", args, claims, { lockTimeoutMs, statementTimeoutMs: null }), "busy");
+        callRpc(db.sql as never, "add_item", args, claims, { lockTimeoutMs, statementTimeoutMs: null }),
+        "busy",
+      );
       expect([error.code, error.message]).toEqual(["PT503", "busy"]);
       expect(holder.holding).toBe(true);
     }
@@ -206,9 +227,13 @@ describe("the same wait limit through supabase.rpc() and direct SQL", () => {
   it("bounds the call by its statement_timeout too, which the mapping answers busy", async () => {
     const cart = await newCart();
     const holder = await holdCart(cart.id);
-    const { error } = await expectError(callRpc(db.sql as never, "add_item",
-      { p_cart_id: cart.id, p_product_id: PRODUCT_A[0] }, staffClaims(STAFF_A1),
-      { lockTimeoutMs: null, statementTimeoutMs: 300 }), "busy");
+    const { error } = await expectError(
+      callRpc(db.sql as never, "add_item", { p_cart_id: cart.id, p_product_id: PRODUCT_A[0] }, staffClaims(STAFF_A1), {
+        lockTimeoutMs: null,
+        statementTimeoutMs: 300,
+      }),
+      "busy",
+    );
     expect(error.code).toBe("57014");
     expect(holder.holding).toBe(true);
     await holder.release();
@@ -229,10 +254,13 @@ describe("the same wait limit through supabase.rpc() and direct SQL", () => {
 
     const cart = await newCart();
     const key = randomUUID();
-    holder = await hold((tx) => tx`select pg_advisory_xact_lock(hashtextextended(${
-      STORE_A}::text || '/' || ${key}, 7))`);
-    await expectError(ann.rpc("add_item", { p_cart_id: cart.id, p_product_id: PRODUCT_A[0], p_idempotency_key: key }),
-      "busy");
+    holder = await hold((tx) =>
+      tx`select pg_advisory_xact_lock(hashtextextended(${STORE_A}::text || '/' || ${key}, 7))`
+    );
+    await expectError(
+      ann.rpc("add_item", { p_cart_id: cart.id, p_product_id: PRODUCT_A[0], p_idempotency_key: key }),
+      "busy",
+    );
     await holder.release();
 
     const [{ waiting }] = await db.sql`select count(*)::int as waiting from pos.queue_entries
@@ -299,8 +327,20 @@ describe("connection faults", () => {
 
 describe("the error mapping", () => {
   it("maps postgres.js's connection errors and Postgres's shutdown codes to unavailable", () => {
-    for (const code of ["CONNECTION_CLOSED", "CONNECTION_ENDED", "CONNECTION_DESTROYED", "CONNECT_TIMEOUT",
-      "ECONNREFUSED", "57P01", "57P02", "57P03", "08006", "08001"]) {
+    for (
+      const code of [
+        "CONNECTION_CLOSED",
+        "CONNECTION_ENDED",
+        "CONNECTION_DESTROYED",
+        "CONNECT_TIMEOUT",
+        "ECONNREFUSED",
+        "57P01",
+        "57P02",
+        "57P03",
+        "08006",
+        "08001",
+      ]
+    ) {
       expect(fromPostgresError({ code })?.code, code).toBe("unavailable");
     }
     for (const code of ["55P03", "57014", "40P01"]) expect(fromPostgresError({ code })?.code, code).toBe("busy");

@@ -123,7 +123,9 @@ function Pos({ supabase, session }: { supabase: SupabaseClient; session: Session
                 <h2 id="no-cart">No cart open</h2>
                 <p className="muted">Open a customer's cart from the queue, or start a walk-in sale.</p>
                 <div className="row">
-                  <button type="button" className="primary" onClick={() => void openCart(null)}>New walk-in sale</button>
+                  <button type="button" className="primary" onClick={() => void openCart(null)}>
+                    New walk-in sale
+                  </button>
                   <label className="row">
                     <span className="visually-hidden">Customer</span>
                     <select

@@ -87,9 +87,17 @@ export function CartView({ store, home, onClose }: { store: CartStore; home: Sto
     }
   }
 
-  if (!cart) return <section className="panel" aria-busy="true"><p role="status">Opening the cart…</p></section>;
+  if (!cart) {
+    return (
+      <section className="panel" aria-busy="true">
+        <p role="status">Opening the cart…</p>
+      </section>
+    );
+  }
 
-  const customer = cart.customer_id ? home.customers.find((c) => c.id === cart.customer_id)?.name ?? "Customer" : "Walk-in";
+  const customer = cart.customer_id
+    ? home.customers.find((c) => c.id === cart.customer_id)?.name ?? "Customer"
+    : "Walk-in";
   const lockedHere = checkout !== null && cart.status === "locked";
   const lockedElsewhere = cart.status === "locked" && !lockedHere;
   const closed = cart.status === "checked_out" || cart.status === "abandoned" || cart.status === "merged";
@@ -99,7 +107,9 @@ export function CartView({ store, home, onClose }: { store: CartStore; home: Sto
     <section className="panel cart" aria-labelledby="cart-title">
       <div className="row">
         <h2 id="cart-title" className="grow">Cart: {customer}</h2>
-        <span className={`badge ${cart.status === "locked" ? "locked" : ""}`} data-testid="cart-status">{cart.status}</span>
+        <span className={`badge ${cart.status === "locked" ? "locked" : ""}`} data-testid="cart-status">
+          {cart.status}
+        </span>
         <span className="badge" data-testid="cart-version">v{cart.version}</span>
         {state.pending.length > 0 && (
           <span className="badge pending" data-testid="pending-count">{state.pending.length} pending</span>
@@ -109,8 +119,8 @@ export function CartView({ store, home, onClose }: { store: CartStore; home: Sto
 
       {lockedElsewhere && (
         <p className="message warn" role="status">
-          Locked for checkout on another device ({cents(cart.lock?.total_cents ?? 0)}). Changes are refused until it
-          is paid or cancelled.
+          Locked for checkout on another device ({cents(cart.lock?.total_cents ?? 0)}). Changes are refused until it is
+          paid or cancelled.
         </p>
       )}
       {closed && <p className="message info" role="status">This cart is {cart.status.replace("_", " ")}.</p>}
@@ -119,7 +129,9 @@ export function CartView({ store, home, onClose }: { store: CartStore; home: Sto
           {rejectionText(r)} <button type="button" onClick={() => store.dismiss(r.key)}>Dismiss</button>
         </p>
       ))}
-      {notice && <p className={`message ${notice.kind}`} role={notice.kind === "error" ? "alert" : "status"}>{notice.text}</p>}
+      {notice && (
+        <p className={`message ${notice.kind}`} role={notice.kind === "error" ? "alert" : "status"}>{notice.text}</p>
+      )}
 
       {!closed && (
         <div className="products" role="group" aria-label="Products">
@@ -145,12 +157,17 @@ export function CartView({ store, home, onClose }: { store: CartStore; home: Sto
               <th scope="col">Item</th>
               <th scope="col">Quantity</th>
               <th scope="col" className="num">Total</th>
-              <th scope="col"><span className="visually-hidden">Remove</span></th>
+              <th scope="col">
+                <span className="visually-hidden">Remove</span>
+              </th>
             </tr>
           </thead>
           <tbody>
             {cart.items.map((item) => (
-              <tr key={item.id} className={item.id.startsWith("pending:") || pendingKeys.has(item.product_id) ? "pending" : ""}>
+              <tr
+                key={item.id}
+                className={item.id.startsWith("pending:") || pendingKeys.has(item.product_id) ? "pending" : ""}
+              >
                 <td>{item.name}</td>
                 <td>
                   <span className="stepper">
@@ -177,8 +194,13 @@ export function CartView({ store, home, onClose }: { store: CartStore; home: Sto
                 </td>
                 <td className="num">{cents(item.line_total_cents)}</td>
                 <td>
-                  <button type="button" className="danger" disabled={closed} aria-label={`Remove ${item.name}`}
-                    onClick={() => store.removeItem(item.id)}>
+                  <button
+                    type="button"
+                    className="danger"
+                    disabled={closed}
+                    aria-label={`Remove ${item.name}`}
+                    onClick={() => store.removeItem(item.id)}
+                  >
                     Remove
                   </button>
                 </td>
@@ -195,8 +217,12 @@ export function CartView({ store, home, onClose }: { store: CartStore; home: Sto
       {!closed && (
         <div className="row">
           {!checkout && (
-            <button type="button" className="primary" disabled={working || cart.items.length === 0 || lockedElsewhere}
-              onClick={() => void startCheckout()}>
+            <button
+              type="button"
+              className="primary"
+              disabled={working || cart.items.length === 0 || lockedElsewhere}
+              onClick={() => void startCheckout()}
+            >
               Checkout
             </button>
           )}

@@ -45,33 +45,35 @@ export function QueueBoard({ store, customers, onOpenCart }: {
           {rejectionText(r)} <button type="button" onClick={() => store.dismiss(r.key)}>Dismiss</button>
         </p>
       ))}
-      {entries.length === 0
-        ? <p className="muted">No one is waiting.</p>
-        : (
-          <ol aria-label="Customers in the queue">
-            {entries.map((entry) => (
-              <li key={entry.id} data-status={entry.status} aria-label={`Ticket ${entry.ticket_number}, ${nameOf(entry.customer_id)}`}>
-                <span className="ticket">{entry.ticket_number}</span>
-                <span>
-                  <strong>{nameOf(entry.customer_id)}</strong>
-                  <br />
-                  <span className="muted">
-                    {entry.status === "serving"
-                      ? `Being served · called ${since(entry.called_at)} ago`
-                      : `Waiting · #${entry.position} · ${since(entry.joined_at)}`}
-                  </span>
+      {entries.length === 0 ? <p className="muted">No one is waiting.</p> : (
+        <ol aria-label="Customers in the queue">
+          {entries.map((entry) => (
+            <li
+              key={entry.id}
+              data-status={entry.status}
+              aria-label={`Ticket ${entry.ticket_number}, ${nameOf(entry.customer_id)}`}
+            >
+              <span className="ticket">{entry.ticket_number}</span>
+              <span>
+                <strong>{nameOf(entry.customer_id)}</strong>
+                <br />
+                <span className="muted">
+                  {entry.status === "serving"
+                    ? `Being served · called ${since(entry.called_at)} ago`
+                    : `Waiting · #${entry.position} · ${since(entry.joined_at)}`}
                 </span>
-                <span className="row">
-                  <button type="button" onClick={() => onOpenCart(entry.customer_id)}>Cart</button>
-                  {entry.status === "serving" && (
-                    <button type="button" onClick={() => store.complete(entry.id)}>Done</button>
-                  )}
-                  <button type="button" className="danger" onClick={() => store.leave(entry.id)}>Leave</button>
-                </span>
-              </li>
-            ))}
-          </ol>
-        )}
+              </span>
+              <span className="row">
+                <button type="button" onClick={() => onOpenCart(entry.customer_id)}>Cart</button>
+                {entry.status === "serving" && (
+                  <button type="button" onClick={() => store.complete(entry.id)}>Done</button>
+                )}
+                <button type="button" className="danger" onClick={() => store.leave(entry.id)}>Leave</button>
+              </span>
+            </li>
+          ))}
+        </ol>
+      )}
     </section>
   );
 }

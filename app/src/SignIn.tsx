@@ -13,7 +13,9 @@ export function SignIn({ supabase }: { supabase: SupabaseClient }) {
     setError(null);
     const { error } = await supabase.auth.signInWithPassword({ email, password });
     setBusy(false);
-    if (error) setError(error.code === "invalid_credentials" ? "That e-mail and password do not match." : error.message);
+    if (error) {
+      setError(error.code === "invalid_credentials" ? "That e-mail and password do not match." : error.message);
+    }
   }
 
   return (
@@ -23,7 +25,13 @@ export function SignIn({ supabase }: { supabase: SupabaseClient }) {
         <p className="muted">Sign in with your staff account.</p>
         <label>
           E-mail
-          <input type="email" autoComplete="username" required value={email} onChange={(e) => setEmail(e.target.value)} />
+          <input
+            type="email"
+            autoComplete="username"
+            required
+            value={email}
+            onChange={(e) => setEmail(e.target.value)}
+          />
         </label>
         <label>
           Password

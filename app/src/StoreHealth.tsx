@@ -152,7 +152,13 @@ export function StoreHealth({ supabase, store }: { supabase: SupabaseClient; sto
                 {alert.customer_name ? ` · ${alert.customer_name}` : ""} · for {since(alert.since)}
               </span>
               {fixesFor(alert).map((fix) => (
-                <button type="button" key={fix.label} onClick={() => setFixing({ fix, reason: "" })}>{fix.label}</button>
+                <button
+                  type="button"
+                  key={fix.label}
+                  onClick={() => setFixing({ fix, reason: "" })}
+                >
+                  {fix.label}
+                </button>
               ))}
             </li>
           ))}

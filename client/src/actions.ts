@@ -79,7 +79,12 @@ export interface LeaveQueueAction extends Base {
 }
 
 export type CartAction =
-  | AddItemAction | SetQuantityAction | RemoveItemAction | LockAction | UpdateLockAction | UnlockAction
+  | AddItemAction
+  | SetQuantityAction
+  | RemoveItemAction
+  | LockAction
+  | UpdateLockAction
+  | UnlockAction
   | CompleteAction;
 export type QueueAction = JoinQueueAction | CallNextAction | CompleteEntryAction | LeaveQueueAction;
 export type Action = CartAction | QueueAction;
@@ -98,8 +103,10 @@ export function scopeOf(action: Action): string {
 export function canonical(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonical).join(",")}]`;
   if (value && typeof value === "object") {
-    return `{${Object.keys(value).filter((k) => (value as any)[k] !== undefined).sort()
-      .map((k) => `${JSON.stringify(k)}:${canonical((value as any)[k])}`).join(",")}}`;
+    return `{${
+      Object.keys(value).filter((k) => (value as any)[k] !== undefined).sort()
+        .map((k) => `${JSON.stringify(k)}:${canonical((value as any)[k])}`).join(",")
+    }}`;
   }
   return JSON.stringify(value);
 }
@@ -133,8 +140,10 @@ export function applyOptimistic(cart: Cart, action: CartAction): Cart {
     case "add_item": {
       const existing = findLine(cart, { productId: action.productId, options: action.options });
       if (existing) {
-        return totals(cart, cart.items.map((item) =>
-          item === existing ? withQuantity(item, item.quantity + action.quantity) : item));
+        return totals(
+          cart,
+          cart.items.map((item) => item === existing ? withQuantity(item, item.quantity + action.quantity) : item),
+        );
       }
       const unit = action.display?.unitPriceCents ?? 0;
       return totals(cart, [...cart.items, {
@@ -150,9 +159,12 @@ export function applyOptimistic(cart: Cart, action: CartAction): Cart {
     case "set_item_quantity": {
       const line = findLine(cart, action.line);
       if (!line) return cart;
-      return totals(cart, action.quantity === 0
-        ? cart.items.filter((item) => item !== line)
-        : cart.items.map((item) => (item === line ? withQuantity(item, action.quantity) : item)));
+      return totals(
+        cart,
+        action.quantity === 0
+          ? cart.items.filter((item) => item !== line)
+          : cart.items.map((item) => (item === line ? withQuantity(item, action.quantity) : item)),
+      );
     }
     case "remove_item": {
       const line = findLine(cart, action.line);

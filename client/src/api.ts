@@ -5,7 +5,14 @@
 import type { SupabaseClient } from "@supabase/supabase-js";
 import { isContractErrorCode, OnecartError } from "./errors.ts";
 import type {
-  ArgsOf, Cart, CartHistoryEvent, LockedCart, QueueEntry, QueueJoin, QueueSnapshot, RpcName,
+  ArgsOf,
+  Cart,
+  CartHistoryEvent,
+  LockedCart,
+  QueueEntry,
+  QueueJoin,
+  QueueSnapshot,
+  RpcName,
 } from "./types.ts";
 
 export interface CallOptions {
@@ -94,8 +101,12 @@ function route(method: Exclude<ApiMethod, OpsMethod>, a: Args): HttpRequest {
   const cart = `/${enc(String(a.cart_id))}`;
   switch (method) {
     case "getOrCreateCart":
-      return { fn: "carts", method: "POST", path: "",
-        body: defined({ location_id: a.location_id, customer_id: a.customer_id, device_id: a.device_id }) };
+      return {
+        fn: "carts",
+        method: "POST",
+        path: "",
+        body: defined({ location_id: a.location_id, customer_id: a.customer_id, device_id: a.device_id }),
+      };
     case "getCart":
       return { fn: "carts", method: "GET", path: cart };
     case "listOpenCarts":
@@ -103,28 +114,65 @@ function route(method: Exclude<ApiMethod, OpsMethod>, a: Args): HttpRequest {
     case "getCartHistory":
       return { fn: "carts", method: "GET", path: `${cart}/history` };
     case "addItem":
-      return { fn: "carts", method: "POST", path: `${cart}/items`, body: defined({ product_id: a.product_id,
-        quantity: a.quantity, options: a.options, expected_version: a.expected_version }) };
+      return {
+        fn: "carts",
+        method: "POST",
+        path: `${cart}/items`,
+        body: defined({
+          product_id: a.product_id,
+          quantity: a.quantity,
+          options: a.options,
+          expected_version: a.expected_version,
+        }),
+      };
     case "setItemQuantity":
-      return { fn: "carts", method: "PATCH", path: `${cart}/items/${enc(String(a.item_id))}`,
-        body: defined({ quantity: a.quantity, expected_version: a.expected_version }) };
+      return {
+        fn: "carts",
+        method: "PATCH",
+        path: `${cart}/items/${enc(String(a.item_id))}`,
+        body: defined({ quantity: a.quantity, expected_version: a.expected_version }),
+      };
     case "removeItem":
-      return { fn: "carts", method: "DELETE", path: `${cart}/items/${enc(String(a.item_id))}`,
-        query: { expected_version: a.expected_version } };
+      return {
+        fn: "carts",
+        method: "DELETE",
+        path: `${cart}/items/${enc(String(a.item_id))}`,
+        query: { expected_version: a.expected_version },
+      };
     case "lockCart":
-      return { fn: "carts", method: "POST", path: `${cart}/lock`, body: defined({ checkout_ref: a.checkout_ref,
-        ttl_seconds: a.ttl_seconds, expected_version: a.expected_version }) };
+      return {
+        fn: "carts",
+        method: "POST",
+        path: `${cart}/lock`,
+        body: defined({
+          checkout_ref: a.checkout_ref,
+          ttl_seconds: a.ttl_seconds,
+          expected_version: a.expected_version,
+        }),
+      };
     case "updateCartLock":
-      return { fn: "carts", method: "PATCH", path: `${cart}/lock`,
-        body: defined({ lock_token: a.lock_token, checkout_ref: a.checkout_ref }) };
+      return {
+        fn: "carts",
+        method: "PATCH",
+        path: `${cart}/lock`,
+        body: defined({ lock_token: a.lock_token, checkout_ref: a.checkout_ref }),
+      };
     case "unlockCart":
       return { fn: "carts", method: "DELETE", path: `${cart}/lock`, body: defined({ lock_token: a.lock_token }) };
     case "completeCheckout":
-      return { fn: "carts", method: "POST", path: `${cart}/checkout`, body: defined({ lock_token: a.lock_token,
-        checkout_ref: a.checkout_ref, paid_total_cents: a.paid_total_cents }) };
+      return {
+        fn: "carts",
+        method: "POST",
+        path: `${cart}/checkout`,
+        body: defined({ lock_token: a.lock_token, checkout_ref: a.checkout_ref, paid_total_cents: a.paid_total_cents }),
+      };
     case "addToQueue":
-      return { fn: "queue", method: "POST", path: "",
-        body: defined({ location_id: a.location_id, customer_id: a.customer_id }) };
+      return {
+        fn: "queue",
+        method: "POST",
+        path: "",
+        body: defined({ location_id: a.location_id, customer_id: a.customer_id }),
+      };
     case "getQueue":
       return { fn: "queue", method: "GET", path: "", query: { location_id: a.location_id } };
     case "callNext":
@@ -154,13 +202,23 @@ async function fromResponse(response: Response): Promise<OnecartError> {
     // Not JSON: a proxy's or a crashed function's page. The status says enough.
   }
   const e = body?.error;
-  const options = { status: response.status, details: e?.details ?? null, retryAfterSeconds: retryAfter(response.headers) };
+  const options = {
+    status: response.status,
+    details: e?.details ?? null,
+    retryAfterSeconds: retryAfter(response.headers),
+  };
   if (isContractErrorCode(e?.code)) return new OnecartError(e.code, String(e.message ?? e.code), options);
   if (response.status === 502 || response.status === 503 || response.status === 504) {
     // A gateway answering for a function it could not reach: onecart itself never answered.
-    return new OnecartError("network_error", `No answer from onecart (the gateway answered ${response.status}).`, options);
+    return new OnecartError(
+      "network_error",
+      `No answer from onecart (the gateway answered ${response.status}).`,
+      options,
+    );
   }
-  if (response.status >= 500) return new OnecartError("server_error", `The server answered ${response.status}.`, options);
+  if (response.status >= 500) {
+    return new OnecartError("server_error", `The server answered ${response.status}.`, options);
+  }
   // A 4xx without a contract code (a gateway's 401, say): keep the status, never retry it.
   const code = response.status === 401 ? "not_authenticated" : response.status === 404 ? "not_found" : "invalid_input";
   return new OnecartError(code, `The server answered ${response.status}.`, options);
@@ -185,8 +243,9 @@ function functionsCaller(supabase: SupabaseClient) {
     if (error) {
       const context = (error as { context?: unknown }).context;
       if (context instanceof Response) throw await fromResponse(context);
-      throw new OnecartError("network_error", "No answer from onecart: the network or the server is unreachable.",
-        { cause: context ?? error });
+      throw new OnecartError("network_error", "No answer from onecart: the network or the server is unreachable.", {
+        cause: context ?? error,
+      });
     }
     if (response?.status === 204 || data === "") return null;
     return data;
@@ -203,8 +262,9 @@ function rpcCaller(supabase: SupabaseClient) {
     const { data, error, status } = await builder;
     if (!error) return data;
     if (!status) {
-      throw new OnecartError("network_error", "No answer from onecart: the network or the server is unreachable.",
-        { cause: error });
+      throw new OnecartError("network_error", "No answer from onecart: the network or the server is unreachable.", {
+        cause: error,
+      });
     }
     // PostgREST: MESSAGE is the code, DETAIL the sentence, HINT the details as JSON.
     let details: unknown = null;
@@ -221,9 +281,14 @@ function rpcCaller(supabase: SupabaseClient) {
     if (status === 502 || status === 503 || status === 504) {
       throw new OnecartError("network_error", `No answer from onecart (the gateway answered ${status}).`, { status });
     }
-    if (status >= 500) throw new OnecartError("server_error", error.message || `The server answered ${status}.`, { status });
-    throw new OnecartError(status === 401 ? "not_authenticated" : status === 404 ? "not_found" : "invalid_input",
-      error.message || `The server answered ${status}.`, { status, details });
+    if (status >= 500) {
+      throw new OnecartError("server_error", error.message || `The server answered ${status}.`, { status });
+    }
+    throw new OnecartError(
+      status === 401 ? "not_authenticated" : status === 404 ? "not_found" : "invalid_input",
+      error.message || `The server answered ${status}.`,
+      { status, details },
+    );
   };
 }
 

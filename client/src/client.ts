@@ -8,8 +8,18 @@ import type { RealtimeChannel, SupabaseClient } from "@supabase/supabase-js";
 import { type Mutation, MutationCache, onlineManager, QueryClient } from "@tanstack/query-core";
 import { persistQueryClientRestore, persistQueryClientSubscribe } from "@tanstack/query-persist-client-core";
 import {
-  type Action, type ActionKind, applyOptimistic, type CartAction, findLine, isCartAction, type ItemOptions,
-  type LineRef, type QueueAction, type RemoveItemAction, scopeOf, type SetQuantityAction,
+  type Action,
+  type ActionKind,
+  applyOptimistic,
+  type CartAction,
+  findLine,
+  isCartAction,
+  type ItemOptions,
+  type LineRef,
+  type QueueAction,
+  type RemoveItemAction,
+  scopeOf,
+  type SetQuantityAction,
 } from "./actions.ts";
 import { type ApiMethod, type CallOptions, createApi, createCaller, type OnecartApi } from "./api.ts";
 import { asOnecartError, OnecartError } from "./errors.ts";
@@ -117,7 +127,7 @@ class Observable<S> {
     this.#compute = compute;
   }
   getState = (): S => (this.#state ??= this.#compute());
-  subscribe = (listener: Listener): (() => void) => {
+  subscribe = (listener: Listener): () => void => {
     this.#listeners.add(listener);
     return () => this.#listeners.delete(listener);
   };
@@ -172,26 +182,43 @@ export class CartStore extends Observable<CartState> {
     display?: { name?: string; unitPriceCents?: number };
   } = {}): ActionHandle<Cart> {
     return this.client.enqueue({
-      kind: "add_item", cartId: this.id, productId, quantity: options.quantity ?? 1, options: options.options ?? {},
-      display: options.display, ...this.client.stamp(),
+      kind: "add_item",
+      cartId: this.id,
+      productId,
+      quantity: options.quantity ?? 1,
+      options: options.options ?? {},
+      display: options.display,
+      ...this.client.stamp(),
     });
   }
 
   /** `line`: an item id from the cart shown (a pending line too), or the line's product and options. */
   setQuantity(line: LineRef | string, quantity: number): ActionHandle<Cart> {
     return this.client.enqueue({
-      kind: "set_item_quantity", cartId: this.id, line: this.#lineRef(line), quantity, ...this.client.stamp(),
+      kind: "set_item_quantity",
+      cartId: this.id,
+      line: this.#lineRef(line),
+      quantity,
+      ...this.client.stamp(),
     });
   }
 
   removeItem(line: LineRef | string): ActionHandle<Cart> {
-    return this.client.enqueue({ kind: "remove_item", cartId: this.id, line: this.#lineRef(line), ...this.client.stamp() });
+    return this.client.enqueue({
+      kind: "remove_item",
+      cartId: this.id,
+      line: this.#lineRef(line),
+      ...this.client.stamp(),
+    });
   }
 
   /** Locks the cart for payment; the answer's `lock.token` is what update, unlock and complete need. */
   lock(options: { checkoutRef?: string; ttlSeconds?: number } = {}): ActionHandle<LockedCart> {
     return this.client.enqueue({
-      kind: "lock_cart", cartId: this.id, checkoutRef: options.checkoutRef, ttlSeconds: options.ttlSeconds,
+      kind: "lock_cart",
+      cartId: this.id,
+      checkoutRef: options.checkoutRef,
+      ttlSeconds: options.ttlSeconds,
       ...this.client.stamp(),
     });
   }
@@ -219,8 +246,9 @@ export class CartStore extends Observable<CartState> {
    * `cart_changed` carries `details.payment` so the app can refund or re-lock.
    */
   async checkout(options: {
-    pay: (lock: { totalCents: number; checkoutRef: string; cart: LockedCart }) =>
-      Promise<{ paymentId: string; paidTotalCents: number }>;
+    pay: (
+      lock: { totalCents: number; checkoutRef: string; cart: LockedCart },
+    ) => Promise<{ paymentId: string; paidTotalCents: number }>;
     ttlSeconds?: number;
     checkoutRef?: string;
   }): Promise<Cart> {
@@ -252,10 +280,13 @@ export class CartStore extends Observable<CartState> {
     try {
       return await this.complete({ lockToken, checkoutRef: paymentId, paidTotalCents }).done;
     } catch (error) {
-      if (error instanceof OnecartError && (error.code === "cart_changed" || error.code === "lock_mismatch" ||
-        error.code === "total_mismatch" || error.code === "cart_closed")) {
+      if (
+        error instanceof OnecartError && (error.code === "cart_changed" || error.code === "lock_mismatch" ||
+          error.code === "total_mismatch" || error.code === "cart_closed")
+      ) {
         throw new OnecartError(error.code, error.message, {
-          status: error.status, details: { ...(error.details as object ?? {}), payment: { paymentId, paidTotalCents } },
+          status: error.status,
+          details: { ...(error.details as object ?? {}), payment: { paymentId, paidTotalCents } },
           cause: error,
         });
       }
@@ -380,7 +411,12 @@ export class QueueStore extends Observable<QueueState> {
   }
 
   join(customerId: string): ActionHandle<QueueJoin> {
-    return this.client.enqueue({ kind: "add_to_queue", locationId: this.locationId, customerId, ...this.client.stamp() });
+    return this.client.enqueue({
+      kind: "add_to_queue",
+      locationId: this.locationId,
+      customerId,
+      ...this.client.stamp(),
+    });
   }
 
   /** The next waiting entry, now `serving`, or null when no one waits. */
@@ -390,7 +426,10 @@ export class QueueStore extends Observable<QueueState> {
 
   complete(entryId: string): ActionHandle<QueueEntry> {
     return this.client.enqueue({
-      kind: "complete_queue_entry", locationId: this.locationId, entryId, ...this.client.stamp(),
+      kind: "complete_queue_entry",
+      locationId: this.locationId,
+      entryId,
+      ...this.client.stamp(),
     });
   }
 
@@ -476,7 +515,9 @@ export class Onecart {
   /** Resolves once the state kept in storage is restored and its pending actions are replaying. */
   readonly ready: Promise<void>;
 
-  #options: Required<Pick<OnecartOptions, "requestTimeoutMs" | "newKey">> & { retry: Required<NonNullable<OnecartOptions["retry"]>> };
+  #options: Required<Pick<OnecartOptions, "requestTimeoutMs" | "newKey">> & {
+    retry: Required<NonNullable<OnecartOptions["retry"]>>;
+  };
   #sendKeys: boolean;
   #carts = new Map<string, CartStore>();
   #queues = new Map<string, QueueStore>();
@@ -529,12 +570,14 @@ export class Onecart {
       if (event.mutation!.state.status !== "pending") this.#answered.delete(action.key);
       this.#storeOf(action)?.notify();
     }));
-    this.#cleanup.push(this.queryClient.getQueryCache().subscribe((event) => {
-      const [ns, kind, id] = event.query.queryKey as string[];
-      if (ns !== "onecart") return;
-      if (kind === "cart") this.#carts.get(id)?.notify();
-      if (kind === "queue") this.#queues.get(id)?.notify();
-    }));
+    this.#cleanup.push(
+      this.queryClient.getQueryCache().subscribe((event) => {
+        const [ns, kind, id] = event.query.queryKey as string[];
+        if (ns !== "onecart") return;
+        if (kind === "cart") this.#carts.get(id)?.notify();
+        if (kind === "queue") this.#queues.get(id)?.notify();
+      }),
+    );
     this.#cleanup.push(onlineManager.subscribe((online) => {
       if (online) {
         // A new budget for every action after the network returns, and fresh reads of what is shown.
@@ -574,16 +617,17 @@ export class Onecart {
       persister: {
         ...this.#persister,
         // A pending action is stored as paused: after a restart it resumes with its key.
-        persistClient: (client) => this.#persister.persistClient({
-          ...client,
-          clientState: {
-            ...client.clientState,
-            mutations: client.clientState.mutations.map((m) => ({
-              ...m,
-              state: { ...m.state, isPaused: true, failureReason: null, error: null },
-            })),
-          },
-        }),
+        persistClient: (client) =>
+          this.#persister.persistClient({
+            ...client,
+            clientState: {
+              ...client.clientState,
+              mutations: client.clientState.mutations.map((m) => ({
+                ...m,
+                state: { ...m.state, isPaused: true, failureReason: null, error: null },
+              })),
+            },
+          }),
       },
     }));
     // The first stored action of each cart may have reached the server before the app closed.
@@ -628,14 +672,22 @@ export class Onecart {
    * open cart this device last saw is returned at once (taps on it wait for
    * the network like any other); only a cart never seen needs the network.
    */
-  async openCart(args: { locationId: string; customerId?: string | null; deviceId?: string | null }): Promise<CartStore> {
+  async openCart(
+    args: { locationId: string; customerId?: string | null; deviceId?: string | null },
+  ): Promise<CartStore> {
     await this.ready;
-    const read = this.#read(["onecart", "read", "open", args.locationId, args.customerId ?? null, args.deviceId ?? null],
-      "getOrCreateCart", { location_id: args.locationId, customer_id: args.customerId ?? undefined,
-        device_id: args.deviceId ?? undefined }).then((cart) => {
-        this.#applyCart(cart as Cart);
-        return cart as Cart;
-      });
+    const read = this.#read(
+      ["onecart", "read", "open", args.locationId, args.customerId ?? null, args.deviceId ?? null],
+      "getOrCreateCart",
+      {
+        location_id: args.locationId,
+        customer_id: args.customerId ?? undefined,
+        device_id: args.deviceId ?? undefined,
+      },
+    ).then((cart) => {
+      this.#applyCart(cart as Cart);
+      return cart as Cart;
+    });
     const held = this.#heldOpenCart(args);
     if (!held) return this.cart((await read).id);
     read.catch(noop);
@@ -655,18 +707,26 @@ export class Onecart {
   #heldOpenCart(args: { locationId: string; customerId?: string | null; deviceId?: string | null }): Cart | undefined {
     return this.queryClient.getQueryCache().findAll({ queryKey: ["onecart", "cart"] })
       .map((q) => q.state.data as Cart | undefined)
-      .find((c) => !!c && (c.status === "active" || c.status === "locked") && c.location_id === args.locationId &&
-        (args.customerId ? c.customer_id === args.customerId : !c.customer_id && c.device_id === (args.deviceId ?? null)));
+      .find((c) =>
+        !!c && (c.status === "active" || c.status === "locked") && c.location_id === args.locationId &&
+        (args.customerId
+          ? c.customer_id === args.customerId
+          : !c.customer_id && c.device_id === (args.deviceId ?? null))
+      );
   }
 
   async listOpenCarts(locationId: string): Promise<Cart[]> {
-    const carts = await this.#read(["onecart", "read", "list", locationId], "listOpenCarts", { location_id: locationId }) as Cart[];
+    const carts = await this.#read(["onecart", "read", "list", locationId], "listOpenCarts", {
+      location_id: locationId,
+    }) as Cart[];
     for (const cart of carts) this.#applyCart(cart);
     return carts;
   }
 
   getCartHistory(cartId: string): Promise<CartHistoryEvent[]> {
-    return this.#read(["onecart", "read", "history", cartId], "getCartHistory", { cart_id: cartId }) as Promise<CartHistoryEvent[]>;
+    return this.#read(["onecart", "read", "history", cartId], "getCartHistory", { cart_id: cartId }) as Promise<
+      CartHistoryEvent[]
+    >;
   }
 
   /** @internal */
@@ -715,13 +775,14 @@ export class Onecart {
   /** Whether the server answered the last time anyone asked; actions pause while it is false. */
   isOnline = (): boolean => onlineManager.isOnline();
 
-  subscribeOnline = (listener: (online: boolean) => void): (() => void) => onlineManager.subscribe(listener);
+  subscribeOnline = (listener: (online: boolean) => void): () => void => onlineManager.subscribe(listener);
 
   /** How many actions of this device wait for the server. */
   pendingCount = (): number =>
     this.queryClient.getMutationCache().findAll({ mutationKey: ["onecart"], status: "pending" }).length;
 
-  subscribePending = (listener: () => void): (() => void) => this.queryClient.getMutationCache().subscribe(() => listener());
+  subscribePending = (listener: () => void): () => void =>
+    this.queryClient.getMutationCache().subscribe(() => listener());
 
   /** Resolves once everything asked of storage so far is written. */
   async flush(): Promise<void> {
@@ -742,7 +803,9 @@ export class Onecart {
   /** @internal */
   enqueue<T>(action: Action): ActionHandle<T> {
     const start = () => {
-      if (this.#destroyed) return Promise.reject(new OnecartError("network_error", "This onecart client was destroyed."));
+      if (this.#destroyed) {
+        return Promise.reject(new OnecartError("network_error", "This onecart client was destroyed."));
+      }
       const mutation = this.queryClient.getMutationCache().build(this.queryClient, {
         mutationKey: ["onecart", action.kind],
         scope: { id: scopeOf(action) },
@@ -855,7 +918,9 @@ export class Onecart {
       }
       this.#settle(action);
     }
-    if (action.kind === "add_to_queue" && isCart((data as QueueJoin | null)?.cart)) this.#applyCart((data as QueueJoin).cart);
+    if (action.kind === "add_to_queue" && isCart((data as QueueJoin | null)?.cart)) {
+      this.#applyCart((data as QueueJoin).cart);
+    }
     if (!isCartAction(action)) this.#queues.get(action.locationId)?.refetch().catch(noop);
   }
 
@@ -899,24 +964,41 @@ export class Onecart {
     const call = (method: ApiMethod, args: Record<string, unknown>) => this.#call(method, args, { idempotencyKey });
     switch (action.kind) {
       case "add_item":
-        return call("addItem", { cart_id: action.cartId, product_id: action.productId, quantity: action.quantity,
-          options: action.options });
+        return call("addItem", {
+          cart_id: action.cartId,
+          product_id: action.productId,
+          quantity: action.quantity,
+          options: action.options,
+        });
       case "set_item_quantity":
-        return call("setItemQuantity", { cart_id: action.cartId, item_id: this.#itemId(action),
-          quantity: action.quantity });
+        return call("setItemQuantity", {
+          cart_id: action.cartId,
+          item_id: this.#itemId(action),
+          quantity: action.quantity,
+        });
       case "remove_item":
         return call("removeItem", { cart_id: action.cartId, item_id: this.#itemId(action) });
       case "lock_cart":
-        return call("lockCart", { cart_id: action.cartId, checkout_ref: action.checkoutRef,
-          ttl_seconds: action.ttlSeconds });
+        return call("lockCart", {
+          cart_id: action.cartId,
+          checkout_ref: action.checkoutRef,
+          ttl_seconds: action.ttlSeconds,
+        });
       case "update_cart_lock":
-        return call("updateCartLock", { cart_id: action.cartId, lock_token: action.lockToken,
-          checkout_ref: action.checkoutRef });
+        return call("updateCartLock", {
+          cart_id: action.cartId,
+          lock_token: action.lockToken,
+          checkout_ref: action.checkoutRef,
+        });
       case "unlock_cart":
         return call("unlockCart", { cart_id: action.cartId, lock_token: action.lockToken });
       case "complete_checkout":
-        return call("completeCheckout", { cart_id: action.cartId, lock_token: action.lockToken,
-          checkout_ref: action.checkoutRef, paid_total_cents: action.paidTotalCents });
+        return call("completeCheckout", {
+          cart_id: action.cartId,
+          lock_token: action.lockToken,
+          checkout_ref: action.checkoutRef,
+          paid_total_cents: action.paidTotalCents,
+        });
       case "add_to_queue":
         return call("addToQueue", { location_id: action.locationId, customer_id: action.customerId });
       case "call_next":

@@ -50,7 +50,11 @@ export class OnecartError extends Error {
     super(message, { cause: options.cause });
     this.code = code;
     this.status = options.status ??
-      (code in CONTRACT_ERROR_STATUS ? CONTRACT_ERROR_STATUS[code as ContractErrorCode] : code === "server_error" ? 500 : 0);
+      (code in CONTRACT_ERROR_STATUS
+        ? CONTRACT_ERROR_STATUS[code as ContractErrorCode]
+        : code === "server_error"
+        ? 500
+        : 0);
     this.details = options.details ?? null;
     this.retryAfterSeconds = options.retryAfterSeconds ?? null;
   }
@@ -79,7 +83,8 @@ export function asOnecartError(error: unknown): OnecartError {
   const e = error as { code?: unknown; status?: unknown; message?: unknown; details?: unknown } | null;
   if (e && (isContractErrorCode(e.code) || e.code === "network_error" || e.code === "server_error")) {
     return new OnecartError(e.code as ErrorCode, String(e.message ?? e.code), {
-      status: typeof e.status === "number" ? e.status : undefined, details: e.details,
+      status: typeof e.status === "number" ? e.status : undefined,
+      details: e.details,
     });
   }
   return new OnecartError("network_error", error instanceof Error ? error.message : String(error), { cause: error });

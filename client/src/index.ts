@@ -1,11 +1,17 @@
 // @onecart/client: the POS client library for onecart.
-export { createOnecart, Onecart, CartStore, QueueStore } from "./client.ts";
+export { CartStore, createOnecart, Onecart, QueueStore } from "./client.ts";
 export type {
-  ActionHandle, CartState, LiveStatus, OnecartOptions, PendingAction, QueueState, Rejection,
+  ActionHandle,
+  CartState,
+  LiveStatus,
+  OnecartOptions,
+  PendingAction,
+  QueueState,
+  Rejection,
 } from "./client.ts";
 export { createApi, createCaller, RPC_OF } from "./api.ts";
 export type { ApiMethod, CallOptions, OnecartApi } from "./api.ts";
-export { OnecartError, CONTRACT_ERROR_STATUS } from "./errors.ts";
+export { CONTRACT_ERROR_STATUS, OnecartError } from "./errors.ts";
 export type { ContractErrorCode, ErrorCode } from "./errors.ts";
 export { applyOptimistic, canonical } from "./actions.ts";
 export type { Action, ActionKind, CartAction, ItemOptions, LineRef, QueueAction } from "./actions.ts";

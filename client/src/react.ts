@@ -25,26 +25,36 @@ const noSubscription = () => () => {};
  * live while the component is mounted, with the store for taps:
  * `const [state, cart] = useCart(cartId); cart?.addItem(productId)`.
  */
-export function useCart(cartId: string | null | undefined, options: { live?: boolean } = {}):
-  [CartState, CartStore | null] {
+export function useCart(
+  cartId: string | null | undefined,
+  options: { live?: boolean } = {},
+): [CartState, CartStore | null] {
   const client = useOnecart();
   const store = cartId ? client.cart(cartId) : null;
   const live = options.live ?? true;
   useEffect(() => (store && live ? store.live() : undefined), [store, live]);
-  const state = useSyncExternalStore(store?.subscribe ?? noSubscription, store?.getState ?? (() => EMPTY_CART),
-    store?.getState ?? (() => EMPTY_CART));
+  const state = useSyncExternalStore(
+    store?.subscribe ?? noSubscription,
+    store?.getState ?? (() => EMPTY_CART),
+    store?.getState ?? (() => EMPTY_CART),
+  );
   return [state, store];
 }
 
 /** A location's queue, followed live while the component is mounted. */
-export function useQueue(locationId: string | null | undefined, options: { live?: boolean } = {}):
-  [QueueState, QueueStore | null] {
+export function useQueue(
+  locationId: string | null | undefined,
+  options: { live?: boolean } = {},
+): [QueueState, QueueStore | null] {
   const client = useOnecart();
   const store = locationId ? client.queue(locationId) : null;
   const live = options.live ?? true;
   useEffect(() => (store && live ? store.live() : undefined), [store, live]);
-  const state = useSyncExternalStore(store?.subscribe ?? noSubscription, store?.getState ?? (() => EMPTY_QUEUE),
-    store?.getState ?? (() => EMPTY_QUEUE));
+  const state = useSyncExternalStore(
+    store?.subscribe ?? noSubscription,
+    store?.getState ?? (() => EMPTY_QUEUE),
+    store?.getState ?? (() => EMPTY_QUEUE),
+  );
   return [state, store];
 }
 

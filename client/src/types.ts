@@ -13,8 +13,11 @@ export type RpcName = keyof Functions;
  * (the library owns the key): `add_item` takes `{ cart_id, product_id, quantity?, options?, expected_version? }`.
  */
 export type ArgsOf<N extends RpcName> = {
-  [K in keyof Functions[N]["Args"] as K extends `p_idempotency_key` ? never
-    : K extends `p_${infer R}` ? R : never]: Functions[N]["Args"][K];
+  [
+    K in keyof Functions[N]["Args"] as K extends `p_idempotency_key` ? never
+      : K extends `p_${infer R}` ? R
+      : never
+  ]: Functions[N]["Args"][K];
 };
 
 export type CartStatus = "active" | "locked" | "checked_out" | "abandoned" | "merged";

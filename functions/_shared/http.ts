@@ -198,7 +198,11 @@ export function createHandler(name: string, routes: Route[]): (request: Request)
         status = apiError.status;
         code = apiError.code;
         const retryAfter = apiError.retryAfter;
-        return json(status, apiError.toBody(), retryAfter ? { ...headers, "retry-after": String(retryAfter) } : headers);
+        return json(
+          status,
+          apiError.toBody(),
+          retryAfter ? { ...headers, "retry-after": String(retryAfter) } : headers,
+        );
       }
       status = 500;
       code = "internal_error";

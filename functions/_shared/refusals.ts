@@ -62,8 +62,9 @@ async function drain(): Promise<void> {
       try {
         await callRpc(db(), "record_refusal", { ...refusal }, { role: "service_role" });
       } catch (error) {
-        console.error(JSON.stringify({ level: "error", msg: "refusal not counted", code: refusal.p_code,
-          error: String(error) }));
+        console.error(
+          JSON.stringify({ level: "error", msg: "refusal not counted", code: refusal.p_code, error: String(error) }),
+        );
       }
     }
   } finally {

@@ -11,26 +11,43 @@ export const RPCS = {
   list_open_carts: { p_location_id: "uuid" },
   get_cart_history: { p_cart_id: "uuid" },
   add_item: {
-    p_cart_id: "uuid", p_product_id: "uuid", p_quantity: "integer", p_options: "jsonb",
-    p_expected_version: "bigint", p_idempotency_key: "text",
+    p_cart_id: "uuid",
+    p_product_id: "uuid",
+    p_quantity: "integer",
+    p_options: "jsonb",
+    p_expected_version: "bigint",
+    p_idempotency_key: "text",
   },
   set_item_quantity: {
-    p_cart_id: "uuid", p_item_id: "uuid", p_quantity: "integer",
-    p_expected_version: "bigint", p_idempotency_key: "text",
+    p_cart_id: "uuid",
+    p_item_id: "uuid",
+    p_quantity: "integer",
+    p_expected_version: "bigint",
+    p_idempotency_key: "text",
   },
   remove_item: { p_cart_id: "uuid", p_item_id: "uuid", p_expected_version: "bigint", p_idempotency_key: "text" },
   lock_cart: {
-    p_cart_id: "uuid", p_checkout_ref: "text", p_ttl_seconds: "integer",
-    p_expected_version: "bigint", p_idempotency_key: "text",
+    p_cart_id: "uuid",
+    p_checkout_ref: "text",
+    p_ttl_seconds: "integer",
+    p_expected_version: "bigint",
+    p_idempotency_key: "text",
   },
   update_cart_lock: {
-    p_cart_id: "uuid", p_lock_token: "uuid", p_checkout_ref: "text",
-    p_expected_version: "bigint", p_idempotency_key: "text",
+    p_cart_id: "uuid",
+    p_lock_token: "uuid",
+    p_checkout_ref: "text",
+    p_expected_version: "bigint",
+    p_idempotency_key: "text",
   },
   unlock_cart: { p_cart_id: "uuid", p_lock_token: "uuid", p_expected_version: "bigint", p_idempotency_key: "text" },
   complete_checkout: {
-    p_cart_id: "uuid", p_lock_token: "uuid", p_checkout_ref: "text", p_paid_total_cents: "bigint",
-    p_expected_version: "bigint", p_idempotency_key: "text",
+    p_cart_id: "uuid",
+    p_lock_token: "uuid",
+    p_checkout_ref: "text",
+    p_paid_total_cents: "bigint",
+    p_expected_version: "bigint",
+    p_idempotency_key: "text",
   },
   add_to_queue: { p_location_id: "uuid", p_customer_id: "uuid", p_idempotency_key: "text" },
   get_queue: { p_location_id: "uuid" },
@@ -49,7 +66,11 @@ export const RPCS = {
   list_store_alerts: { p_store_id: "uuid" },
   check_alerts: {},
   record_refusal: {
-    p_code: "text", p_rpc: "text", p_cart_id: "uuid", p_location_id: "uuid", p_entry_id: "uuid",
+    p_code: "text",
+    p_rpc: "text",
+    p_cart_id: "uuid",
+    p_location_id: "uuid",
+    p_entry_id: "uuid",
   },
 } as const satisfies Record<string, Record<string, string>>;
 
@@ -133,7 +154,9 @@ export async function callRpc<N extends RpcName>(
     : limits.statementTimeoutMs;
   const text = `select set_config('role', ${literal("text", claims.role)}, true), ` +
     `set_config('request.jwt.claims', ${literal("text", JSON.stringify(claims))}, true)` +
-    (limits.settings ?? []).map(([n, v]) => `, set_config(${literal("text", n)}, ${literal("text", v)}, true)`).join("") +
+    (limits.settings ?? []).map(([n, v]) => `, set_config(${literal("text", n)}, ${literal("text", v)}, true)`).join(
+      "",
+    ) +
     timeoutSetting("lock_timeout", lockTimeoutMs) + timeoutSetting("statement_timeout", statementTimeoutMs) + ";\n" +
     rpcStatement(name, args);
   const results = await sql.unsafe(text).simple() as Array<Array<{ result: unknown }>>;

@@ -35,7 +35,13 @@ export async function ensureAppBuilt(log: (line: string) => void = () => {}): Pr
   );
   if (built && built >= sources) return false;
   log("Building the POS app (app/)…");
-  await run(join(repoRoot, "node_modules", ".bin", "vite"), ["build", "--config", join(appDir, "vite.config.ts"), "--logLevel", "warn"], {
+  await run(join(repoRoot, "node_modules", ".bin", "vite"), [
+    "build",
+    "--config",
+    join(appDir, "vite.config.ts"),
+    "--logLevel",
+    "warn",
+  ], {
     cwd: appDir,
     maxBuffer: 16 * 1024 * 1024,
   });

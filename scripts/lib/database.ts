@@ -116,8 +116,10 @@ export async function createDatabase(adminUrl: string, name: string, template?: 
   const sql = connect(adminUrl, { max: 1 });
   try {
     const [{ project }] = await sql`select exists (select from pg_roles where rolname = 'postgres') as project`;
-    await sql.unsafe(`create database "${name}"${template ? ` template "${template}"` : ""}` +
-      (project ? " owner postgres" : ""));
+    await sql.unsafe(
+      `create database "${name}"${template ? ` template "${template}"` : ""}` +
+        (project ? " owner postgres" : ""),
+    );
   } finally {
     await sql.end();
   }

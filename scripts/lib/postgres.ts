@@ -11,7 +11,7 @@
 // We run initdb and postgres ourselves rather than through the package's class:
 // the class installs a SIGINT/SIGTERM hook that exits the process mid-cleanup,
 // and it cannot tie the server's life to ours.
-import { execFile, type ChildProcess } from "node:child_process";
+import { type ChildProcess, execFile } from "node:child_process";
 import { existsSync, readFileSync, rmSync } from "node:fs";
 import { chmod, chown, mkdir, mkdtemp, readdir, readFile, rm, stat } from "node:fs/promises";
 import { connect, createServer } from "node:net";
@@ -82,8 +82,10 @@ export async function sweepStaleDataDirs(dir = tmpdir()): Promise<string[]> {
     if (!owner) {
       // From before the owner was in the name: the postmaster's pid file says,
       // and without one (initdb may be running) only an hour's silence does.
-      const postmaster = Number((await readFile(join(path, "data", "postmaster.pid"), "utf8")
-        .catch(() => "")).split("\n")[0]);
+      const postmaster = Number(
+        (await readFile(join(path, "data", "postmaster.pid"), "utf8")
+          .catch(() => "")).split("\n")[0],
+      );
       const modified = (await stat(path).catch(() => null))?.mtimeMs ?? Date.now();
       if (postmaster ? alive(postmaster) : Date.now() - modified < 3600_000) continue;
     }
@@ -179,7 +181,10 @@ export async function startPostgres(
   const external = process.env.ONECART_DATABASE_URL;
   if (external) {
     return {
-      adminUrl: external, url: projectUrl(external), external: true, stop: async () => {},
+      adminUrl: external,
+      url: projectUrl(external),
+      external: true,
+      stop: async () => {},
       restart: () => Promise.reject(new Error("an external Postgres is not ours to restart")),
       gone: new Promise(() => {}),
     };
@@ -227,7 +232,12 @@ async function launch(
     await chown(dataDir, osUser.uid, osUser.gid);
   }
   await runTied(initdb, [
-    `--pgdata=${dataDir}`, `--username=${SUPERUSER}`, "--auth=trust", "--encoding=UTF8", "--locale=C", "--no-sync",
+    `--pgdata=${dataDir}`,
+    `--username=${SUPERUSER}`,
+    "--auth=trust",
+    "--encoding=UTF8",
+    "--locale=C",
+    "--no-sync",
     "--no-instructions",
   ], { deathSignal: "SIGKILL", user: osUser, env: { ...process.env, LC_ALL: "C" } });
 
@@ -295,10 +305,10 @@ async function launch(
       const pid = await postmasterReturns(dataDir, port, 30_000);
       if (stopped) return;
       if (pid === null) return markGone();
-      adopt((adopted = pid));
+      adopt(adopted = pid);
       while (!stopped && alive(pid)) await new Promise((r) => setTimeout(r, 500));
       if (stopped) return;
-      adopt((adopted = null));
+      adopt(adopted = null);
       watch(Promise.resolve());
     });
   };

@@ -2,7 +2,7 @@
 // kernel signal the child when this process dies, even by SIGKILL. Where setpriv
 // is missing (macOS), the child is signalled from our exit handlers, which cover
 // every exit but SIGKILL.
-import { execFileSync, spawn, type ChildProcess, type SpawnOptions } from "node:child_process";
+import { type ChildProcess, execFileSync, spawn, type SpawnOptions } from "node:child_process";
 
 let hasSetpriv: boolean | undefined;
 function setprivAvailable(): boolean {
@@ -56,7 +56,9 @@ export function runTied(command: string, args: string[], options: TiedOptions): 
     child.stdout!.on("data", (c) => (output += c));
     child.stderr!.on("data", (c) => (output += c));
     child.once("error", reject);
-    child.once("exit", (code) =>
-      code === 0 ? resolve(output) : reject(new Error(`${command} exited with ${code}:\n${output}`)));
+    child.once(
+      "exit",
+      (code) => code === 0 ? resolve(output) : reject(new Error(`${command} exited with ${code}:\n${output}`)),
+    );
   });
 }

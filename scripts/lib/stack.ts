@@ -5,7 +5,7 @@
 import type { ChildProcess } from "node:child_process";
 import { join } from "node:path";
 import { SignJWT } from "jose";
-import { freePort, startPostgres, type RunningPostgres } from "./postgres.ts";
+import { freePort, type RunningPostgres, startPostgres } from "./postgres.ts";
 import { buildDatabase, maintainRealtimePartitions, repoRoot } from "./database.ts";
 import { spawnTied } from "./process.ts";
 
@@ -67,7 +67,13 @@ export async function startServer(opts: {
   // away (the functions drop such requests before they reach the database), not
   // after every response, and Deno stops warning about the old behaviour.
   const args = [
-    "run", "--allow-net", "--allow-env", "--allow-read", "--allow-sys", "--unstable-no-legacy-abort", "scripts/serve.ts",
+    "run",
+    "--allow-net",
+    "--allow-env",
+    "--allow-read",
+    "--allow-sys",
+    "--unstable-no-legacy-abort",
+    "scripts/serve.ts",
   ];
   const child = spawnTied(denoBin, args, {
     deathSignal: "SIGTERM",

@@ -63,7 +63,10 @@ function errorReply(request: Request, error: AuthError): Response {
 }
 
 function json(status: number, body: unknown, headers: Record<string, string> = {}): Response {
-  return new Response(JSON.stringify(body), { status, headers: { ...CORS, "content-type": "application/json", ...headers } });
+  return new Response(JSON.stringify(body), {
+    status,
+    headers: { ...CORS, "content-type": "application/json", ...headers },
+  });
 }
 
 interface UserRow {
@@ -182,17 +185,26 @@ async function passwordGrant(request: Request): Promise<Response> {
     if (user.banned_until && user.banned_until > new Date()) throw new AuthError(400, "user_banned", "User is banned");
     const sessionId = crypto.randomUUID();
     const refreshToken = randomToken();
-    await tx.unsafe(`insert into auth.sessions (id, user_id, created_at, updated_at, aal, user_agent)
-                     values ($1, $2, now(), now(), 'aal1', $3)`, [sessionId, user.id, request.headers.get("user-agent")]);
-    await tx.unsafe(`insert into auth.refresh_tokens (token, user_id, revoked, created_at, updated_at, session_id)
-                     values ($1, $2, false, now(), now(), $3)`, [refreshToken, user.id, sessionId]);
+    await tx.unsafe(
+      `insert into auth.sessions (id, user_id, created_at, updated_at, aal, user_agent)
+                     values ($1, $2, now(), now(), 'aal1', $3)`,
+      [sessionId, user.id, request.headers.get("user-agent")],
+    );
+    await tx.unsafe(
+      `insert into auth.refresh_tokens (token, user_id, revoked, created_at, updated_at, session_id)
+                     values ($1, $2, false, now(), now(), $3)`,
+      [refreshToken, user.id, sessionId],
+    );
     const [signedIn] = await tx.unsafe<UserRow[]>(
       `update auth.users set last_sign_in_at = now(), updated_at = now() where id = $1 returning ${USER_COLUMNS}`,
       [user.id],
     );
     return { user: signedIn, sessionId, refreshToken };
   });
-  return json(200, await sessionResponse(result.user, result.sessionId, result.refreshToken, Math.floor(Date.now() / 1000)));
+  return json(
+    200,
+    await sessionResponse(result.user, result.sessionId, result.refreshToken, Math.floor(Date.now() / 1000)),
+  );
 }
 
 async function refreshGrant(request: Request): Promise<Response> {
@@ -238,7 +250,9 @@ async function refreshGrant(request: Request): Promise<Response> {
         [next, token.user_id, token.token, token.session_id],
       );
     }
-    await tx.unsafe(`update auth.sessions set refreshed_at = now(), updated_at = now() where id = $1`, [token.session_id]);
+    await tx.unsafe(`update auth.sessions set refreshed_at = now(), updated_at = now() where id = $1`, [
+      token.session_id,
+    ]);
     const [user] = await tx.unsafe<UserRow[]>(
       `select ${USER_COLUMNS} from auth.users where id = $1::uuid and deleted_at is null`,
       [token.user_id],
@@ -261,7 +275,11 @@ async function authenticatedUser(request: Request): Promise<{ user: UserRow; ses
   try {
     claims = await verifyToken(bearer);
   } catch (error) {
-    throw new AuthError(403, "bad_jwt", `invalid JWT: unable to parse or verify signature, ${(error as Error).message}`);
+    throw new AuthError(
+      403,
+      "bad_jwt",
+      `invalid JWT: unable to parse or verify signature, ${(error as Error).message}`,
+    );
   }
   if (typeof claims.sub !== "string" || !/^[0-9a-f-]{36}$/i.test(claims.sub)) {
     throw new AuthError(403, "bad_jwt", "invalid claim: missing sub claim");
@@ -287,7 +305,10 @@ async function logout(request: Request, url: URL): Promise<Response> {
   if (scope === "local" && sessionId) {
     await sql.unsafe(`delete from auth.sessions where id = $1`, [sessionId]);
   } else if (scope === "others") {
-    await sql.unsafe(`delete from auth.sessions where user_id = $1 and id is distinct from $2::uuid`, [user.id, sessionId]);
+    await sql.unsafe(`delete from auth.sessions where user_id = $1 and id is distinct from $2::uuid`, [
+      user.id,
+      sessionId,
+    ]);
   } else if (scope === "global" || scope === "local") {
     await sql.unsafe(`delete from auth.sessions where user_id = $1`, [user.id]);
   } else {
@@ -308,7 +329,11 @@ async function requireAdmin(request: Request): Promise<void> {
   try {
     claims = await verifyToken(bearer);
   } catch (error) {
-    throw new AuthError(403, "bad_jwt", `invalid JWT: unable to parse or verify signature, ${(error as Error).message}`);
+    throw new AuthError(
+      403,
+      "bad_jwt",
+      `invalid JWT: unable to parse or verify signature, ${(error as Error).message}`,
+    );
   }
   if (claims.role !== "service_role" && claims.role !== "supabase_admin") {
     throw new AuthError(403, "not_admin", "User not allowed");
@@ -328,7 +353,11 @@ async function adminCreateUser(request: Request): Promise<Response> {
     throw new AuthError(422, "weak_password", `Password should be at least ${MIN_PASSWORD_LENGTH} characters.`);
   }
   const userMeta = isObject(params.user_metadata) ? params.user_metadata : {};
-  const appMeta = { ...(isObject(params.app_metadata) ? params.app_metadata : {}), provider: "email", providers: ["email"] };
+  const appMeta = {
+    ...(isObject(params.app_metadata) ? params.app_metadata : {}),
+    provider: "email",
+    providers: ["email"],
+  };
   const id = typeof params.id === "string" ? params.id : crypto.randomUUID();
   const confirmed = params.email_confirm === true;
   try {
@@ -339,8 +368,15 @@ async function adminCreateUser(request: Request): Promise<Response> {
                case when $4::text is null then null else extensions.crypt($4::text, extensions.gen_salt('bf', 10)) end,
                case when $5::boolean then now() end, $6::jsonb, $7::jsonb, now(), now())
        returning ${USER_COLUMNS}`,
-      [id, typeof params.role === "string" ? params.role : null, email, password, confirmed, JSON.stringify(appMeta),
-        JSON.stringify(userMeta)],
+      [
+        id,
+        typeof params.role === "string" ? params.role : null,
+        email,
+        password,
+        confirmed,
+        JSON.stringify(appMeta),
+        JSON.stringify(userMeta),
+      ],
     );
     return json(200, userJson(user));
   } catch (error) {
@@ -377,7 +413,11 @@ export async function handleAuth(request: Request, pathname: string): Promise<Re
   try {
     switch (route) {
       case "GET /health":
-        return json(200, { version: "onecart-local", name: "GoTrue", description: "onecart's local stand-in for Supabase Auth" });
+        return json(200, {
+          version: "onecart-local",
+          name: "GoTrue",
+          description: "onecart's local stand-in for Supabase Auth",
+        });
       case "GET /.well-known/jwks.json":
         // GoTrue publishes only asymmetric public keys; the local stack signs with
         // the HS256 secret, so there are none.
@@ -404,6 +444,9 @@ export async function handleAuth(request: Request, pathname: string): Promise<Re
   } catch (error) {
     if (error instanceof AuthError) return errorReply(request, error);
     console.error(JSON.stringify({ level: "error", auth: route, error: String(error) }));
-    return errorReply(request, new AuthError(500, "unexpected_failure", "Unexpected failure, please check server logs for more information"));
+    return errorReply(
+      request,
+      new AuthError(500, "unexpected_failure", "Unexpected failure, please check server logs for more information"),
+    );
   }
 }

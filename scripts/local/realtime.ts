@@ -67,8 +67,10 @@ export async function startRealtime(
 
   const [{ wal_level }] = await sql`show wal_level`;
   if (wal_level !== "logical") {
-    throw new Error(`the local Realtime endpoint reads the WAL and needs wal_level = logical (it is ${wal_level}): ` +
-      "ALTER SYSTEM SET wal_level = logical, then restart Postgres");
+    throw new Error(
+      `the local Realtime endpoint reads the WAL and needs wal_level = logical (it is ${wal_level}): ` +
+        "ALTER SYSTEM SET wal_level = logical, then restart Postgres",
+    );
   }
   // A temporary replication slot on its own connection; Postgres decodes each
   // committed transaction whole, in commit order.
@@ -84,8 +86,12 @@ export async function startRealtime(
         return;
       }
       deliver({
-        id: row.id ?? "", topic: row.topic ?? "", event: row.event ?? "", private: row.private === "t",
-        extension: row.extension ?? "", payload,
+        id: row.id ?? "",
+        topic: row.topic ?? "",
+        event: row.event ?? "",
+        private: row.private === "t",
+        extension: row.extension ?? "",
+        payload,
       });
     },
     onRestored: () => rejoinAll(),
@@ -106,7 +112,10 @@ export async function startRealtime(
       if (message.private !== sub.isPrivate) continue;
       if (sub.socket === except && !sub.self) continue;
       send(sub.socket, [null, null, sub.channelTopic, "broadcast", {
-        type: "broadcast", event: message.event, payload: message.payload, meta: { id: message.id },
+        type: "broadcast",
+        event: message.event,
+        payload: message.payload,
+        meta: { id: message.id },
       }]);
     }
   }
@@ -150,7 +159,10 @@ export async function startRealtime(
 
   function closeChannel(sub: Subscription, reason: string) {
     send(sub.socket, [sub.joinRef, null, sub.channelTopic, "system", {
-      message: reason, status: "error", extension: "system", channel: sub.topic,
+      message: reason,
+      status: "error",
+      extension: "system",
+      channel: sub.topic,
     }]);
     send(sub.socket, [sub.joinRef, null, sub.channelTopic, "phx_close", {}]);
     unsubscribe(sub);
@@ -161,8 +173,11 @@ export async function startRealtime(
     for (const subs of bySocket.values()) {
       for (const sub of [...subs.values()]) {
         send(sub.socket, [sub.joinRef, null, sub.channelTopic, "system", {
-          message: "Realtime lost its database connection and may have missed messages; rejoin and read the state again",
-          status: "error", extension: "system", channel: sub.topic,
+          message:
+            "Realtime lost its database connection and may have missed messages; rejoin and read the state again",
+          status: "error",
+          extension: "system",
+          channel: sub.topic,
         }]);
         send(sub.socket, [sub.joinRef, sub.joinRef, sub.channelTopic, "phx_error", {}]);
         unsubscribe(sub);
@@ -239,8 +254,14 @@ export async function startRealtime(
       const existing = subs.get(channelTopic);
       if (existing) unsubscribe(existing);
       const sub: Subscription = {
-        socket, joinRef, channelTopic, topic, isPrivate, canWrite: rights.write,
-        self: config.broadcast?.self === true, claims,
+        socket,
+        joinRef,
+        channelTopic,
+        topic,
+        isPrivate,
+        canWrite: rights.write,
+        self: config.broadcast?.self === true,
+        claims,
       };
       subs.set(channelTopic, sub);
       if (!byTopic.has(topic)) byTopic.set(topic, new Set());
@@ -270,11 +291,17 @@ export async function startRealtime(
         return;
       }
       case "broadcast": {
-        if (!sub.canWrite) return ref ? reply("error", { reason: "Unauthorized: cannot send on this topic" }) : undefined;
+        if (!sub.canWrite) {
+          return ref ? reply("error", { reason: "Unauthorized: cannot send on this topic" }) : undefined;
+        }
         const message = payload as { event?: string; payload?: unknown };
         deliver({
-          id: crypto.randomUUID(), topic, event: String(message.event), private: sub.isPrivate,
-          extension: "broadcast", payload: message.payload,
+          id: crypto.randomUUID(),
+          topic,
+          event: String(message.event),
+          private: sub.isPrivate,
+          extension: "broadcast",
+          payload: message.payload,
         }, socket);
         return ref ? reply("ok") : undefined;
       }

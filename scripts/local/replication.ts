@@ -71,7 +71,9 @@ export function replicate(dbUrl: string, options: ReplicationOptions): Replicati
     current = { sql, done };
     try {
       const slot = `onecart_realtime_${crypto.randomUUID().replaceAll("-", "").slice(0, 12)}`;
-      const [created] = await sql.unsafe(`CREATE_REPLICATION_SLOT ${slot} TEMPORARY LOGICAL pgoutput NOEXPORT_SNAPSHOT`);
+      const [created] = await sql.unsafe(
+        `CREATE_REPLICATION_SLOT ${slot} TEMPORARY LOGICAL pgoutput NOEXPORT_SNAPSHOT`,
+      );
       const stream = await sql.unsafe(
         `START_REPLICATION SLOT ${slot} LOGICAL ${created.consistent_point} ` +
           `(proto_version '1', publication_names '${options.publication}')`,

@@ -7,7 +7,7 @@ import { apiKeyRole, verifyToken } from "../../functions/_shared/auth.ts";
 import { db } from "../../functions/_shared/db.ts";
 import { ApiError } from "../../functions/_shared/errors.ts";
 import { decodeUtf8, scanJson } from "../../functions/_shared/json.ts";
-import { callRpc, type Claims, literal, RPCS, type RpcName, type SqlClient } from "../../functions/_shared/rpc.ts";
+import { callRpc, type Claims, literal, type RpcName, RPCS, type SqlClient } from "../../functions/_shared/rpc.ts";
 
 const CORS = {
   "access-control-allow-origin": "*",
@@ -67,14 +67,21 @@ function postgrestError(error: unknown, role: string): Response {
   const e = error as { name?: string; code?: string; message?: string; detail?: string; hint?: string };
   if (e?.name !== "PostgresError" || typeof e.code !== "string") {
     // Not an answer from Postgres: the connection failed (PostgREST's ClientError).
-    return reply(503, { code: "PGRST001", message: "Database client error. Retrying the connection.",
-      details: e?.message ?? null, hint: null });
+    return reply(503, {
+      code: "PGRST001",
+      message: "Database client error. Retrying the connection.",
+      details: e?.message ?? null,
+      hint: null,
+    });
   }
   const status = postgrestStatus(e.code, e.message ?? "", role !== "anon");
   const headers: Record<string, string> = { "proxy-status": `PostgREST; error=${e.code}` };
   if (status === 401) headers["www-authenticate"] = "Bearer";
-  return reply(status, { code: e.code, message: e.message ?? "", details: e.detail ?? null, hint: e.hint ?? null },
-    headers);
+  return reply(
+    status,
+    { code: e.code, message: e.message ?? "", details: e.detail ?? null, hint: e.hint ?? null },
+    headers,
+  );
 }
 
 // PostgREST reads each role's settings (ALTER ROLE … SET, e.g. Supabase's
@@ -114,8 +121,12 @@ export async function handleRest(request: Request, pathname: string): Promise<Re
   }
   const name = match[1];
   if (!Object.hasOwn(RPCS, name)) {
-    return reply(404, { code: "PGRST202", message: `Could not find the function public.${name}`, details: null,
-      hint: null });
+    return reply(404, {
+      code: "PGRST202",
+      message: `Could not find the function public.${name}`,
+      details: null,
+      hint: null,
+    });
   }
   // As PostgREST: the bearer token decides the role; without one, anon.
   const apikey = request.headers.get("apikey");
@@ -125,14 +136,20 @@ export async function handleRest(request: Request, pathname: string): Promise<Re
   if (bearer?.startsWith("sb_")) {
     // The Supabase gateway turns an API key into its role before PostgREST sees it.
     const role = await apiKeyRole(bearer);
-    if (!role) return reply(401, { message: "Invalid API key", hint: "Double check your Supabase `anon` or `service_role` API key." });
+    if (!role) {
+      return reply(401, {
+        message: "Invalid API key",
+        hint: "Double check your Supabase `anon` or `service_role` API key.",
+      });
+    }
     claims = { role };
   } else if (bearer) {
     try {
       claims = (await verifyToken(bearer)) as Claims;
     } catch {
-      return reply(401, { code: "PGRST301", message: "JWT could not be verified", details: null, hint: null },
-        { "www-authenticate": 'Bearer error="invalid_token"' });
+      return reply(401, { code: "PGRST301", message: "JWT could not be verified", details: null, hint: null }, {
+        "www-authenticate": 'Bearer error="invalid_token"',
+      });
     }
   }
   let args: Record<string, unknown>;
@@ -150,8 +167,12 @@ export async function handleRest(request: Request, pathname: string): Promise<Re
   const signature = RPCS[name as RpcName] as Record<string, string>;
   const unknown = Object.keys(args).filter((k) => !Object.hasOwn(signature, k));
   if (unknown.length) {
-    return reply(404, { code: "PGRST202", message: `Could not find the function public.${name}(${Object.keys(args)})`,
-      details: `unknown arguments: ${unknown.join(", ")}`, hint: null });
+    return reply(404, {
+      code: "PGRST202",
+      message: `Could not find the function public.${name}(${Object.keys(args)})`,
+      details: `unknown arguments: ${unknown.join(", ")}`,
+      hint: null,
+    });
   }
   try {
     return reply(200, await callAsPostgrest(name as RpcName, args, claims));

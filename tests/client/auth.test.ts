@@ -22,7 +22,10 @@ it("a refreshed token: the followed cart is read again, and taps go on with the 
     global: { fetch: network.fetch },
     realtime: { transport: network.WebSocket as never },
   });
-  const signIn = await supabase.auth.signInWithPassword({ email: "ana@blowing-rock.example", password: "onecart-local" });
+  const signIn = await supabase.auth.signInWithPassword({
+    email: "ana@blowing-rock.example",
+    password: "onecart-local",
+  });
   expect(signIn.error).toBeNull();
   const onecart = createOnecart({ supabase, testing: { disableIdempotencyKeys: NAIVE } });
   try {
@@ -32,8 +35,10 @@ it("a refreshed token: the followed cart is read again, and taps go on with the 
     const before = network.sent.length;
     const refreshed = await supabase.auth.refreshSession();
     expect(refreshed.error).toBeNull();
-    await until(() => network.sent.slice(before).includes(`GET /functions/v1/carts/${cart.id}`),
-      "the cart is read again after the refresh");
+    await until(
+      () => network.sent.slice(before).includes(`GET /functions/v1/carts/${cart.id}`),
+      "the cart is read again after the refresh",
+    );
     network.loseNextAnswers(1, (url) => url.endsWith("/items"));
     expect(await cart.addItem(PRODUCT_A[0]).done).toMatchObject({ version: 2, item_count: 1 });
   } finally {

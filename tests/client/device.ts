@@ -21,8 +21,11 @@ afterAll(async () => {
   await Promise.all(devices.map((d) => d.destroy()));
 });
 
-export function startDevice(server: TestServer, token: string,
-  options: Partial<OnecartOptions> & { network?: Network } = {}): Device {
+export function startDevice(
+  server: TestServer,
+  token: string,
+  options: Partial<OnecartOptions> & { network?: Network } = {},
+): Device {
   const network = options.network ?? createNetwork();
   const onecart = createOnecart({
     supabase: deviceSupabase(server, token, network),

@@ -38,14 +38,24 @@ describe("a lost answer", () => {
     expect(added).toMatchObject({ version: 2, item_count: 2, items: [{ product_id: PRODUCT_A[0], quantity: 2 }] });
     const [row] = await db.sql`select sum(quantity)::int as n from pos.cart_items where cart_id = ${cart.id}`;
     expect(row.n).toBe(2);
-    expect(cart.getState()).toMatchObject({ pending: [], rejected: [], cart: { version: 2 }, confirmed: { version: 2 } });
+    expect(cart.getState()).toMatchObject({
+      pending: [],
+      rejected: [],
+      cart: { version: 2 },
+      confirmed: { version: 2 },
+    });
   });
 });
 
 function answer(status: number, code: string, retryAfter?: number): () => Response {
-  return () => new Response(JSON.stringify({ error: { code, message: `injected ${code}`, details: null } }), {
-    status, headers: { "content-type": "application/json", ...(retryAfter !== undefined ? { "retry-after": String(retryAfter) } : {}) },
-  });
+  return () =>
+    new Response(JSON.stringify({ error: { code, message: `injected ${code}`, details: null } }), {
+      status,
+      headers: {
+        "content-type": "application/json",
+        ...(retryAfter !== undefined ? { "retry-after": String(retryAfter) } : {}),
+      },
+    });
 }
 
 describe("retries", () => {
@@ -60,7 +70,8 @@ describe("retries", () => {
     expect(Date.now() - started).toBeGreaterThanOrEqual(1_000);
     expect(network.stats.answered).toBe(2);
     expect(added).toMatchObject({ version: 2, item_count: 1 });
-    const [row] = await db.sql`select count(*)::int as n from pos.cart_events where cart_id = ${cart.id} and kind = 'item_added'`;
+    const [row] = await db
+      .sql`select count(*)::int as n from pos.cart_events where cart_id = ${cart.id} and kind = 'item_added'`;
     expect(row.n).toBe(1);
   });
 
@@ -79,7 +90,9 @@ describe("retries", () => {
   });
 
   it("gives up within the time bound and tells the app, with the last code", async () => {
-    const { network, onecart } = startDevice(server, token, { retry: { maxElapsedMs: 600, initialDelayMs: 50, maxDelayMs: 100 } });
+    const { network, onecart } = startDevice(server, token, {
+      retry: { maxElapsedMs: 600, initialDelayMs: 50, maxDelayMs: 100 },
+    });
     const cart = await onecart.openCart({ locationId: LOCATION_A1, deviceId: "gives-up" });
     network.answerNext(1_000, answer(503, "busy", 0));
     const rejected = new Promise((resolve) => onecart.onRejected(resolve));
@@ -96,17 +109,22 @@ describe("typed calls", () => {
       const { onecart } = startDevice(server, token, { via });
       const cart = await onecart.api.getOrCreateCart({ location_id: LOCATION_A1, device_id: `typed-${via}` });
       expect(cart).toMatchObject({ status: "active", version: 1, items: [] });
-      const added = await onecart.api.addItem({ cart_id: cart.id, product_id: PRODUCT_A[2], quantity: 2 },
-        { idempotencyKey: `typed-${via}-1` });
-      expect(await onecart.api.addItem({ cart_id: cart.id, product_id: PRODUCT_A[2], quantity: 2 },
-        { idempotencyKey: `typed-${via}-1` })).toEqual(added);
+      const added = await onecart.api.addItem({ cart_id: cart.id, product_id: PRODUCT_A[2], quantity: 2 }, {
+        idempotencyKey: `typed-${via}-1`,
+      });
+      expect(
+        await onecart.api.addItem({ cart_id: cart.id, product_id: PRODUCT_A[2], quantity: 2 }, {
+          idempotencyKey: `typed-${via}-1`,
+        }),
+      ).toEqual(added);
       const stale = await onecart.api.removeItem({ cart_id: cart.id, item_id: added.items[0].id, expected_version: 1 })
         .catch((e) => e);
       expect(stale).toMatchObject({ code: "version_conflict", status: 409, details: { current_version: 2 } });
       const missing = await onecart.api.getCart({ cart_id: MISSING }).catch((e) => e);
       expect(missing).toMatchObject({ name: "OnecartError", code: "not_found", status: 404 });
-      const reused = await onecart.api.addItem({ cart_id: cart.id, product_id: PRODUCT_A[3] },
-        { idempotencyKey: `typed-${via}-1` }).catch((e) => e);
+      const reused = await onecart.api.addItem({ cart_id: cart.id, product_id: PRODUCT_A[3] }, {
+        idempotencyKey: `typed-${via}-1`,
+      }).catch((e) => e);
       expect(reused).toMatchObject({ code: "idempotency_key_reused", status: 422 });
       const history = await onecart.api.getCartHistory({ cart_id: cart.id });
       expect(history.map((e) => e.kind)).toEqual(["created", "item_added"]);
@@ -143,11 +161,20 @@ describe("checkout", () => {
     const { onecart } = startDevice(server, token);
     const cart = await onecart.openCart({ locationId: LOCATION_A1, deviceId: "checkout-declined" });
     cart.addItem(PRODUCT_A[4]);
-    const declined = await cart.checkout({ pay: async () => { throw new Error("card declined"); } }).catch((e) => e);
+    const declined = await cart.checkout({
+      pay: async () => {
+        throw new Error("card declined");
+      },
+    }).catch((e) => e);
     expect(declined.message).toBe("card declined");
     const read = await onecart.api.getCart({ cart_id: cart.id });
     expect(read).toMatchObject({ status: "active", lock: null, item_count: 1 });
-    expect((await onecart.getCartHistory(cart.id)).map((e) => e.kind)).toEqual(["created", "item_added", "locked", "unlocked"]);
+    expect((await onecart.getCartHistory(cart.id)).map((e) => e.kind)).toEqual([
+      "created",
+      "item_added",
+      "locked",
+      "unlocked",
+    ]);
   });
 
   it("completes a paid checkout after its lock expired, and says cart_changed with the payment when an item changed", async () => {
@@ -156,8 +183,11 @@ describe("checkout", () => {
     await cart.addItem(PRODUCT_A[0]).done;
     const locked = await cart.lock({ checkoutRef: "terminal-1", ttlSeconds: 1 }).done;
     await db.sql`update pos.carts set lock_expires_at = now() - interval '1 second' where id = ${cart.id}`;
-    const completed = await cart.completePaid({ lockToken: locked.lock.token, paymentId: "pay_late",
-      paidTotalCents: locked.lock.total_cents });
+    const completed = await cart.completePaid({
+      lockToken: locked.lock.token,
+      paymentId: "pay_late",
+      paidTotalCents: locked.lock.total_cents,
+    });
     expect(completed.status).toBe("checked_out");
 
     const other = await onecart.openCart({ locationId: LOCATION_A1, deviceId: "checkout-changed" });
@@ -165,8 +195,11 @@ describe("checkout", () => {
     const lock2 = await other.lock({ checkoutRef: "terminal-2", ttlSeconds: 1 }).done;
     await db.sql`update pos.carts set lock_expires_at = now() - interval '1 second' where id = ${other.id}`;
     await other.addItem(PRODUCT_A[1]).done;
-    const error = await other.completePaid({ lockToken: lock2.lock.token, paymentId: "pay_x",
-      paidTotalCents: lock2.lock.total_cents }).catch((e) => e);
+    const error = await other.completePaid({
+      lockToken: lock2.lock.token,
+      paymentId: "pay_x",
+      paidTotalCents: lock2.lock.total_cents,
+    }).catch((e) => e);
     expect(error).toMatchObject({ code: "cart_changed", details: { payment: { paymentId: "pay_x" } } });
   });
 });
@@ -194,7 +227,8 @@ describe("through supabase.rpc()", () => {
     expect(network.stats.lost).toBe(2);
     expect(network.sent.filter((r) => r.endsWith("/rpc/add_item"))).toHaveLength(3);
     expect(added).toMatchObject({ version: 2, item_count: 3 });
-    const [row] = await db.sql`select count(*)::int as n from pos.cart_events where cart_id = ${cart.id} and kind = 'item_added'`;
+    const [row] = await db
+      .sql`select count(*)::int as n from pos.cart_events where cart_id = ${cart.id} and kind = 'item_added'`;
     expect(row.n).toBe(1);
   });
 });

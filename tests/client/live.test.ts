@@ -35,8 +35,10 @@ it("a cart followed live: other devices' changes arrive, and after the connectio
   for (const product of PRODUCT_A.slice(1, 4)) await other("/items", { product_id: product });
   network.setDown(false);
   const final = await db.as(STAFF_A1).rpc("get_cart", { p_cart_id: cart.id });
-  await until(() => cart.getState().live === "live" && cart.getState().confirmed?.version === final.version,
-    "the device is live again and has read what it missed");
+  await until(
+    () => cart.getState().live === "live" && cart.getState().confirmed?.version === final.version,
+    "the device is live again and has read what it missed",
+  );
   expect(cart.getState().cart).toEqual(final);
 
   // Older or foreign snapshots change nothing; a skipped version is read again.
@@ -59,10 +61,17 @@ it("a queue followed live: a join elsewhere shows, a call from this device shows
   await until(() => queue.getState().live === "live" && queue.getState().queue !== null, "the queue is live");
   expect(queue.getState().queue).toEqual({ location_id: LOCATION_A2, entries: [] });
 
-  const joined = await server.call("POST", "/queue", { token: abe, body: { location_id: LOCATION_A2, customer_id: CUSTOMER_A[1] } });
+  const joined = await server.call("POST", "/queue", {
+    token: abe,
+    body: { location_id: LOCATION_A2, customer_id: CUSTOMER_A[1] },
+  });
   expect(joined.status).toBe(200);
   await until(() => queue.getState().queue?.entries.length === 1, "the join arrives");
-  expect(queue.getState().queue?.entries[0]).toMatchObject({ customer_id: CUSTOMER_A[1], status: "waiting", position: 1 });
+  expect(queue.getState().queue?.entries[0]).toMatchObject({
+    customer_id: CUSTOMER_A[1],
+    status: "waiting",
+    position: 1,
+  });
 
   const called = await queue.callNext().done;
   expect(called).toMatchObject({ id: joined.body.entry.id, status: "serving" });

@@ -84,7 +84,7 @@ export function createNetwork(): Network {
     },
     setDown(value) {
       down = value;
-      if (down) for (const socket of sockets) socket.close(4000, "network down");
+      if (down) { for (const socket of sockets) socket.close(4000, "network down"); }
     },
     loseNextAnswers(n, match = mutating) {
       for (let i = 0; i < n; i++) toLose.push({ match });

@@ -25,9 +25,12 @@ it("useCart shows the confirmed cart with the pending taps on top", async () => 
     const [state] = useCart(cart.id, { live: false });
     const pending = usePendingCount();
     const online = useOnline();
-    return createElement("p", null,
+    return createElement(
+      "p",
+      null,
       `${state.cart?.items.map((i) => `${i.quantity}× ${i.name}`).join(", ")} | v${state.confirmed?.version} | ` +
-      `${pending} pending | ${online ? "online" : "offline"}`);
+        `${pending} pending | ${online ? "online" : "offline"}`,
+    );
   }
   const html = renderToString(createElement(OnecartProvider, { client: onecart }, createElement(CartView)));
   expect(html).toContain("1× Beard Trim, 1× Hot Towel Shave | v2 | 1 pending");

@@ -31,10 +31,32 @@ export async function exposedSchemas(): Promise<string[]> {
 
 // Schemas the lints leave alone because the platform or an extension owns them.
 const PLATFORM_SCHEMAS = [
-  "_timescaledb_cache", "_timescaledb_catalog", "_timescaledb_config", "_timescaledb_internal", "auth", "cron",
-  "extensions", "graphql", "graphql_public", "information_schema", "net", "pgmq", "pgroonga", "pgsodium",
-  "pgsodium_masks", "pgtle", "pgbouncer", "pg_catalog", "realtime", "repack", "storage", "supabase_functions",
-  "supabase_migrations", "tiger", "topology", "vault",
+  "_timescaledb_cache",
+  "_timescaledb_catalog",
+  "_timescaledb_config",
+  "_timescaledb_internal",
+  "auth",
+  "cron",
+  "extensions",
+  "graphql",
+  "graphql_public",
+  "information_schema",
+  "net",
+  "pgmq",
+  "pgroonga",
+  "pgsodium",
+  "pgsodium_masks",
+  "pgtle",
+  "pgbouncer",
+  "pg_catalog",
+  "realtime",
+  "repack",
+  "storage",
+  "supabase_functions",
+  "supabase_migrations",
+  "tiger",
+  "topology",
+  "vault",
 ];
 
 /**

@@ -22,7 +22,10 @@ export async function joinChannel(
 ): Promise<Device> {
   await client.realtime.setAuth();
   const device = {
-    client, received: [] as any[], statuses: [] as string[], errors: [] as string[],
+    client,
+    received: [] as any[],
+    statuses: [] as string[],
+    errors: [] as string[],
     get status() {
       return this.statuses.at(-1) ?? "";
     },

@@ -2,7 +2,7 @@
 // and supabase-js clients for it, as a POS device would make them.
 import { afterAll } from "vitest";
 import { createClient, type SupabaseClient, type SupabaseClientOptions } from "@supabase/supabase-js";
-import { apiKeys, staffToken, startServer, type RunningServer } from "../../scripts/lib/stack.ts";
+import { apiKeys, type RunningServer, staffToken, startServer } from "../../scripts/lib/stack.ts";
 import type { TestDatabase } from "./db.ts";
 
 export const TEST_JWT_SECRET = "onecart-tests-jwt-secret-of-at-least-32-chars";
@@ -19,8 +19,11 @@ export interface TestServer {
   /** A supabase-js client whose access token is `token` (or whatever the function returns now). */
   client(token: string | (() => string), options?: SupabaseClientOptions<"public">): SupabaseClient;
   /** fetch against /functions/v1 with a Bearer token and JSON. */
-  call(method: string, path: string, opts?: { token?: string | null; body?: unknown; headers?: Record<string, string> }):
-    Promise<{ status: number; body: any; headers: Headers }>;
+  call(
+    method: string,
+    path: string,
+    opts?: { token?: string | null; body?: unknown; headers?: Record<string, string> },
+  ): Promise<{ status: number; body: any; headers: Headers }>;
 }
 
 /** `env` adds to the server's environment, e.g. ONECART_DB_POOL_SIZE. */

@@ -1,7 +1,7 @@
 // A TCP proxy in front of Postgres that can refuse connections: it resets the
 // next `refuse` connections before a byte reaches the server, as a database
 // that is restarting or a pooler at its limit would.
-import { createServer, connect, type Socket } from "node:net";
+import { connect, createServer, type Socket } from "node:net";
 import { afterAll } from "vitest";
 
 export interface TcpProxy {
