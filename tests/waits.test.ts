@@ -239,6 +239,46 @@ describe("the same wait limit through supabase.rpc() and direct SQL", () => {
     await holder.release();
   });
 
+  it("answers busy for a cart another transaction is still creating, and a checkout whose queue entry is held", async () => {
+    const claims = staffClaims(STAFF_A1);
+    const noLimits = { lockTimeoutMs: null, statementTimeoutMs: null };
+    // Another request has inserted this customer's open cart and not committed.
+    const [customer] = await db
+      .sql`insert into pos.customers (store_id, name) values (${STORE_A}, 'Opening') returning id`;
+    let holder = await hold((tx) =>
+      tx`with cart as (
+           insert into pos.carts (store_id, location_id, customer_id) values (${STORE_A}, ${LOCATION_A1}, ${customer.id})
+           returning id)
+         select pos.record_cart_created(cart.id, '{}'::jsonb) from cart`
+    );
+    const open = { p_location_id: LOCATION_A1, p_customer_id: customer.id };
+    const { error } = await expectError(callRpc(db.sql as never, "get_or_create_cart", open, claims, noLimits), "busy");
+    expect(error.code).toBe("PT503");
+    expect(holder.holding).toBe(true);
+    await holder.release();
+    // The holder committed its cart; the refused call added none beside it.
+    expect(await db.sql`select 1 from pos.carts where customer_id = ${customer.id}`).toHaveLength(1);
+
+    // The customer is being served; checkout marks the entry done, which a queue change in flight holds.
+    const { entry } = await db.service.rpc("add_to_queue", { p_location_id: LOCATION_A1, p_customer_id: customer.id });
+    let cart = await db.as(STAFF_A1).rpc("add_item", { p_cart_id: entry.cart_id, p_product_id: PRODUCT_A[0] });
+    cart = await db.as(STAFF_A1).rpc("lock_cart", { p_cart_id: cart.id, p_checkout_ref: "pay-1" });
+    holder = await hold((tx) => tx`select 1 from pos.queue_entries where id = ${entry.id} for update`);
+    const checkout = {
+      p_cart_id: cart.id,
+      p_lock_token: cart.lock.token,
+      p_checkout_ref: "pay-1",
+      p_paid_total_cents: cart.lock.total_cents,
+    };
+    await expectError(callRpc(db.sql as never, "complete_checkout", checkout, claims, noLimits), "busy");
+    expect(holder.holding).toBe(true);
+    await holder.release();
+    expect((await cartRow(cart.id)).version).toBe(cart.version);
+    const done = await db.as(STAFF_A1).rpc("complete_checkout", checkout);
+    expect(done.status).toBe("checked_out");
+    expect((await db.sql`select status from pos.queue_entries where id = ${entry.id}`)[0].status).toBe("done");
+  });
+
   it("answers busy for a held queue, a held queue entry and a request key still running", async () => {
     const service = db.service;
     const queued = await service.rpc("add_to_queue", { p_location_id: LOCATION_A2, p_customer_id: CUSTOMER_A[0] });

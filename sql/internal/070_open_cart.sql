@@ -39,11 +39,20 @@ begin
       return v_cart_id;
     end if;
 
-    insert into pos.carts (store_id, location_id, customer_id, device_id)
-    values (v_store_id, p_location_id, p_customer_id, p_device_id)
-    on conflict do nothing
-    returning id into v_cart_id;
-    if found then
+    -- An insert that meets another transaction's uncommitted cart for the same
+    -- customer waits for that transaction: at most 3 s, then `busy`, like every
+    -- lock wait (015_bounded_waits.sql). Creating a cart is rare enough that the
+    -- block's subtransaction costs nothing worth avoiding.
+    perform pos.bound_lock_wait();
+    begin
+      insert into pos.carts (store_id, location_id, customer_id, device_id)
+      values (v_store_id, p_location_id, p_customer_id, p_device_id)
+      on conflict do nothing
+      returning id into v_cart_id;
+    exception when lock_not_available then
+      perform pos.raise_busy('Another request is still opening this cart.');
+    end;
+    if v_cart_id is not null then
       perform pos.record_cart_created(v_cart_id,
         jsonb_build_object('customer_id', p_customer_id, 'device_id', p_device_id));
       return v_cart_id;
