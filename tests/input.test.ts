@@ -228,6 +228,14 @@ describe("numbers and text through the functions", () => {
 });
 
 describe("the same refusals through direct RPC calls", () => {
+  it("the SQL refuses a negative expected version as invalid input, not as a conflict", async () => {
+    const cart = await newCart();
+    await expectSqlRefusal(
+      rawRpc("add_item", `p_cart_id => '${cart.id}', p_product_id => '${PRODUCT_A[0]}', p_expected_version => -1`),
+      "invalid_input",
+    );
+  });
+
   it("the SQL refuses options it cannot store as sent, even when no function checked them", async () => {
     const cart = await newCart();
     const add = (options: string) =>

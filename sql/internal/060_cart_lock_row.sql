@@ -49,6 +49,10 @@ immutable
 set search_path = ''
 as $$
 begin
+  -- Versions start at 1: a negative one is a malformed request, not a conflict.
+  if p_expected_version < 0 then
+    perform pos.raise('invalid_input', 'An expected version is a whole number of at least 0.');
+  end if;
   if p_expected_version is not null and p_expected_version <> p_current_version then
     perform pos.raise('version_conflict',
       format('Expected version %s, the cart is at version %s.', p_expected_version, p_current_version),
