@@ -1,8 +1,9 @@
 // The POS app: sign in, pick a location, then the queue board beside the cart
 // (an iPad or Mac at the till shows both; a narrow window one at a time).
-import { useEffect, useMemo, useState, useSyncExternalStore } from "react";
+import { useEffect, useMemo, useState } from "react";
 import type { Session, SupabaseClient } from "@supabase/supabase-js";
-import { type CartStore, createOnecart, indexedDbStorage, type Onecart } from "@onecart/client";
+import { createOnecart, indexedDbStorage } from "@onecart/client";
+import { OnecartProvider, useOnecart, useOnline } from "@onecart/client/react";
 import { SignIn } from "./SignIn.tsx";
 import { deviceId, loadHome, type StoreHome } from "./home.ts";
 import { QueueBoard } from "./QueueBoard.tsx";
@@ -22,20 +23,6 @@ export function App({ supabase }: { supabase: SupabaseClient }) {
   return <Pos supabase={supabase} session={session} key={session.user.id} />;
 }
 
-function useOnline(onecart: Onecart): boolean {
-  return useSyncExternalStore(
-    (listener) => {
-      addEventListener("online", listener);
-      addEventListener("offline", listener);
-      return () => {
-        removeEventListener("online", listener);
-        removeEventListener("offline", listener);
-      };
-    },
-    () => onecart.isOnline() && navigator.onLine,
-  );
-}
-
 type Tab = "till" | "health";
 
 function Pos({ supabase, session }: { supabase: SupabaseClient; session: Session }) {
@@ -45,11 +32,20 @@ function Pos({ supabase, session }: { supabase: SupabaseClient; session: Session
     () => createOnecart({ supabase, storage: indexedDbStorage("onecart-pos"), storageKey: `pos:${session.user.id}` }),
     [supabase, session.user.id],
   );
-  const online = useOnline(onecart);
+  return (
+    <OnecartProvider client={onecart}>
+      <Screens supabase={supabase} session={session} />
+    </OnecartProvider>
+  );
+}
+
+function Screens({ supabase, session }: { supabase: SupabaseClient; session: Session }) {
+  const onecart = useOnecart();
+  const online = useOnline();
   const [stores, setStores] = useState<StoreHome[] | null>(null);
   const [loadError, setLoadError] = useState<string | null>(null);
   const [locationId, setLocationId] = useState<string | null>(() => localStorage.getItem("onecart.location"));
-  const [cart, setCart] = useState<CartStore | null>(null);
+  const [cartId, setCartId] = useState<string | null>(null);
   const [tab, setTab] = useState<Tab>("till");
 
   useEffect(() => {
@@ -63,12 +59,17 @@ function Pos({ supabase, session }: { supabase: SupabaseClient; session: Session
   function chooseLocation(id: string) {
     localStorage.setItem("onecart.location", id);
     setLocationId(id);
-    setCart(null);
+    setCartId(null);
   }
 
   async function openCart(customerId: string | null) {
     if (!location) return;
-    setCart(await onecart.openCart({ locationId: location.id, customerId, deviceId: customerId ? null : deviceId() }));
+    const cart = await onecart.openCart({
+      locationId: location.id,
+      customerId,
+      deviceId: customerId ? null : deviceId(),
+    });
+    setCartId(cart.id);
     setTab("till");
   }
 
@@ -112,12 +113,12 @@ function Pos({ supabase, session }: { supabase: SupabaseClient; session: Session
         <main className="workspace split">
           <QueueBoard
             key={location.id}
-            store={onecart.queue(location.id)}
+            locationId={location.id}
             customers={store.customers}
             onOpenCart={(customerId) => void openCart(customerId)}
           />
-          {cart
-            ? <CartView key={cart.id} store={cart} home={store} onClose={() => setCart(null)} />
+          {cartId
+            ? <CartView key={cartId} cartId={cartId} home={store} onClose={() => setCartId(null)} />
             : (
               <section className="panel" aria-labelledby="no-cart">
                 <h2 id="no-cart">No cart open</h2>

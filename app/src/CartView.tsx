@@ -1,9 +1,8 @@
 import { useState } from "react";
-import type { CartStore } from "@onecart/client";
+import { useCart } from "@onecart/client/react";
 import type { StoreHome } from "./home.ts";
 import { codeOf, explain, rejectionText } from "./messages.ts";
 import { cents } from "./format.ts";
-import { useLiveStore } from "./useStore.ts";
 
 /** A checkout this device started: its lock token survives a reload, for the expired-lock recovery. */
 interface Checkout {
@@ -27,8 +26,9 @@ async function simulatedCardPayment(totalCents: number): Promise<{ paymentId: st
   return { paymentId: `pay_sim_${crypto.randomUUID().slice(0, 8)}`, paidTotalCents: totalCents };
 }
 
-export function CartView({ store, home, onClose }: { store: CartStore; home: StoreHome; onClose: () => void }) {
-  const state = useLiveStore(store);
+export function CartView({ cartId, home, onClose }: { cartId: string; home: StoreHome; onClose: () => void }) {
+  const [state, followed] = useCart(cartId);
+  const store = followed!; // a cart id is given, so there is a store
   const [checkout, setCheckout] = useState<Checkout | null>(() => savedCheckout(store.id));
   const [working, setWorking] = useState(false);
   const [notice, setNotice] = useState<{ kind: "error" | "info"; text: string } | null>(null);

@@ -1,16 +1,16 @@
 import { useState } from "react";
-import type { QueueStore } from "@onecart/client";
+import { useQueue } from "@onecart/client/react";
 import type { Named } from "./home.ts";
 import { rejectionText } from "./messages.ts";
 import { since } from "./format.ts";
-import { useLiveStore } from "./useStore.ts";
 
-export function QueueBoard({ store, customers, onOpenCart }: {
-  store: QueueStore;
+export function QueueBoard({ locationId, customers, onOpenCart }: {
+  locationId: string;
   customers: Named[];
   onOpenCart: (customerId: string) => void;
 }) {
-  const state = useLiveStore(store);
+  const [state, queue] = useQueue(locationId);
+  const store = queue!; // a location is given, so there is a store
   const [joining, setJoining] = useState("");
   const nameOf = (id: string) => customers.find((c) => c.id === id)?.name ?? "Customer";
   const entries = state.queue?.entries ?? [];
