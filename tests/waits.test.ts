@@ -279,6 +279,27 @@ describe("the same wait limit through supabase.rpc() and direct SQL", () => {
     expect((await db.sql`select status from pos.queue_entries where id = ${entry.id}`)[0].status).toBe("done");
   });
 
+  it("answers busy, not a wait or a 500, where an ops fix meets a held queue entry or a running alert check", async () => {
+    const noLimits = { lockTimeoutMs: null, statementTimeoutMs: null };
+    const service = { role: "service_role" };
+    const [customer] = await db
+      .sql`insert into pos.customers (store_id, name) values (${STORE_A}, 'Held') returning id`;
+    const { entry } = await db.service.rpc("add_to_queue", { p_location_id: LOCATION_A1, p_customer_id: customer.id });
+
+    // abandon_cart marks the customer's entry left; a queue change in flight holds it.
+    let holder = await hold((tx) => tx`select 1 from pos.queue_entries where id = ${entry.id} for update`);
+    const abandon = { p_cart_id: entry.cart_id, p_reason: "left the shop" };
+    await expectError(callRpc(db.sql as never, "abandon_cart", abandon, service, noLimits), "busy");
+    expect(holder.holding).toBe(true);
+    await holder.release();
+
+    // Overlapping alert checks: the second waits at most 3 s for the first.
+    holder = await hold((tx) => tx`select pg_advisory_xact_lock(hashtextextended('onecart/check_alerts', 7))`);
+    await expectError(callRpc(db.sql as never, "check_alerts", {}, service, noLimits), "busy");
+    await holder.release();
+    expect((await db.sql`select status from pos.queue_entries where id = ${entry.id}`)[0].status).toBe("waiting");
+  });
+
   it("answers busy for a held queue, a held queue entry and a request key still running", async () => {
     const service = db.service;
     const queued = await service.rpc("add_to_queue", { p_location_id: LOCATION_A2, p_customer_id: CUSTOMER_A[0] });

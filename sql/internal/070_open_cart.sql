@@ -58,6 +58,7 @@ begin
       return v_cart_id;
     end if;
   end loop;
-  raise exception 'pos.open_cart: no open cart after 5 attempts for location %', p_location_id;
+  -- Every attempt found the winner's cart closed again before it could be read.
+  perform pos.raise_busy('The customer''s cart kept changing while it was being opened.');
 end;
 $$;

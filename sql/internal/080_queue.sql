@@ -114,3 +114,43 @@ begin
   end;
 end;
 $$;
+
+-- Locks the queue entries a cart change is about to mark or repoint: the live
+-- entries of a customer at a location, and every entry of a cart. A queue
+-- change in flight may hold one; it is waited for at most 3 s, then `busy`
+-- (015_bounded_waits.sql), so the UPDATE that follows never waits. Without
+-- contention this is two index reads and no subtransaction.
+create function pos.lock_queue_entries_of(p_location_id uuid, p_customer_id uuid, p_cart_id uuid)
+returns void
+language plpgsql
+set search_path = ''
+as $$
+declare
+  v_all bigint;
+  v_taken bigint;
+begin
+  select count(*) into v_all from pos.queue_entries e
+   where e.cart_id = p_cart_id
+      or (e.location_id = p_location_id and e.customer_id = p_customer_id and e.status in ('waiting', 'serving'));
+  if v_all = 0 then
+    return;
+  end if;
+  select count(*) into v_taken from (
+    select 1 from pos.queue_entries e
+     where e.cart_id = p_cart_id
+        or (e.location_id = p_location_id and e.customer_id = p_customer_id and e.status in ('waiting', 'serving'))
+       for update skip locked) taken;
+  if v_taken = v_all then
+    return;
+  end if;
+  perform pos.bound_lock_wait();
+  begin
+    perform 1 from pos.queue_entries e
+     where e.cart_id = p_cart_id
+        or (e.location_id = p_location_id and e.customer_id = p_customer_id and e.status in ('waiting', 'serving'))
+       for update;
+  exception when lock_not_available then
+    perform pos.raise_busy('Another request is still changing this customer''s queue entry.');
+  end;
+end;
+$$;

@@ -34,6 +34,7 @@ begin
   perform pos.publish_cart_change(p_into, 'merged',
     jsonb_build_object('merged_from', p_from, 'items', v_items) || coalesce(p_data, '{}'));
 
+  perform pos.lock_queue_entries_of(null, null, p_from);
   update pos.queue_entries e set cart_id = p_into where e.cart_id = p_from;
   if found then
     perform pos.publish_queue(v_location_id);
@@ -68,8 +69,9 @@ begin
      where d.n > 1
      order by d.survivor_id, d.id
   loop
-    -- Row locks in id order, the same order for every group.
-    perform 1 from pos.carts c where c.id in (v_pair.from_id, v_pair.into_id) order by c.id for update;
+    -- Row locks in id order, the same order for every group; each waited for at most 3 s.
+    perform pos.cart_row_for_update(least(v_pair.from_id, v_pair.into_id));
+    perform pos.cart_row_for_update(greatest(v_pair.from_id, v_pair.into_id));
     -- A cart closed since the scan began is no longer a duplicate.
     continue when (select count(*) from pos.carts c
                     where c.id in (v_pair.from_id, v_pair.into_id) and c.status in ('active', 'locked')) < 2;

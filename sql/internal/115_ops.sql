@@ -162,7 +162,8 @@ declare
   v_opened integer;
   v_closed integer;
 begin
-  perform pg_advisory_xact_lock(hashtextextended('onecart/check_alerts', 7));
+  perform pos.advisory_xact_lock_or_busy(hashtextextended('onecart/check_alerts', 7),
+    'Another alert check is still running.');
   with now_open as materialized (
     select * from pos.alerts_at(p_now)
   ), closed as (

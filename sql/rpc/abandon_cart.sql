@@ -28,6 +28,7 @@ begin
       'checkout_ref', v_cart.lock_checkout_ref, 'locked_version', v_cart.locked_version,
       'expires_at', v_cart.lock_expires_at, 'total_cents', v_cart.lock_total_cents) end));
 
+  perform pos.lock_queue_entries_of(null, null, p_cart_id);
   update pos.queue_entries e
      set status = 'left', finished_at = now()
    where e.cart_id = p_cart_id and e.status in ('waiting', 'serving');

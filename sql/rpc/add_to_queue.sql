@@ -38,6 +38,7 @@ begin
   if found then
     if v_entry.cart_id <> v_cart_id then
       -- Its cart closed; the entry follows the customer's open cart.
+      perform pos.lock_queue_entry(v_entry.id);
       update pos.queue_entries e set cart_id = v_cart_id where e.id = v_entry.id returning * into v_entry;
       perform pos.publish_queue(p_location_id);
     end if;

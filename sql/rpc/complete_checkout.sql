@@ -19,7 +19,6 @@ declare
   v_store_id uuid;
   v_response jsonb;
   v_cart pos.carts;
-  v_entry_done boolean := false;
 begin
   if p_cart_id is null or p_lock_token is null then
     perform pos.raise('invalid_input', 'A cart and a lock token are required.');
@@ -69,19 +68,12 @@ begin
   v_response := pos.publish_cart_change(p_cart_id, 'checked_out', jsonb_build_object(
     'checkout_ref', p_checkout_ref, 'paid_total_cents', p_paid_total_cents, 'locked_version', v_cart.locked_version));
 
-  -- The customer's entry may be held by a queue change in flight: waited for at
-  -- most 3 s, then `busy`, and the whole checkout rolls back.
-  perform pos.bound_lock_wait();
-  begin
-    update pos.queue_entries e
-       set status = 'done', finished_at = now()
-     where e.location_id = v_cart.location_id and e.customer_id = v_cart.customer_id
-       and e.status in ('waiting', 'serving');
-    v_entry_done := found;
-  exception when lock_not_available then
-    perform pos.raise_busy('Another request is still changing this customer''s queue entry.');
-  end;
-  if v_entry_done then
+  perform pos.lock_queue_entries_of(v_cart.location_id, v_cart.customer_id, null);
+  update pos.queue_entries e
+     set status = 'done', finished_at = now()
+   where e.location_id = v_cart.location_id and e.customer_id = v_cart.customer_id
+     and e.status in ('waiting', 'serving');
+  if found then
     perform pos.publish_queue(v_cart.location_id);
   end if;
 
