@@ -6,7 +6,8 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { freshDatabase, type TestDatabase } from "./helpers/db.ts";
 import { LOCATION_A1, MISSING, STAFF_A1 } from "./helpers/fixture.ts";
 import { startTestServer, type TestServer } from "./helpers/server.ts";
-import { LOCAL_PUBLISHABLE_KEY, LOCAL_SECRET_KEY } from "../scripts/lib/stack.ts";
+import { LOCAL_PUBLISHABLE_KEY, LOCAL_SECRET_KEY, signToken } from "../scripts/lib/stack.ts";
+import { TEST_JWT_SECRET } from "./helpers/server.ts";
 
 let db: TestDatabase;
 let server: TestServer;
@@ -96,6 +97,15 @@ describe("status per SQLSTATE, as PostgREST maps them", () => {
     expect(anon.status).toBe(401);
     expect(anon.headers.get("www-authenticate")).toBe("Bearer");
     expect(anon.body.code).toBe("42501");
+  });
+
+  it("a token may name only an API role: none runs as anon, the database's own roles are refused", async () => {
+    const asPostgres = await signToken(TEST_JWT_SECRET, { sub: STAFF_A1, role: "postgres" }, 600);
+    const refused = await rpc("get_queue", { p_location_id: LOCATION_A1 }, asPostgres);
+    expect([refused.status, refused.body.code]).toEqual([403, "42501"]);
+    const roleless = await signToken(TEST_JWT_SECRET, { sub: STAFF_A1 }, 600);
+    const asAnon = await rpc("get_queue", { p_location_id: LOCATION_A1 }, roleless);
+    expect([asAnon.status, asAnon.body.code]).toEqual([401, "42501"]);
   });
 
   it("22023 is 401 only for a role that does not exist", async () => {

@@ -147,17 +147,3 @@ export function optionsProblem(options: unknown): string | null {
   }
   return null;
 }
-
-/** Whether every string in `value` (keys included) is well formed and free of NUL. */
-export function stringsAreClean(value: unknown): boolean {
-  const stack: unknown[] = [value];
-  while (stack.length) {
-    const item = stack.pop();
-    if (typeof item === "string") {
-      if (!item.isWellFormed() || item.includes("\0")) return false;
-    } else if (item !== null && typeof item === "object") {
-      for (const [key, child] of Object.entries(item)) stack.push(key, child);
-    }
-  }
-  return true;
-}

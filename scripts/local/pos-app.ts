@@ -18,7 +18,12 @@ const TYPES: Record<string, string> = {
 export function createPosApp(opts: { distDir: string; anonKey: string }) {
   return async function servePosApp(request: Request, pathname: string): Promise<Response> {
     if (pathname === "/pos") return Response.redirect(new URL("/pos/", request.url), 308);
-    const relative = decodeURIComponent(pathname.slice("/pos/".length)) || "index.html";
+    let relative: string;
+    try {
+      relative = decodeURIComponent(pathname.slice("/pos/".length)) || "index.html";
+    } catch {
+      return new Response("not found", { status: 404 }); // a malformed %-escape names no file
+    }
     if (relative === "config.json") {
       // Same origin as the page; supabase-js finds Auth, functions and Realtime under it.
       return Response.json({ supabase_url: new URL(request.url).origin, anon_key: opts.anonKey });

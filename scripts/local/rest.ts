@@ -151,6 +151,17 @@ export async function handleRest(request: Request, pathname: string): Promise<Re
         "www-authenticate": 'Bearer error="invalid_token"',
       });
     }
+    // PostgREST switches to the token's role as `authenticator`, which may become
+    // only the API roles; a token without one runs as anon.
+    claims.role ??= "anon";
+    if (!["anon", "authenticated", "service_role"].includes(claims.role)) {
+      return reply(403, {
+        code: "42501",
+        message: `permission denied to set role "${claims.role}"`,
+        details: null,
+        hint: null,
+      });
+    }
   }
   let args: Record<string, unknown>;
   try {
