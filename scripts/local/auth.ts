@@ -281,7 +281,10 @@ async function authenticatedUser(request: Request): Promise<{ user: UserRow; ses
       `invalid JWT: unable to parse or verify signature, ${(error as Error).message}`,
     );
   }
-  if (typeof claims.sub !== "string" || !/^[0-9a-f-]{36}$/i.test(claims.sub)) {
+  if (
+    typeof claims.sub !== "string" ||
+    !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(claims.sub)
+  ) {
     throw new AuthError(403, "bad_jwt", "invalid claim: missing sub claim");
   }
   const sql = db();
@@ -435,7 +438,8 @@ export async function handleAuth(request: Request, pathname: string): Promise<Re
       case "POST /admin/users":
         return await adminCreateUser(request);
       default: {
-        const byId = /^(GET|DELETE) \/admin\/users\/([0-9a-f-]{36})$/i.exec(route);
+        const byId = /^(GET|DELETE) \/admin\/users\/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/i
+          .exec(route);
         if (byId?.[1] === "GET") return await adminGetUser(request, byId[2]);
         if (byId?.[1] === "DELETE") return await adminDeleteUser(request, byId[2]);
         throw new AuthError(404, "not_found", "The local Auth does not serve this route");

@@ -353,7 +353,10 @@ class Rollback {
 function decode(data: unknown): Frame | null {
   if (typeof data === "string") {
     const parsed = JSON.parse(data);
-    return Array.isArray(parsed) && parsed.length === 5 ? parsed as Frame : null;
+    // Topic and event are strings and the payload an object, or the frame is not one.
+    const wellFormed = Array.isArray(parsed) && parsed.length === 5 && typeof parsed[2] === "string" &&
+      typeof parsed[3] === "string" && typeof parsed[4] === "object" && parsed[4] !== null;
+    return wellFormed ? parsed as Frame : null;
   }
   if (!(data instanceof ArrayBuffer)) return null;
   const view = new DataView(data);
