@@ -19,7 +19,7 @@ beforeAll(async () => {
   // a table, so every mapping is exercised through the real server and Postgres.
   await db.sql.unsafe(`
     create table public.raise_next (code text, message text);
-    grant select on public.raise_next to anon, authenticated;
+    grant select on public.raise_next to anon, authenticated, service_role;
     create or replace function public.get_queue(p_location_id uuid) returns jsonb
     language plpgsql set search_path = '' as $$
     declare v_code text; v_message text;
@@ -32,7 +32,7 @@ beforeAll(async () => {
       raise exception using errcode = v_code, message = coalesce(v_message, 'raised ' || v_code),
         detail = 'a detail', hint = 'a hint';
     end $$;
-    grant execute on function public.get_queue(uuid) to anon;
+    grant execute on function public.get_queue(uuid) to anon, service_role;
   `);
   // As on a project: settings of the API roles, which PostgREST applies per request.
   const database = new URL(db.url).pathname.slice(1);
@@ -134,10 +134,19 @@ describe("status per SQLSTATE, as PostgREST maps them", () => {
 });
 
 describe("the impersonated role's settings", () => {
-  it("applies statement_timeout of authenticated and of anon, as PostgREST does", async () => {
+  it("applies statement_timeout of authenticated and of anon over authenticator's own, as PostgREST does", async () => {
     await db.sql`delete from public.raise_next`;
-    expect((await rpc("get_queue", { p_location_id: LOCATION_A1 }, staffToken)).body.statement_timeout).toBe("1234ms");
-    expect((await rpc("get_queue", { p_location_id: LOCATION_A1 })).body.statement_timeout).toBe("567ms");
+    const signedIn = (await rpc("get_queue", { p_location_id: LOCATION_A1 }, staffToken)).body;
+    expect(signedIn).toEqual({ statement_timeout: "1234ms", lock_timeout: "8s" });
+    const anon = (await rpc("get_queue", { p_location_id: LOCATION_A1 })).body;
+    expect(anon).toEqual({ statement_timeout: "567ms", lock_timeout: "8s" });
+    // service_role sets none of its own: it runs under authenticator's 8 s.
+    const service = await fetch(`${server.apiUrl}/rest/v1/rpc/get_queue`, {
+      method: "POST",
+      headers: { "content-type": "application/json", apikey: LOCAL_SECRET_KEY },
+      body: JSON.stringify({ p_location_id: LOCATION_A1 }),
+    });
+    expect(await service.json()).toEqual({ statement_timeout: "8s", lock_timeout: "8s" });
   });
 });
 

@@ -84,10 +84,11 @@ function postgrestError(error: unknown, role: string): Response {
   );
 }
 
-// PostgREST reads each role's settings (ALTER ROLE … SET, e.g. Supabase's
-// statement_timeout of 8 s for authenticated and 3 s for anon) into its schema
-// cache and applies the impersonated role's with set_config in every request.
-// Only those: PostgREST sets no lock_timeout of its own, so neither does this.
+// PostgREST logs in as `authenticator`, whose settings (on Supabase a statement
+// and a lock timeout of 8 s) hold for its sessions; it reads each role's
+// settings (statement_timeout of 8 s for authenticated, 3 s for anon) into its
+// schema cache and applies the impersonated role's over them in every request.
+// Both here, the role's last, so they win where both set one.
 const roleSettings = new Map<string, Promise<[string, string][]>>();
 function settingsOf(sql: SqlClient, role: string): Promise<[string, string][]> {
   let settings = roleSettings.get(role);
@@ -97,9 +98,9 @@ function settingsOf(sql: SqlClient, role: string): Promise<[string, string][]> {
          from pg_db_role_setting s
          join pg_roles r on r.oid = s.setrole
          cross join lateral unnest(s.setconfig) as c
-        where r.rolname = ${literal("text", role)}
+        where r.rolname in ('authenticator', ${literal("text", role)})
           and s.setdatabase in (0, (select oid from pg_database where datname = current_database()))
-        order by s.setdatabase`,
+        order by r.rolname <> 'authenticator', s.setdatabase`,
     ).simple().then((rows) => (rows as { name: string; value: string }[]).map((r) => [r.name, r.value]));
     settings.catch(() => roleSettings.delete(role));
     roleSettings.set(role, settings);
