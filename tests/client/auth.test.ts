@@ -32,6 +32,10 @@ it("a refreshed token: the followed cart is read again, and taps go on with the 
     const cart = await onecart.openCart({ locationId: LOCATION_A1, deviceId: "auth-refresh" });
     cart.live();
     await until(() => cart.getState().live === "live", "the cart is live");
+    // The read that joining starts must be over: a read still in flight when the
+    // token is refreshed would be shared, and no new one sent.
+    await until(() => network.sent.includes(`GET /functions/v1/carts/${cart.id}`), "the cart is read on joining");
+    await until(() => onecart.queryClient.isFetching() === 0, "the joining read is answered");
     const before = network.sent.length;
     const refreshed = await supabase.auth.refreshSession();
     expect(refreshed.error).toBeNull();
