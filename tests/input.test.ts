@@ -236,6 +236,37 @@ describe("the same refusals through direct RPC calls", () => {
     );
   });
 
+  it("refuses a negative expected version before it looks at the cart: a locked cart answers invalid_input too", async () => {
+    const staff = db.as(STAFF_A1);
+    const cart = await newCart();
+    const added = await staff.rpc("add_item", { p_cart_id: cart.id, p_product_id: PRODUCT_A[0] });
+    const item = added.items[0].id;
+    const locked = await staff.rpc("lock_cart", { p_cart_id: cart.id, p_checkout_ref: "pay-negative" });
+    const token = locked.lock.token;
+    const calls: Array<[string, Record<string, unknown>]> = [
+      ["add_item", { p_cart_id: cart.id, p_product_id: PRODUCT_A[0] }],
+      ["set_item_quantity", { p_cart_id: cart.id, p_item_id: item, p_quantity: 2 }],
+      ["remove_item", { p_cart_id: cart.id, p_item_id: item }],
+      ["lock_cart", { p_cart_id: cart.id, p_checkout_ref: "pay-other" }],
+      ["update_cart_lock", { p_cart_id: cart.id, p_lock_token: token, p_checkout_ref: "pay-2" }],
+      ["unlock_cart", { p_cart_id: cart.id, p_lock_token: token }],
+      ["complete_checkout", {
+        p_cart_id: cart.id,
+        p_lock_token: token,
+        p_checkout_ref: "pay-negative",
+        p_paid_total_cents: added.subtotal_cents,
+      }],
+    ];
+    for (const [name, args] of calls) {
+      await expectSqlRefusal(staff.rpc(name as never, { ...args, p_expected_version: -1 } as never), "invalid_input");
+    }
+    // Nothing changed: still locked, at the version the lock took.
+    expect(await staff.rpc("get_cart", { p_cart_id: cart.id })).toMatchObject({
+      status: "locked",
+      version: locked.version,
+    });
+  });
+
   it("the SQL refuses options it cannot store as sent, even when no function checked them", async () => {
     const cart = await newCart();
     const add = (options: string) =>

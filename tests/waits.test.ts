@@ -311,6 +311,12 @@ describe("the same wait limit through supabase.rpc() and direct SQL", () => {
 
     holder = await hold((tx) => tx`select 1 from pos.queue_entries where id = ${queued.entry.id} for update`);
     await expectError(ann.rpc("leave_queue", { p_entry_id: queued.entry.id }), "busy");
+    // Another store's staff learn nothing from a held entry: not_found at once, as
+    // for a missing one, never busy (which would say it exists).
+    const cruzDb = db.as(STAFF_B1);
+    await expectError(cruzDb.rpc("leave_queue", { p_entry_id: queued.entry.id }), "not_found");
+    await expectError(cruzDb.rpc("complete_queue_entry", { p_entry_id: queued.entry.id }), "not_found");
+    expect(holder.holding).toBe(true);
     await holder.release();
 
     const cart = await newCart();

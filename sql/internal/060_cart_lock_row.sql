@@ -50,6 +50,8 @@ set search_path = ''
 as $$
 begin
   -- Versions start at 1: a negative one is a malformed request, not a conflict.
+  -- RPCs also call this with the expected version alone before they look the
+  -- cart up, so that is where a negative one is refused.
   if p_expected_version < 0 then
     perform pos.raise('invalid_input', 'An expected version is a whole number of at least 0.');
   end if;
@@ -86,28 +88,40 @@ $$;
 -- own version), and the version the client saw before that release still
 -- counts as current. A live lock taken with p_own_lock_ref is the caller's own
 -- (lock_cart retried with the same checkout_ref): it comes back unchecked.
+-- Every cart mutation runs this, so the common case (an active cart nobody else
+-- holds, the version as expected or not given) is one statement and no nested
+-- call: the helpers below are reached only when there is something to refuse
+-- or release.
 create function pos.lock_cart_row(p_cart_id uuid, p_expected_version bigint, p_own_lock_ref text default null)
 returns pos.carts
 language plpgsql
 set search_path = ''
 as $$
 declare
-  v_cart pos.carts := pos.cart_row_for_update(p_cart_id);
-  v_seen_version bigint := v_cart.version;
+  v_cart pos.carts;
+  v_seen_version bigint;
 begin
-  perform pos.assert_cart_open(v_cart);
-  if v_cart.status = 'locked' and v_cart.lock_expires_at <= now() then
-    perform pos.release_expired_lock(p_cart_id);
-    select * into v_cart from pos.carts c where c.id = p_cart_id;
+  select * into v_cart from pos.carts c where c.id = p_cart_id for update skip locked;
+  if not found then
+    v_cart := pos.cart_row_for_update(p_cart_id);
   end if;
-  if v_cart.status = 'locked' then
-    if p_own_lock_ref is not null and v_cart.lock_checkout_ref = p_own_lock_ref then
-      return v_cart;
+  v_seen_version := v_cart.version;
+  if v_cart.status <> 'active' then
+    perform pos.assert_cart_open(v_cart);
+    if v_cart.status = 'locked' and v_cart.lock_expires_at <= now() then
+      perform pos.release_expired_lock(p_cart_id);
+      select * into v_cart from pos.carts c where c.id = p_cart_id;
     end if;
-    perform pos.raise('cart_locked', 'The cart is locked for checkout.',
-      jsonb_build_object('expires_at', v_cart.lock_expires_at, 'checkout_ref', v_cart.lock_checkout_ref));
+    if v_cart.status = 'locked' then
+      if p_own_lock_ref is not null and v_cart.lock_checkout_ref = p_own_lock_ref then
+        return v_cart;
+      end if;
+      perform pos.raise('cart_locked', 'The cart is locked for checkout.',
+        jsonb_build_object('expires_at', v_cart.lock_expires_at, 'checkout_ref', v_cart.lock_checkout_ref));
+    end if;
   end if;
-  if p_expected_version is distinct from v_cart.version then
+  -- No expected version, or the one the cart is at: nothing to check.
+  if p_expected_version <> v_cart.version then
     perform pos.assert_expected_version(p_expected_version, v_seen_version);
   end if;
   return v_cart;
@@ -133,19 +147,50 @@ begin
 end;
 $$;
 
--- The store of a cart, after checking the caller may touch it. Read without a
--- lock: a cart never changes store.
+-- The store of a cart, after checking the caller may touch it, and, when asked,
+-- the name and price of the store's active product p_product_id (null when
+-- there is none). Read
+-- without a lock: a cart never changes store, and a product's name and price are
+-- captured as they stand when the line is written. One statement does what
+-- pos.assert_store_access does in three calls (cart, staff row, role): every
+-- cart mutation pays for this before its row lock, so it is kept to one probe.
+-- The rule is pos.can_access_store's: staff reach their own store, roles other
+-- than anon and authenticated reach every store, and another store's cart
+-- answers exactly like a missing one.
+create function pos.cart_target(
+  p_cart_id uuid,
+  p_product_id uuid,
+  out store_id uuid,
+  out product_name text,
+  out product_price_cents bigint
+)
+returns record
+language plpgsql
+stable
+set search_path = ''
+as $$
+declare
+  v_is_staff boolean;
+begin
+  select c.store_id, p.name, p.price_cents,
+         exists (select 1 from pos.staff s where s.user_id = auth.uid() and s.store_id = c.store_id)
+    into store_id, product_name, product_price_cents, v_is_staff
+    from pos.carts c
+    left join pos.products p on p.id = p_product_id and p.store_id = c.store_id and p.active
+   where c.id = p_cart_id;
+  if store_id is null or not (v_is_staff or pos.request_role() not in ('anon', 'authenticated')) then
+    perform pos.raise('not_found', 'No such cart.');
+  end if;
+end;
+$$;
+
 create function pos.cart_store(p_cart_id uuid)
 returns uuid
 language plpgsql
 stable
 set search_path = ''
 as $$
-declare
-  v_store_id uuid;
 begin
-  select c.store_id into v_store_id from pos.carts c where c.id = p_cart_id;
-  perform pos.assert_store_access(v_store_id, 'cart');
-  return v_store_id;
+  return (pos.cart_target(p_cart_id, null)).store_id;
 end;
 $$;

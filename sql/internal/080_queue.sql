@@ -71,7 +71,10 @@ end;
 $$;
 
 -- Locks a queue entry for a status change, after checking the caller's store.
--- Held by another transaction: waited for at most 3 s, then `busy`.
+-- Held by another transaction: waited for at most 3 s, then `busy`. The store
+-- is checked first, from a read without a lock (an entry never changes store):
+-- another store's entry is never locked, and never answers `busy`, which would
+-- tell that it exists.
 create function pos.lock_queue_entry(p_entry_id uuid)
 returns pos.queue_entries
 language plpgsql
@@ -80,6 +83,8 @@ as $$
 declare
   v_entry pos.queue_entries;
 begin
+  perform pos.assert_store_access((select e.store_id from pos.queue_entries e where e.id = p_entry_id),
+    'queue entry');
   select * into v_entry from pos.queue_entries e where e.id = p_entry_id for update skip locked;
   if not found then
     perform pos.bound_lock_wait();
@@ -89,7 +94,6 @@ begin
       perform pos.raise_busy('Another request is still changing this queue entry.');
     end;
   end if;
-  perform pos.assert_store_access(v_entry.store_id, 'queue entry');
   return v_entry;
 end;
 $$;

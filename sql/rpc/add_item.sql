@@ -1,4 +1,4 @@
--- SECURITY DEFINER: clients have no write grant; pos.cart_store checks the caller
+-- SECURITY DEFINER: clients have no write grant; pos.cart_target checks the caller
 -- is staff of the cart's store before anything is read or written.
 create function public.add_item(
   p_cart_id uuid,
@@ -14,11 +14,11 @@ security definer
 set search_path = ''
 as $$
 declare
-  v_options jsonb;
+  v_options jsonb := '{}';
   v_request jsonb;
-  v_store_id uuid;
+  v_target record;
   v_response jsonb;
-  v_product pos.products;
+  v_cart pos.carts;
   v_item_id uuid;
   v_quantity integer;
   v_new_line boolean;
@@ -29,38 +29,52 @@ begin
   if p_quantity is null or p_quantity not between 1 and 999 then
     perform pos.raise('invalid_input', 'Quantity is 1 to 999 per call.');
   end if;
-  v_options := pos.checked_options(p_options);
+  if p_expected_version < 0 then
+    perform pos.assert_expected_version(p_expected_version, null);
+  end if;
+  -- Most lines have no options: nothing to check for them.
+  if p_options is distinct from '{}'::jsonb then
+    v_options := pos.checked_options(p_options);
+  end if;
 
-  v_store_id := pos.cart_store(p_cart_id);
+  -- The cart's store, the caller's access and the product in one probe.
+  v_target := pos.cart_target(p_cart_id, p_product_id);
   -- Without a key there is nothing to replay or record: the request is built,
   -- and the key table touched, only for a key.
   if p_idempotency_key is not null then
     v_request := jsonb_build_object('rpc', 'add_item', 'cart_id', p_cart_id, 'product_id', p_product_id,
       'quantity', p_quantity, 'options', p_options, 'expected_version', p_expected_version);
-    v_response := pos.idempotency_replay(v_store_id, p_idempotency_key, v_request);
+    v_response := pos.idempotency_replay(v_target.store_id, p_idempotency_key, v_request);
     if v_response is not null then
       return v_response;
     end if;
   end if;
-
-  -- Everything that needs no lock happens before the cart's row lock is taken:
-  -- every microsecond under it is a microsecond no other device can add.
-  select * into v_product from pos.products p
-   where p.id = p_product_id and p.store_id = v_store_id and p.active;
-  if not found then
+  if v_target.product_name is null then
     perform pos.raise('not_found', 'No such product.');
   end if;
 
-  perform pos.lock_cart_row(p_cart_id, p_expected_version);
-  insert into pos.cart_items (cart_id, product_id, name, quantity, unit_price_cents, options)
-  values (p_cart_id, p_product_id, v_product.name, p_quantity, v_product.price_cents, v_options)
-  on conflict (cart_id, product_id, options_key)
-  do update set quantity = pos.cart_items.quantity + excluded.quantity
-   where pos.cart_items.options = excluded.options
-  returning id, quantity, xmax = 0 into v_item_id, v_quantity, v_new_line;
-  if v_item_id is null then
-    -- Two different options with one hash: never merge them.
-    perform pos.raise('invalid_input', 'These options cannot be told apart from another line''s; change them slightly.');
+  -- Everything above needs no lock and runs before the cart's row lock is
+  -- taken: every microsecond under it is a microsecond no other device can add.
+  v_cart := pos.lock_cart_row(p_cart_id, p_expected_version);
+  -- A tap usually adds to a line that is already there: an update writes it once,
+  -- where insert … on conflict would first try the insert (the generated key, the
+  -- checks, the speculative index entry) and then update. Under the cart's row
+  -- lock no other request can add or remove a line of this cart in between.
+  update pos.cart_items i set quantity = i.quantity + p_quantity
+   where i.cart_id = p_cart_id and i.product_id = p_product_id
+     and i.options_key = md5(v_options::text)::uuid and i.options = v_options
+  returning i.id, i.quantity into v_item_id, v_quantity;
+  v_new_line := not found;
+  if v_new_line then
+    insert into pos.cart_items (cart_id, product_id, name, quantity, unit_price_cents, options)
+    values (p_cart_id, p_product_id, v_target.product_name, p_quantity, v_target.product_price_cents, v_options)
+    on conflict (cart_id, product_id, options_key) do nothing
+    returning id, quantity into v_item_id, v_quantity;
+    if v_item_id is null then
+      -- A line with other options under the same hash: never merge them.
+      perform pos.raise('invalid_input',
+        'These options cannot be told apart from another line''s; change them slightly.');
+    end if;
   end if;
   -- Checked after the write, which the raise rolls back: the line's quantity is
   -- known only once the row is locked, and the count matters only for a new line.
@@ -75,7 +89,7 @@ begin
   v_response := pos.publish_cart_change(p_cart_id, 'item_added', jsonb_build_object(
     'item_id', v_item_id, 'product_id', p_product_id, 'quantity', p_quantity, 'options', v_options));
   if p_idempotency_key is not null then
-    perform pos.idempotency_save(v_store_id, p_idempotency_key, v_request, v_response);
+    perform pos.idempotency_save(v_target.store_id, p_idempotency_key, v_request, v_response);
   end if;
   return v_response;
 end;

@@ -12,8 +12,8 @@ security definer
 set search_path = ''
 as $$
 declare
-  v_request jsonb := jsonb_build_object('rpc', 'remove_item', 'cart_id', p_cart_id, 'item_id', p_item_id,
-    'expected_version', p_expected_version);
+  v_request jsonb;
+  v_cart pos.carts;
   v_store_id uuid;
   v_response jsonb;
   v_item pos.cart_items;
@@ -21,14 +21,23 @@ begin
   if p_cart_id is null or p_item_id is null then
     perform pos.raise('invalid_input', 'A cart and an item are required.');
   end if;
-
-  v_store_id := pos.cart_store(p_cart_id);
-  v_response := pos.idempotency_replay(v_store_id, p_idempotency_key, v_request);
-  if v_response is not null then
-    return v_response;
+  -- Malformed before anything is looked up or locked (the cart's state never
+  -- decides how a malformed request is answered).
+  if p_expected_version < 0 then
+    perform pos.assert_expected_version(p_expected_version, null);
   end if;
 
-  perform pos.lock_cart_row(p_cart_id, p_expected_version);
+  v_store_id := pos.cart_store(p_cart_id);
+  if p_idempotency_key is not null then
+    v_request := jsonb_build_object('rpc', 'remove_item', 'cart_id', p_cart_id, 'item_id', p_item_id,
+      'expected_version', p_expected_version);
+    v_response := pos.idempotency_replay(v_store_id, p_idempotency_key, v_request);
+    if v_response is not null then
+      return v_response;
+    end if;
+  end if;
+
+  v_cart := pos.lock_cart_row(p_cart_id, p_expected_version);
   delete from pos.cart_items i where i.id = p_item_id and i.cart_id = p_cart_id
   returning * into v_item;
   if not found then
@@ -37,7 +46,9 @@ begin
 
   v_response := pos.publish_cart_change(p_cart_id, 'item_removed', jsonb_build_object(
     'item_id', p_item_id, 'product_id', v_item.product_id, 'quantity_before', v_item.quantity));
-  perform pos.idempotency_save(v_store_id, p_idempotency_key, v_request, v_response);
+  if p_idempotency_key is not null then
+    perform pos.idempotency_save(v_store_id, p_idempotency_key, v_request, v_response);
+  end if;
   return v_response;
 end;
 $$;

@@ -13,8 +13,8 @@ security definer
 set search_path = ''
 as $$
 declare
-  v_request jsonb := jsonb_build_object('rpc', 'set_item_quantity', 'cart_id', p_cart_id, 'item_id', p_item_id,
-    'quantity', p_quantity, 'expected_version', p_expected_version);
+  v_request jsonb;
+  v_cart pos.carts;
   v_store_id uuid;
   v_response jsonb;
   v_item pos.cart_items;
@@ -28,14 +28,23 @@ begin
   if p_quantity > 9999 then
     perform pos.raise('limit_exceeded', 'A line holds at most 9,999 units.', jsonb_build_object('max_quantity', 9999));
   end if;
-
-  v_store_id := pos.cart_store(p_cart_id);
-  v_response := pos.idempotency_replay(v_store_id, p_idempotency_key, v_request);
-  if v_response is not null then
-    return v_response;
+  -- Malformed before anything is looked up or locked (the cart's state never
+  -- decides how a malformed request is answered).
+  if p_expected_version < 0 then
+    perform pos.assert_expected_version(p_expected_version, null);
   end if;
 
-  perform pos.lock_cart_row(p_cart_id, p_expected_version);
+  v_store_id := pos.cart_store(p_cart_id);
+  if p_idempotency_key is not null then
+    v_request := jsonb_build_object('rpc', 'set_item_quantity', 'cart_id', p_cart_id, 'item_id', p_item_id,
+      'quantity', p_quantity, 'expected_version', p_expected_version);
+    v_response := pos.idempotency_replay(v_store_id, p_idempotency_key, v_request);
+    if v_response is not null then
+      return v_response;
+    end if;
+  end if;
+
+  v_cart := pos.lock_cart_row(p_cart_id, p_expected_version);
   select * into v_item from pos.cart_items i where i.id = p_item_id and i.cart_id = p_cart_id;
   if not found then
     perform pos.raise('not_found', 'No such item in this cart.');
@@ -51,7 +60,9 @@ begin
       'item_id', p_item_id, 'product_id', v_item.product_id,
       'quantity_before', v_item.quantity, 'quantity', p_quantity));
   end if;
-  perform pos.idempotency_save(v_store_id, p_idempotency_key, v_request, v_response);
+  if p_idempotency_key is not null then
+    perform pos.idempotency_save(v_store_id, p_idempotency_key, v_request, v_response);
+  end if;
   return v_response;
 end;
 $$;
