@@ -34,6 +34,9 @@ export function machine(): string {
   } GiB`;
 }
 
+/** The ceiling beside a hot-cart ratio: what the contract's writes alone reach in the same run. */
+const floorNote = (h: HotCartRow) => (h.floor ? ` (the contract's writes alone: ${pct(h.floorRatio)})` : "");
+
 export function markdownTables(r: Results): string {
   const hot = (clients: number, carts: number) =>
     r.hotCart.find((h) => h.clients === clients && h.carts === carts && h.synchronousCommit === "on");
@@ -42,11 +45,11 @@ export function markdownTables(r: Results): string {
   const lab = r.raceLab.at(-1);
   const targets = [
     hot1 &&
-    `| hot cart, 10 clients on one cart: add_item ≥ 50% of the raw update | ${pct(hot1.ratio)} | ${
+    `| hot cart, 10 clients on one cart: add_item ≥ 50% of the raw update | ${pct(hot1.ratio)}${floorNote(hot1)} | ${
       verdict(hot1.ratio >= 0.5)
     } |`,
     hot10 &&
-    `| 10 clients on 10 carts: add_item ≥ 60% of the raw update | ${pct(hot10.ratio)} | ${
+    `| 10 clients on 10 carts: add_item ≥ 60% of the raw update | ${pct(hot10.ratio)}${floorNote(hot10)} | ${
       verdict(hot10.ratio >= 0.6)
     } |`,
     lab &&
@@ -80,14 +83,16 @@ export function markdownTables(r: Results): string {
   if (r.hotCart.length) {
     lines.push(
       "",
-      "**1. Hot cart** (carts of 5 lines; raw = `update … set n = n + 1` on one row per cart; both as `authenticated` with claims set, in one transaction, rounds interleaved; synchronous_commit on = every commit waits for its WAL flush, as on Supabase; off = the CPU-bound view)",
+      "**1. Hot cart** (carts of 5 lines; raw = `update … set n = n + 1` on one row per cart; writes alone = `bench.contract_writes`, the writes the contract requires of one add and nothing else: row lock, line, version and totals with their event, a broadcast row; all as `authenticated` with claims set, in one transaction, rounds interleaved; synchronous_commit on = every commit waits for its WAL flush, as on Supabase; off = the CPU-bound view)",
       "",
-      "| clients | carts | sync commit | add_item ops/s | p50 ms | p99 ms | raw update ops/s | p50 ms | p99 ms | ratio |",
-      "|---:|---:|:---:|---:|---:|---:|---:|---:|---:|---:|",
+      "| clients | carts | sync commit | add_item ops/s | p50 ms | p99 ms | raw update ops/s | p50 ms | p99 ms | ratio | writes alone ops/s | writes alone ratio |",
+      "|---:|---:|:---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
       ...r.hotCart.map((h) =>
         `| ${h.clients} | ${h.carts ?? 1} | ${h.synchronousCommit} | ${perSec(h.rpc.throughput)} | ${ms(h.rpc.p50)} | ${
           ms(h.rpc.p99)
-        } | ${perSec(h.raw.throughput)} | ${ms(h.raw.p50)} | ${ms(h.raw.p99)} | ${pct(h.ratio)} |`
+        } | ${perSec(h.raw.throughput)} | ${ms(h.raw.p50)} | ${ms(h.raw.p99)} | ${pct(h.ratio)} | ${
+          h.floor ? perSec(h.floor.throughput) : "n/a"
+        } | ${h.floor ? pct(h.floorRatio) : "n/a"} |`
       ),
     );
   }

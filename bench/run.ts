@@ -75,7 +75,10 @@ try {
     for (const h of results.hotCart) {
       log(
         `  ${h.clients} clients on ${h.carts} cart(s), synchronous_commit ${h.synchronousCommit}: ` +
-          `add_item ${perSec(h.rpc.throughput)}/s vs raw ${perSec(h.raw.throughput)}/s (${Math.round(h.ratio * 100)}%)`,
+          `add_item ${perSec(h.rpc.throughput)}/s vs raw ${perSec(h.raw.throughput)}/s (${
+            Math.round(h.ratio * 100)
+          }%); ` +
+          `the contract's writes alone ${perSec(h.floor.throughput)}/s (${Math.round(h.floorRatio * 100)}%)`,
       );
     }
   }
