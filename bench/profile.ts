@@ -86,10 +86,14 @@ try {
 
   const [{ pid }] = await sql`select pg_backend_pid() as pid`;
   // BENCH_PROFILE_PERF=<file>: also sample the backend with Linux perf while add_item runs.
+  // The Postgres binary has no frame pointers, so call graphs are unwound from
+  // DWARF; read them with `perf report -i <file> --children --sort symbol`.
   const perfOut = process.env.BENCH_PROFILE_PERF;
   const { spawn } = await import("node:child_process");
   const perf = perfOut
-    ? spawn("perf", ["record", "-F", "2000", "-g", "-p", String(pid), "-o", perfOut], { stdio: "ignore" })
+    ? spawn("perf", ["record", "-F", "999", "--call-graph", "dwarf,16384", "-p", String(pid), "-o", perfOut], {
+      stdio: "ignore",
+    })
     : null;
   if (perf) await new Promise((r) => setTimeout(r, 500));
   const addWall = await measure("add_item on a cart of 5 lines", add);

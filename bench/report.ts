@@ -347,6 +347,7 @@ export async function writeResults(r: Results, repoRoot: string, opts: { record:
 
 /** The bullets of bench/NOTES.md. */
 export async function readNotes(repoRoot: string): Promise<string[]> {
-  return (await readFile(join(repoRoot, "bench", "NOTES.md"), "utf8"))
-    .split("\n").filter((l) => l.startsWith("- ")).map((l) => l.slice(2));
+  // The bullets before the profile's heading; the profile's own stay in NOTES.md.
+  const text = (await readFile(join(repoRoot, "bench", "NOTES.md"), "utf8")).split("\n## ")[0];
+  return text.split("\n").filter((l) => l.startsWith("- ")).map((l) => l.slice(2));
 }
