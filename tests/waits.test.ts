@@ -392,6 +392,38 @@ describe("connection faults", () => {
   });
 });
 
+describe("a connection that goes silent", () => {
+  it("answers unavailable once the watchdog gives up, and the next call gets a connection of its own", async () => {
+    const proxy = await startTcpProxy(db.url);
+    // One connection: if the silent one kept its slot, every later call would be busy.
+    const cut = await startTestServer(db, { env: { ONECART_DB_URL: proxy.url, ONECART_DB_POOL_SIZE: "1" } });
+    const token = await cut.token(STAFF_A1);
+    const created = await cut.call("POST", "/carts", { token, body: { location_id: LOCATION_A1, device_id: "cut" } });
+    expect(created.status).toBe(200);
+    proxy.silenceAll();
+    const started = Date.now();
+    const lost = await fetch(`${cut.apiUrl}/functions/v1/carts/${created.body.id}/items`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json", "idempotency-key": "cut-1" },
+      body: JSON.stringify({ product_id: PRODUCT_A[0] }),
+    });
+    await expectRetryable(lost, "unavailable");
+    // The watchdog's bound: statement_timeout (8 s) and two connect timeouts (4 s each) and 1 s.
+    expect(Date.now() - started).toBeGreaterThanOrEqual(16_000);
+    // The retry with the same key goes through a new connection and applies once.
+    const before = proxy.accepted;
+    const retried = await fetch(`${cut.apiUrl}/functions/v1/carts/${created.body.id}/items`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json", "idempotency-key": "cut-1" },
+      body: JSON.stringify({ product_id: PRODUCT_A[0] }),
+    });
+    expect(retried.status).toBe(200);
+    expect(await retried.json()).toMatchObject({ version: 2, item_count: 1 });
+    expect(proxy.accepted).toBeGreaterThan(before);
+    expect(cut.output.some((l) => l.includes("a database connection went silent"))).toBe(true);
+  }, 40_000);
+});
+
 describe("the error mapping", () => {
   it("maps postgres.js's connection errors and Postgres's shutdown codes to unavailable", () => {
     for (

@@ -81,11 +81,8 @@ let database: Database | undefined;
 // calls just before it writes a query to a socket) tells which calls were sent.
 const MARK = /^\/\* onecart call (\d+) \*\//;
 
-function open(): Database {
-  if (database) return database;
-  const settings = readSettings();
-  const sent = new Set<number>();
-  const pool = postgres(settings.url, {
+function newPool(settings: DbSettings, sent: Set<number>): ReturnType<typeof postgres> {
+  return postgres(settings.url, {
     prepare: false,
     fetch_types: false,
     max: settings.poolSize,
@@ -97,15 +94,35 @@ function open(): Database {
       if (mark) sent.add(Number(mark[1]));
     },
   });
+}
+
+function open(): Database {
+  if (database) return database;
+  const settings = readSettings();
+  const sent = new Set<number>();
   database = {
     scheduleCheckedAt: -Infinity,
     settings,
-    pool,
+    pool: newPool(settings, sent),
     gate: new ConnectionGate(settings.poolSize, settings.perTarget),
     sent,
     calls: 0,
   };
   return database;
+}
+
+/**
+ * A connection that stays silent past every server-side limit is gone (a dead
+ * network path, a pooler that lost its end), and postgres.js would keep it,
+ * and the call on it, until TCP gives up, minutes later. New calls go to a new
+ * pool at once; the old one lets calls still running on its other connections
+ * finish within their statement_timeout, then closes every socket it has.
+ */
+function retirePool(db: Database): void {
+  const old = db.pool;
+  db.pool = newPool(db.settings, db.sent);
+  old.end({ timeout: Math.ceil(db.settings.statementTimeoutMs / 1000) + 1 }).catch(() => {});
+  console.log(JSON.stringify({ level: "warn", msg: "a database connection went silent; the pool was replaced" }));
 }
 
 /**
@@ -183,17 +200,19 @@ export async function withDatabase<T>(
     release();
     throw error;
   }
-  // The slot is given back when the call settles, not when the watchdog gives
-  // up on it: until then its connection is still in use.
+  // The slot is given back when the call settles: until then its connection is
+  // still in use.
   work.then(release, release);
   // A statement cannot outlive statement_timeout on the server; this catches a
   // connection that went silent (no answer, no reset), which would otherwise
-  // keep the request waiting for TCP keepalive.
+  // keep the request, and its slot, waiting for TCP keepalive. Its pool is
+  // retired, which closes that connection, so the slot is free at once.
   const limit = db.settings.statementTimeoutMs + 2 * db.settings.connectTimeoutSeconds * 1000 + 1000;
-  return await watchdog(work, limit, () =>
-    Object.assign(new Error("no answer from the database"), {
-      code: "ETIMEDOUT",
-    }));
+  return await watchdog(work, limit, () => {
+    retirePool(db);
+    release();
+    return Object.assign(new Error("no answer from the database"), { code: "ETIMEDOUT" });
+  });
 }
 
 // pg_cron may be enabled after the migrations ran, and nothing in the database

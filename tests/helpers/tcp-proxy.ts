@@ -1,6 +1,8 @@
 // A TCP proxy in front of Postgres that can refuse connections: it resets the
 // next `refuse` connections before a byte reaches the server, as a database
-// that is restarting or a pooler at its limit would.
+// that is restarting or a pooler at its limit would. It can also cut a
+// connection silently, as a dead network path does: nothing arrives, nothing
+// is reset.
 import { connect, createServer, type Socket } from "node:net";
 import { afterAll } from "vitest";
 
@@ -13,17 +15,23 @@ export interface TcpProxy {
   refuse: number;
   /** Cuts every connection open now, as a restarting server would. */
   dropAll(): void;
+  /** Stops forwarding on every connection open now, without closing it. New ones still pass. */
+  silenceAll(): void;
 }
 
 export async function startTcpProxy(targetUrl: string): Promise<TcpProxy> {
   const target = new URL(targetUrl);
   const sockets = new Set<Socket>();
+  const silenced = new WeakSet<Socket>();
   const proxy: TcpProxy = {
     url: "",
     accepted: 0,
     refuse: 0,
     dropAll: () => {
       for (const s of sockets) s.destroy();
+    },
+    silenceAll: () => {
+      for (const s of sockets) silenced.add(s);
     },
   };
   const server = createServer((client) => {
@@ -39,7 +47,13 @@ export async function startTcpProxy(targetUrl: string): Promise<TcpProxy> {
       s.on("close", () => sockets.delete(s));
       s.on("error", () => {});
     }
-    client.pipe(upstream).pipe(client);
+    // By hand rather than pipe(): a silenced socket's data is read and dropped.
+    const forward = (from: Socket, to: Socket) =>
+      from.on("data", (chunk) => {
+        if (!silenced.has(from)) to.write(chunk);
+      });
+    forward(client, upstream);
+    forward(upstream, client);
     client.on("close", () => upstream.destroy());
     upstream.on("close", () => client.destroy());
   });
