@@ -7,6 +7,7 @@ import queue from "../functions/queue/handler.ts";
 import { startRealtime } from "./local/realtime.ts";
 import { closeAuth, handleAuth } from "./local/auth.ts";
 import { handleRest } from "./local/rest.ts";
+import { gatewayRefusal } from "./local/gateway.ts";
 import { createPosApp } from "./local/pos-app.ts";
 
 const FUNCTIONS: Record<string, (request: Request) => Promise<Response>> = { carts, queue };
@@ -32,8 +33,11 @@ const posApp = createPosApp({
 
 const server = Deno.serve(
   { port, hostname: "127.0.0.1", onListen: () => log({ level: "info", listening: port }) },
-  (request) => {
-    const { pathname } = new URL(request.url);
+  async (request) => {
+    const url = new URL(request.url);
+    const { pathname } = url;
+    const refusal = await gatewayRefusal(request, url);
+    if (refusal) return refusal;
     if (pathname === "/realtime/v1/websocket") {
       if (request.headers.get("upgrade")?.toLowerCase() !== "websocket") {
         return new Response("expected a websocket upgrade", { status: 426 });

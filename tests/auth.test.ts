@@ -26,6 +26,14 @@ function client(key = server.anonKey): SupabaseClient {
   return createClient(server.apiUrl, key, { auth: { persistSession: false, autoRefreshToken: false } });
 }
 
+/** A client acting with a user's access token; its API key stays the project's anon key, as the gateway asks. */
+function asUser(accessToken: string): SupabaseClient {
+  return createClient(server.apiUrl, server.anonKey, {
+    auth: { persistSession: false, autoRefreshToken: false },
+    global: { headers: { Authorization: `Bearer ${accessToken}` } },
+  });
+}
+
 async function listCarts(token: string, location = LOCATION_A1) {
   return await server.call("GET", `/carts?location_id=${location}`, { token });
 }
@@ -163,7 +171,7 @@ describe("the admin API", () => {
       email: "ana@blowing-rock.example",
       password: "onecart-local",
     });
-    const asStaff = client(data.session!.access_token);
+    const asStaff = asUser(data.session!.access_token);
     const { error } = await asStaff.auth.admin.createUser({
       email: "eve@blowing-rock.example",
       password: "eve-password",
@@ -239,7 +247,7 @@ describe("staff:add", () => {
       email: "ana@blowing-rock.example",
       password: "onecart-local",
     });
-    const { error } = await client(data.session!.access_token).rpc("add_staff_member", {
+    const { error } = await asUser(data.session!.access_token).rpc("add_staff_member", {
       p_user_id: STAFF_A2,
       p_store_id: STORE_B,
       p_role: "owner",

@@ -264,7 +264,9 @@ describe("the connection", () => {
 
 describe("robustness", () => {
   it("ignores malformed frames and keeps serving", async () => {
-    const ws = new WebSocket(`${server.apiUrl.replace("http", "ws")}/realtime/v1/websocket?vsn=2.0.0`);
+    const ws = new WebSocket(
+      `${server.apiUrl.replace("http", "ws")}/realtime/v1/websocket?vsn=2.0.0&apikey=${server.anonKey}`,
+    );
     await new Promise((resolve) => (ws.onopen = resolve));
     ws.send("{not json");
     ws.send(new Uint8Array([3, 200, 200]).buffer);

@@ -1,0 +1,51 @@
+// What the Supabase API gateway asks of a request before the REST, Auth and
+// Realtime services see it: an API key, in the `apikey` header or URL
+// parameter (supabase-js sends both kinds), that is one of the project's. A
+// project answers a request without one 401 before PostgREST, Auth or Realtime
+// run, so the local stack does too: a client that forgets its key fails here
+// as it would there. Edge functions are not behind this check on a project,
+// and CORS preflights pass before it.
+import { apiKeyRole, verifyToken } from "../../functions/_shared/auth.ts";
+
+/** Auth routes a project serves without a key: links opened from email, OAuth, the published key set. */
+const OPEN_AUTH_ROUTES = new Set([
+  "/auth/v1/verify",
+  "/auth/v1/callback",
+  "/auth/v1/authorize",
+  "/auth/v1/.well-known/jwks.json",
+]);
+
+function refuse(message: string, hint: string): Response {
+  return new Response(JSON.stringify({ message, hint }), {
+    status: 401,
+    headers: { "content-type": "application/json", "access-control-allow-origin": "*" },
+  });
+}
+
+/** The gateway's refusal for this request, or null when it may pass. */
+export async function gatewayRefusal(request: Request, url: URL): Promise<Response | null> {
+  if (request.method === "OPTIONS") return null;
+  if (!/^\/(rest|auth|realtime)\/v1\//.test(url.pathname)) return null;
+  if (OPEN_AUTH_ROUTES.has(url.pathname.replace(/\/+$/, ""))) return null;
+  // A secret or publishable key sent as the bearer alone stands for the key too.
+  const bearer = /^Bearer\s+(sb_\S+)$/i.exec(request.headers.get("authorization") ?? "")?.[1];
+  const key = request.headers.get("apikey") ?? url.searchParams.get("apikey") ?? bearer;
+  if (!key) return refuse("No API key found in request", "No `apikey` request header or url param was found.");
+  if (key.startsWith("sb_") ? await apiKeyRole(key) : await signedByProject(key)) return null;
+  return refuse("Invalid API key", "Double check your Supabase `anon` or `service_role` API key.");
+}
+
+/**
+ * A legacy key is a JWT the project signed: the anon and service_role keys, and
+ * (a leniency: the gateway's own checks of a legacy key are not published) any
+ * other token the project signed, such as a user's, which some clients pass as
+ * their key. What the request may do is decided by its Authorization, as ever.
+ */
+async function signedByProject(key: string): Promise<boolean> {
+  try {
+    await verifyToken(key);
+    return true;
+  } catch {
+    return false;
+  }
+}
