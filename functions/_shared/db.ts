@@ -8,7 +8,7 @@
 import postgres from "npm:postgres@3.4.9";
 import { busyError } from "./errors.ts";
 import { ClientGone, ConnectionGate, GateTimeout, type Release } from "./gate.ts";
-import type { SqlClient } from "./rpc.ts";
+import { LOCK_WAIT_MS, type SqlClient, STATEMENT_TIMEOUT_MS } from "./rpc.ts";
 
 export { ClientGone } from "./gate.ts";
 
@@ -25,8 +25,6 @@ export interface DbSettings {
   connectTimeoutSeconds: number;
 }
 
-export const LOCK_WAIT_MS = 3000;
-export const STATEMENT_TIMEOUT_MS = 8000;
 const CONNECT_TIMEOUT_SECONDS = 4;
 
 function positiveInteger(name: string, text: string | undefined, fallback: number): number {

@@ -123,8 +123,13 @@ export interface CallLimits {
   settings?: ReadonlyArray<readonly [name: string, value: string]>;
 }
 
-/** What every call gets unless it says otherwise: the contract's 3 s, and hosted `authenticated`'s 8 s. */
-export const DEFAULT_LIMITS = { lockTimeoutMs: 3000, statementTimeoutMs: 8000 } as const;
+/** The longest a request may wait for a connection and a lock together: the contract's 3 s. */
+export const LOCK_WAIT_MS = 3000;
+/** statement_timeout of every call, as hosted PostgREST gives `authenticated`. */
+export const STATEMENT_TIMEOUT_MS = 8000;
+
+/** What every call gets unless it says otherwise. */
+export const DEFAULT_LIMITS = { lockTimeoutMs: LOCK_WAIT_MS, statementTimeoutMs: STATEMENT_TIMEOUT_MS } as const;
 
 function timeoutSetting(name: string, ms: number | null | undefined): string {
   if (ms === null || ms === undefined) return "";
