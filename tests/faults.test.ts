@@ -191,7 +191,7 @@ describe.skipIf(!own)("with this file's own Postgres", () => {
         await pause(100);
       }
     })();
-    await until(() => finished >= taps.length / 3, 120_000, "a third of the taps");
+    await until(() => finished >= taps.length / 3, "a third of the taps", 120_000);
     // The kills pause while Postgres restarts, so that the time to recover
     // measures the restart alone; they resume once the stack answers.
     paused = true;
@@ -205,8 +205,8 @@ describe.skipIf(!own)("with this file's own Postgres", () => {
         if (answer?.status === 200) recovered = Date.now();
         return recovered > 0;
       },
-      30_000,
       "the stack to answer after the restart",
+      30_000,
     );
     paused = false;
     await work;
@@ -244,11 +244,11 @@ describe.skipIf(!own)("with this file's own Postgres", () => {
     console.log(`fault test figures: ${JSON.stringify(figures, null, 2)}`);
 
     // Realtime delivers again, and the watching device caught up by reading.
-    await until(() => watched.status === "SUBSCRIBED", 45_000, "the watching device to be joined again");
+    await until(() => watched.status === "SUBSCRIBED", "the watching device to be joined again", 45_000);
     const latest = (await server.call("GET", `/carts/${carts[0].id}`, { token: ann })).body;
     // What the device shows: the newest of what it read and what was broadcast.
     const onScreen = () => Math.max(shown, ...watched.received.map((m) => m.version));
-    await until(() => onScreen() >= latest.version, 20_000, "the watching device to catch up after rejoining")
+    await until(() => onScreen() >= latest.version, "the watching device to catch up after rejoining", 20_000)
       .catch((error) => {
         console.log(JSON.stringify(
           {
@@ -271,8 +271,8 @@ describe.skipIf(!own)("with this file's own Postgres", () => {
     expect(next.status).toBe(200);
     await until(
       () => watched.received.some((m) => m.version === next.body.version),
-      20_000,
       "a broadcast after the restart",
+      20_000,
     );
 
     // Every tap ends acknowledged: a fault may delay it, never refuse it or wear out its retries.

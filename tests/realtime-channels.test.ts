@@ -83,7 +83,7 @@ describe("a project with public channels off, as onecart requires", () => {
 
     await staff.rpc("add_item", { p_cart_id: cart.id, p_product_id: PRODUCT_A[0] });
     await staff.rpc("add_to_queue", { p_location_id: LOCATION_A1, p_customer_id: CUSTOMER_A[1] });
-    await until(() => cartDevice.received.length > 0 && board.received.length > 0, 10_000, "the real changes");
+    await until(() => cartDevice.received.length > 0 && board.received.length > 0, "the real changes", 10_000);
     await pause(300);
     // The cart's creation (version 1) was sent before the device joined, but may be
     // decoded from the WAL after the join, and then delivered: it is real, not forged.
@@ -119,13 +119,13 @@ describe("a project that allows public channels (the hosted default)", () => {
     }
     await until(
       () => forged(publicCart).length === people.length && forged(publicBoard).length === people.length,
-      10_000,
       "the forged messages on the public side",
+      10_000,
     );
 
     await staff.rpc("add_item", { p_cart_id: cart.id, p_product_id: PRODUCT_A[0] });
     await staff.rpc("add_to_queue", { p_location_id: LOCATION_A1, p_customer_id: CUSTOMER_A[2] });
-    await until(() => cartDevice.received.length > 0 && board.received.length > 0, 10_000, "the real changes");
+    await until(() => cartDevice.received.length > 0 && board.received.length > 0, "the real changes", 10_000);
     await pause(300);
     // The cart's creation (version 1) was sent before the device joined, but may be
     // decoded from the WAL after the join, and then delivered: it is real, not forged.

@@ -43,7 +43,7 @@ it("survives its walsender being killed, tells its channels to rejoin, and deliv
   device.channel.on("system", {}, (message) => systemMessages.push(message));
   expect(device.status).toBe("SUBSCRIBED");
   await staff.rpc("add_item", { p_cart_id: cart.id, p_product_id: PRODUCT_A[0] });
-  await until(() => device.received.length === 1, 10_000, "the first broadcast");
+  await until(() => device.received.length === 1, "the first broadcast", 10_000);
 
   for (let round = 0; round < 3; round++) {
     const subscribedBefore = device.statuses.filter((s) => s === "SUBSCRIBED").length;
@@ -52,8 +52,8 @@ it("survives its walsender being killed, tells its channels to rejoin, and deliv
     await staff.rpc("add_item", { p_cart_id: cart.id, p_product_id: PRODUCT_A[1] });
     await until(
       () => device.statuses.filter((s) => s === "SUBSCRIBED").length > subscribedBefore,
-      15_000,
       "the channel to rejoin",
+      15_000,
     );
     expect((await fetch(`${server.apiUrl}/health`)).status).toBe(200);
     expect(server.process.exitCode).toBeNull();
@@ -62,10 +62,10 @@ it("survives its walsender being killed, tells its channels to rejoin, and deliv
   expect(systemMessages.some((m) => m.status === "error")).toBe(true);
 
   const latest = await staff.rpc("get_cart", { p_cart_id: cart.id });
-  await until(() => shown === latest.version, 10_000, "the device to read the cart after rejoining");
+  await until(() => shown === latest.version, "the device to read the cart after rejoining", 10_000);
 
   const next = await staff.rpc("add_item", { p_cart_id: cart.id, p_product_id: PRODUCT_A[2] });
-  await until(() => device.received.some((m) => m.version === next.version), 10_000, "a broadcast after the kills");
+  await until(() => device.received.some((m) => m.version === next.version), "a broadcast after the kills", 10_000);
   await pause(200);
   expect(server.output.join("\n")).not.toMatch(/Uncaught|unhandled/i);
 });

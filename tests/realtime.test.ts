@@ -5,6 +5,7 @@ import type { RealtimeChannel, SupabaseClient } from "@supabase/supabase-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freshDatabase, staffClaims, type TestDatabase } from "./helpers/db.ts";
 import { startTestServer, type TestServer } from "./helpers/server.ts";
+import { until } from "./helpers/until.ts";
 import {
   CUSTOMER_A,
   LOCATION_A1,
@@ -59,14 +60,6 @@ async function subscribe(token: string, topic: string, event: string, shown = 0)
   return device;
 }
 
-async function until(check: () => boolean, ms = 10_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error("timed out waiting for realtime messages");
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
 afterAll(() => {
   // No message, on any topic, ever carried a lock token.
   expect(JSON.stringify(everyMessage)).not.toMatch(/"token"/);
@@ -93,7 +86,10 @@ describe("cart topics", () => {
 
     const final = await db.as(STAFF_A1).rpc("get_cart", { p_cart_id: cart.id });
     expect(final.version).toBe(201);
-    await until(() => devices.every((d) => d.received.at(-1)?.version === final.version));
+    await until(
+      () => devices.every((d) => d.received.at(-1)?.version === final.version),
+      "every device to see the final version",
+    );
     for (const device of devices) {
       expect(device.received.at(-1)).toEqual(final);
       const versions = device.received.map((m) => m.version);
@@ -121,7 +117,7 @@ describe("cart topics", () => {
     }).catch((e) => e);
     expect(failed.message).toBe("version_conflict");
     await db.as(STAFF_A1).rpc("add_item", { p_cart_id: cart.id, p_product_id: PRODUCT_A[1] });
-    await until(() => device.received.length > 0);
+    await until(() => device.received.length > 0, "the broadcast");
     await new Promise((r) => setTimeout(r, 200));
     expect(device.received.map((m) => [m.version, m.items.map((i: any) => i.product_id)])).toEqual([
       [2, [PRODUCT_A[1]]],
@@ -140,7 +136,7 @@ describe("cart topics", () => {
       p_checkout_ref: "rt-pay",
       p_paid_total_cents: 500,
     });
-    await until(() => device.received.length === 3);
+    await until(() => device.received.length === 3, "the 3 broadcasts");
     expect(device.received.map((m) => m.status)).toEqual(["active", "locked", "checked_out"]);
     expect(device.received[1].lock).toMatchObject({ checkout_ref: "rt-pay", total_cents: 500 });
     expect(JSON.stringify(device.received)).not.toContain(locked.lock.token);
@@ -175,7 +171,7 @@ describe("who may join", () => {
     const sender = await subscribe(await server.token(STAFF_A2), `cart:${cart.id}`, "cart_updated", cart.version);
     await sender.channel.send({ type: "broadcast", event: "cart_updated", payload: { forged: true } });
     await db.as(STAFF_A1).rpc("add_item", { p_cart_id: cart.id, p_product_id: PRODUCT_A[0] });
-    await until(() => listener.received.length > 0);
+    await until(() => listener.received.length > 0, "the broadcast");
     await new Promise((r) => setTimeout(r, 200));
     expect(listener.received.map((m) => m.version)).toEqual([2]);
   });
@@ -185,7 +181,7 @@ describe("who may join", () => {
     const shortLived = await server.token(STAFF_A1, 2);
     const device = await subscribe(shortLived, `cart:${cart.id}`, "cart_updated", cart.version);
     expect(device.status).toBe("SUBSCRIBED");
-    await until(() => device.status !== "SUBSCRIBED", 6_000);
+    await until(() => device.status !== "SUBSCRIBED", "the channel to be closed", 6_000);
     await db.as(STAFF_A1).rpc("add_item", { p_cart_id: cart.id, p_product_id: PRODUCT_A[0] });
     await new Promise((r) => setTimeout(r, 300));
     expect(device.received).toEqual([]);
@@ -214,7 +210,7 @@ describe("a project whose other features open realtime.messages wide", () => {
       // Another feature's topics stay as open as that feature made them.
       expect((await subscribe(await server.token(STAFF_B1), "chat:lobby", "message")).status).toBe("SUBSCRIBED");
       await db.as(STAFF_A1).rpc("add_item", { p_cart_id: cart.id, p_product_id: PRODUCT_A[0] });
-      await until(() => listener.received.length > 0);
+      await until(() => listener.received.length > 0, "the broadcast");
       await new Promise((r) => setTimeout(r, 200));
       expect(listener.received.map((m) => m.version)).toEqual([2]);
     } finally {
@@ -245,14 +241,14 @@ describe("the connection", () => {
         ({ payload }) => payload.version > cart.version && received.push(payload),
       )
       .subscribe((s) => (status = s));
-    await until(() => status === "SUBSCRIBED");
+    await until(() => status === "SUBSCRIBED", "the join");
 
     token = await server.token(STAFF_A1, 3600);
     await client.realtime.setAuth();
     await new Promise((r) => setTimeout(r, 2500)); // past the first token's expiry
     expect(status).toBe("SUBSCRIBED");
     await db.as(STAFF_A1).rpc("add_item", { p_cart_id: cart.id, p_product_id: PRODUCT_A[0] });
-    await until(() => received.length === 1);
+    await until(() => received.length === 1, "the broadcast");
     expect(heartbeats).toContain("ok");
 
     expect(await channel.unsubscribe()).toBe("ok");
@@ -305,7 +301,7 @@ describe("queue topics", () => {
       p_paid_total_cents: 500,
     });
 
-    await until(() => board.received.length === 8);
+    await until(() => board.received.length === 8, "the 8 queue broadcasts");
     expect(board.received.map(tickets)).toEqual([
       ["1:waiting:1"],
       ["1:waiting:1", "2:waiting:2"],

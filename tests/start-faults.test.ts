@@ -51,7 +51,7 @@ async function start(name: string): Promise<Started> {
   child.stdout!.on("data", (c) => (output += c));
   child.stderr!.on("data", (c) => (output += c));
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
-  await until(() => output.includes("onecart is running") || child.exitCode !== null, 150_000, "npm start to come up");
+  await until(() => output.includes("onecart is running") || child.exitCode !== null, "npm start to come up", 150_000);
   expect(output).toContain("onecart is running");
   const stack = JSON.parse(await readFile(join(stateDir, "stack.json"), "utf8"));
   const admin = postgres(stack.admin_db_url ?? stack.db_url, { max: 1, onnotice: () => {} });
@@ -93,7 +93,7 @@ async function expectCleanedUp(started: Started, postmasters: number[]) {
   expect(existsSync(started.stateDir)).toBe(false);
   expect(existsSync(started.dataDir)).toBe(false);
   // A backend may still be on its way out of an immediate shutdown.
-  await until(async () => (await groupMembers(started.child.pid!)).length === 0, 10_000, "no process left in the group")
+  await until(async () => (await groupMembers(started.child.pid!)).length === 0, "no process left in the group", 10_000)
     .catch(() => {});
   expect(await groupMembers(started.child.pid!)).toEqual([]);
   expect(postmasters.filter(alive)).toEqual([]);
@@ -125,19 +125,19 @@ describe.skipIf(!own)("npm start and its Postgres", () => {
         const rejoins = device.statuses.filter((s) => s === "SUBSCRIBED").length;
         await until(
           () => device.statuses.filter((s) => s === "SUBSCRIBED").length > rejoins,
-          30_000,
           `the channel to rejoin after ${what}`,
+          30_000,
         );
         let answer: any;
         await until(
           async () => (answer = await add(cart.id).catch(() => null)) !== null,
-          10_000,
           `the functions to answer after ${what}`,
+          10_000,
         );
         await until(
           () => device.received.some((m) => m.version === answer.version),
-          10_000,
           `a broadcast after ${what}`,
+          10_000,
         );
       };
 

@@ -21,6 +21,7 @@ import {
 } from "./helpers/db.ts";
 import { startTestServer, type TestServer } from "./helpers/server.ts";
 import { startTcpProxy } from "./helpers/tcp-proxy.ts";
+import { until } from "./helpers/until.ts";
 import {
   CUSTOMER_A,
   LOCATION_A1,
@@ -81,14 +82,6 @@ async function hold(lock: (tx: Sql) => Promise<unknown>): Promise<Holder> {
 }
 
 const holdCart = (cartId: string) => hold((tx) => tx`select 1 from pos.carts where id = ${cartId} for update`);
-
-async function until(what: string, condition: () => Promise<boolean>): Promise<void> {
-  const deadline = Date.now() + 20_000;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`gave up waiting for ${what}`);
-    await sleep(25);
-  }
-}
 
 /** Backends of this test's database waiting for a lock. */
 async function lockWaiters(): Promise<number> {
@@ -159,7 +152,7 @@ describe("a cart held by another transaction", () => {
     const other = await newCart(cruz, LOCATION_B1);
     const holder = await holdCart(held.id);
     const waiting = Array.from({ length: 10 }, () => addItem(held.id));
-    await until("the held cart's requests to wait for its lock", async () => (await lockWaiters()) >= 2);
+    await until(async () => (await lockWaiters()) >= 2, "the held cart's requests to wait for its lock");
 
     const read = await server.call("GET", `/carts/${other.id}`, { token: cruz });
     expect(holder.holding).toBe(true);
@@ -182,7 +175,7 @@ describe("a cart held by another transaction", () => {
     const holder = await holdCart(cart.id);
     // Two requests take the cart's share of the pool and wait for its lock...
     const first = [addItem(cart.id, { product: PRODUCT_A[0] }), addItem(cart.id, { product: PRODUCT_A[0] })];
-    await until("two requests waiting for the cart's lock", async () => (await lockWaiters()) >= 2);
+    await until(async () => (await lockWaiters()) >= 2, "two requests waiting for the cart's lock");
     // ...so a third waits for a connection, and its client gives up.
     const giveUp = new AbortController();
     const third = addItem(cart.id, { product: PRODUCT_A[1], signal: giveUp.signal }).catch((e: Error) => e);
@@ -343,12 +336,15 @@ describe("connection faults", () => {
     const holder = await holdCart(cart.id);
     const pending = addItem(cart.id);
     let pid = 0;
-    await until("the call to wait for the cart's lock", async () => {
-      const rows = await db.sql`select pid from pg_stat_activity where datname = current_database()
+    await until(
+      async () => {
+        const rows = await db.sql`select pid from pg_stat_activity where datname = current_database()
                                  and wait_event_type = 'Lock' and query like '%add_item%'`;
-      pid = rows[0]?.pid ?? 0;
-      return pid !== 0;
-    });
+        pid = rows[0]?.pid ?? 0;
+        return pid !== 0;
+      },
+      "the call to wait for the cart's lock",
+    );
     await db.sql`select pg_terminate_backend(${pid})`;
     await expectRetryable(await pending, "unavailable");
     await holder.release();

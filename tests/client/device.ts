@@ -36,11 +36,4 @@ export function startDevice(
   return { network, onecart };
 }
 
-/** Waits for a condition the library reaches asynchronously (no timing is asserted). */
-export async function until(check: () => boolean | Promise<boolean>, what: string, ms = 30_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
+export { until } from "../helpers/until.ts";

@@ -43,12 +43,6 @@ export async function joinChannel(
   return device;
 }
 
-export async function until(check: () => boolean | Promise<boolean>, ms = 15_000, what = "a condition"): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
+export { until } from "./until.ts";
 
 export const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
