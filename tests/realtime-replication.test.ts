@@ -6,7 +6,8 @@
 // slot existed was never broadcast.
 import { beforeAll, expect, it } from "vitest";
 import { freshDatabase, type TestDatabase } from "./helpers/db.ts";
-import { startTestServer, type TestServer } from "./helpers/server.ts";
+import { startTestServer, TEST_JWT_SECRET, type TestServer } from "./helpers/server.ts";
+import { startServer } from "../scripts/lib/stack.ts";
 import { joinChannel, pause, until } from "./helpers/realtime.ts";
 import { LOCATION_A1, PRODUCT_A, STAFF_A1 } from "./helpers/fixture.ts";
 
@@ -69,3 +70,47 @@ it("survives its walsender being killed, tells its channels to rejoin, and deliv
   await pause(200);
   expect(server.output.join("\n")).not.toMatch(/Uncaught|unhandled/i);
 });
+
+it("says which open transactions hold its start back, and starts once they end", async () => {
+  // A session left in a transaction that has written: a logical slot cannot be
+  // created until it ends, anywhere on the server.
+  const session = db.pool(1);
+  let end!: () => void;
+  const ended = new Promise<void>((resolve) => (end = resolve));
+  let holderPid = 0;
+  let opened!: () => void;
+  const open = new Promise<void>((resolve) => (opened = resolve));
+  const holding = session.begin(async (tx) => {
+    const [row] = await tx`select pg_backend_pid() as pid, txid_current() as xid`;
+    holderPid = row.pid;
+    opened();
+    await ended;
+  });
+  await open;
+
+  const output: string[] = [];
+  const starting = startServer({
+    dbUrl: db.url,
+    jwtSecret: TEST_JWT_SECRET,
+    onOutput: (text) => output.push(...text.split("\n").filter(Boolean)),
+  });
+  const waiting = () =>
+    output.map((line) => {
+      try {
+        return JSON.parse(line);
+      } catch {
+        return null;
+      }
+    }).find((line) => line?.event === "waiting_for_transactions");
+  await until(() => waiting() !== undefined, "the server to say what it waits for", 60_000);
+  expect(waiting().sessions.map((s: { pid: number }) => s.pid)).toContain(holderPid);
+
+  end();
+  await holding;
+  const started = await starting;
+  try {
+    expect((await fetch(`${started.apiUrl}/health`)).status).toBe(200);
+  } finally {
+    await started.stop();
+  }
+}, 120_000);

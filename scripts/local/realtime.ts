@@ -97,7 +97,7 @@ export async function startRealtime(
     onRestored: () => rejoinAll(),
     log,
   });
-  await replication.ready;
+  await waitForFirstSlot(sql, replication.ready, log);
 
   function send(socket: WebSocket, frame: Frame) {
     if (socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify(frame));
@@ -374,4 +374,48 @@ function decode(data: unknown): Frame | null {
   const body = data.slice(offset);
   const payload = encoding === 1 ? JSON.parse(text.decode(body)) : body;
   return [joinRef || null, ref || null, topic, "broadcast", { type: "broadcast", event: userEvent, payload }];
+}
+
+/**
+ * Creating a logical slot waits until every transaction running anywhere on
+ * the server has ended, since decoding starts from a point none of them
+ * straddles. One left open (an idle session in a transaction, a long
+ * migration) would hold the start silently for as long as it lasts, so the
+ * wait says, every so often, which sessions it is waiting for. It does not give
+ * up: ending those sessions, or their finishing, lets the start go on.
+ */
+async function waitForFirstSlot(
+  sql: ReturnType<typeof postgres>,
+  ready: Promise<void>,
+  log: (line: Record<string, unknown>) => void,
+): Promise<void> {
+  const FIRST_REPORT_MS = 5_000;
+  const REPORT_EVERY_MS = 15_000;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let started = false;
+  const report = async () => {
+    const sessions = await sql`
+      select pid, datname as database, usename as "user", state,
+             round(extract(epoch from now() - xact_start))::int as open_for_seconds,
+             left(query, 120) as last_query
+        from pg_stat_activity
+       where backend_xid is not null and pid <> pg_backend_pid()
+       order by xact_start`.catch(() => []);
+    if (started) return;
+    log({
+      level: "warn",
+      realtime: "replication",
+      event: "waiting_for_transactions",
+      message: "Realtime starts once these transactions end (its replication slot waits for every open one)",
+      sessions: [...sessions],
+    });
+    timer = setTimeout(report, REPORT_EVERY_MS);
+  };
+  timer = setTimeout(report, FIRST_REPORT_MS);
+  try {
+    await ready;
+  } finally {
+    started = true;
+    clearTimeout(timer);
+  }
 }
