@@ -6,6 +6,7 @@
 // applied; lost or unreachable databases answer `unavailable`, and a call that
 // never reached Postgres is tried once more by the function itself.
 import { randomUUID } from "node:crypto";
+import { connect } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 import { beforeAll, describe, expect, it } from "vitest";
 import { callRpc } from "../functions/_shared/rpc.ts";
@@ -192,6 +193,36 @@ describe("a cart held by another transaction", () => {
     const logged = server.output.filter((l) => l.startsWith("{")).map((l) => JSON.parse(l));
     expect(logged.some((l) => l.code === "client_gone" && l.status === 499)).toBe(true);
     await assertInvariants(db.sql);
+  });
+});
+
+describe("a client that hangs up halfway through its body", () => {
+  it("is logged as gone (499), not as a fault of ours, and nothing is applied", async () => {
+    const cart = await newCart();
+    const body = JSON.stringify({ product_id: PRODUCT_A[2] });
+    const url = new URL(`${server.apiUrl}/functions/v1/carts/${cart.id}/items`);
+    const before = server.output.length;
+    await new Promise<void>((resolve, reject) => {
+      const socket = connect(Number(url.port), url.hostname, () => {
+        socket.write(
+          `POST ${url.pathname} HTTP/1.1\r\nhost: ${url.host}\r\nauthorization: Bearer ${ann}\r\n` +
+            `content-type: application/json\r\ncontent-length: ${body.length + 100}\r\n\r\n${body.slice(0, 10)}`,
+        );
+        // Long enough for the server to be reading the body, then gone mid-body.
+        setTimeout(() => {
+          socket.destroy();
+          resolve();
+        }, 300);
+      });
+      socket.on("error", reject);
+    });
+    const logged = () =>
+      server.output.slice(before).filter((l) => l.startsWith("{")).map((l) => JSON.parse(l))
+        .filter((l) => l.route === "POST /:cart_id/items");
+    await until(() => logged().length > 0, "the request's log line");
+    expect(logged().map((l) => [l.status, l.code])).toEqual([[499, "client_gone"]]);
+    expect(server.output.slice(before).some((l) => l.includes('"level":"error"'))).toBe(false);
+    expect(await cartRow(cart.id)).toEqual({ version: 1, item_count: 0 });
   });
 });
 

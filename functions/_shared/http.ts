@@ -98,10 +98,18 @@ async function readBody(request: Request): Promise<unknown> {
   if (!request.body) return undefined;
   const chunks: Uint8Array[] = [];
   let size = 0;
-  for await (const chunk of request.body) {
-    size += chunk.byteLength;
-    if (size > MAX_BODY_BYTES) throw tooLarge();
-    chunks.push(chunk);
+  try {
+    for await (const chunk of request.body) {
+      size += chunk.byteLength;
+      if (size > MAX_BODY_BYTES) throw tooLarge();
+      chunks.push(chunk);
+    }
+  } catch (error) {
+    // Reading a body fails only when its connection broke: the client hung up
+    // halfway through it. Nothing was sent on, and nobody is left to answer;
+    // logged as such, not as a fault of ours.
+    if (error instanceof ApiError) throw error;
+    throw new ClientGone();
   }
   if (size === 0) return undefined;
   return parseJson(decodeUtf8(concat(chunks, size)));
