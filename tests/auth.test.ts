@@ -120,6 +120,27 @@ describe("a session", () => {
     expect(gone.error).toMatchObject({ status: 400, code: "refresh_token_not_found" });
   });
 
+  it("a banned user's refresh is refused, and nothing is rotated; lifted, it works again", async () => {
+    const supabase = client();
+    const { data } = await supabase.auth.signInWithPassword({
+      email: "ben@blowing-rock.example",
+      password: "onecart-local",
+    });
+    const session = data.session!;
+    const admin = db.admin();
+    await admin`update auth.users set banned_until = now() + interval '1 hour' where id = ${session.user.id}`;
+    try {
+      const banned = await client().auth.refreshSession({ refresh_token: session.refresh_token });
+      expect(banned.error).toMatchObject({ status: 400, code: "user_banned" });
+      const [{ revoked }] = await admin`select revoked from auth.refresh_tokens where token = ${session.refresh_token}`;
+      expect(revoked).toBe(false);
+    } finally {
+      await admin`update auth.users set banned_until = null where id = ${session.user.id}`;
+    }
+    const lifted = await client().auth.refreshSession({ refresh_token: session.refresh_token });
+    expect(lifted.error).toBeNull();
+  });
+
   it("a rotated refresh token used again after the reuse interval ends the session", async () => {
     const supabase = client();
     const { data } = await supabase.auth.signInWithPassword({

@@ -258,6 +258,11 @@ async function refreshGrant(request: Request): Promise<Response> {
       [token.user_id],
     );
     if (!user) throw notFound;
+    // GoTrue's RefreshTokenGrant refuses a banned user before anything is
+    // rotated; thrown here, it rolls the rotation back.
+    if (user.banned_until && user.banned_until > new Date()) {
+      throw new AuthError(400, "user_banned", "Invalid Refresh Token: User Banned");
+    }
     return { reused: false as const, user, sessionId: token.session_id, next, since: session.created_at };
   });
   if (result.reused) throw new AuthError(400, "refresh_token_already_used", "Invalid Refresh Token: Already Used");
