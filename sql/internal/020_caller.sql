@@ -14,7 +14,8 @@ $$;
 grant execute on function pos.request_role() to authenticated, service_role;
 
 -- Staff reach their own store. service_role and the database's own roles (the
--- migration runner, ops in Studio) reach every store.
+-- migration runner, ops in Studio) reach every store. pos.cart_target applies
+-- the same rule in one statement for cart mutations: change both together.
 create function pos.can_access_store(p_store_id uuid)
 returns boolean
 language plpgsql

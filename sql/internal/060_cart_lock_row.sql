@@ -149,13 +149,13 @@ $$;
 
 -- The store of a cart, after checking the caller may touch it, and, when asked,
 -- the name and price of the store's active product p_product_id (null when
--- there is none). Read
--- without a lock: a cart never changes store, and a product's name and price are
--- captured as they stand when the line is written. One statement does what
+-- there is none). Read without a lock: a cart never changes store, and a
+-- product's name and price are captured as they stand when the line is written. One statement does what
 -- pos.assert_store_access does in three calls (cart, staff row, role): every
 -- cart mutation pays for this before its row lock, so it is kept to one probe.
--- The rule is pos.can_access_store's: staff reach their own store, roles other
--- than anon and authenticated reach every store, and another store's cart
+-- The rule is pos.can_access_store's, written out again here for the hot path
+-- (a change to one is a change to both): staff reach their own store, roles
+-- other than anon and authenticated reach every store, and another store's cart
 -- answers exactly like a missing one.
 create function pos.cart_target(
   p_cart_id uuid,

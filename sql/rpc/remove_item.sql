@@ -37,6 +37,8 @@ begin
     end if;
   end if;
 
+  -- Assigned rather than PERFORMed: an assignment is evaluated as an expression,
+  -- without the set-up of a statement.
   v_cart := pos.lock_cart_row(p_cart_id, p_expected_version);
   delete from pos.cart_items i where i.id = p_item_id and i.cart_id = p_cart_id
   returning * into v_item;

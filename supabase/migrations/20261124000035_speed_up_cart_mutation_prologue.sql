@@ -158,13 +158,13 @@ $$;
 
 -- The store of a cart, after checking the caller may touch it, and, when asked,
 -- the name and price of the store's active product p_product_id (null when
--- there is none). Read
--- without a lock: a cart never changes store, and a product's name and price are
--- captured as they stand when the line is written. One statement does what
+-- there is none). Read without a lock: a cart never changes store, and a
+-- product's name and price are captured as they stand when the line is written. One statement does what
 -- pos.assert_store_access does in three calls (cart, staff row, role): every
 -- cart mutation pays for this before its row lock, so it is kept to one probe.
--- The rule is pos.can_access_store's: staff reach their own store, roles other
--- than anon and authenticated reach every store, and another store's cart
+-- The rule is pos.can_access_store's, written out again here for the hot path
+-- (a change to one is a change to both): staff reach their own store, roles
+-- other than anon and authenticated reach every store, and another store's cart
 -- answers exactly like a missing one.
 create or replace function pos.cart_target(
   p_cart_id uuid,
@@ -422,6 +422,8 @@ begin
 
   -- Everything above needs no lock and runs before the cart's row lock is
   -- taken: every microsecond under it is a microsecond no other device can add.
+  -- Assigned rather than PERFORMed: an assignment is evaluated as an expression,
+  -- without the set-up of a statement.
   v_cart := pos.lock_cart_row(p_cart_id, p_expected_version);
   -- A tap usually adds to a line that is already there: an update writes it once,
   -- where insert … on conflict would first try the insert (the generated key, the
@@ -509,6 +511,8 @@ begin
     end if;
   end if;
 
+  -- Assigned rather than PERFORMed: an assignment is evaluated as an expression,
+  -- without the set-up of a statement.
   v_cart := pos.lock_cart_row(p_cart_id, p_expected_version);
   select * into v_item from pos.cart_items i where i.id = p_item_id and i.cart_id = p_cart_id;
   if not found then
@@ -572,6 +576,8 @@ begin
     end if;
   end if;
 
+  -- Assigned rather than PERFORMed: an assignment is evaluated as an expression,
+  -- without the set-up of a statement.
   v_cart := pos.lock_cart_row(p_cart_id, p_expected_version);
   delete from pos.cart_items i where i.id = p_item_id and i.cart_id = p_cart_id
   returning * into v_item;
