@@ -71,6 +71,8 @@ interface Database {
   /** Calls postgres.js has handed to a connection: they may have reached Postgres. */
   sent: Set<number>;
   calls: number;
+  /** How many times the pool was replaced: a call retires only the pool it ran on. */
+  generation: number;
 }
 
 let database: Database | undefined;
@@ -105,6 +107,7 @@ function open(): Database {
     gate: new ConnectionGate(settings.poolSize, settings.perTarget),
     sent,
     calls: 0,
+    generation: 0,
   };
   return database;
 }
@@ -116,11 +119,24 @@ function open(): Database {
  * pool at once; the old one lets calls still running on its other connections
  * finish within their statement_timeout, then closes every socket it has.
  */
-function retirePool(db: Database): void {
+function retirePool(db: Database, generation: number): void {
+  // Calls on a dead path time out one after another; only the first replaces
+  // the pool, or each would close the fresh pool the one before it opened.
+  if (db.generation !== generation) return;
+  db.generation++;
   const old = db.pool;
   db.pool = newPool(db.settings, db.sent);
-  old.end({ timeout: Math.ceil(db.settings.statementTimeoutMs / 1000) + 1 }).catch(() => {});
+  old.end({ timeout: Math.ceil(watchdogLimitMs(db.settings) / 1000) }).catch(() => {});
   console.log(JSON.stringify({ level: "warn", msg: "a database connection went silent; the pool was replaced" }));
+}
+
+/**
+ * A statement cannot outlive statement_timeout on the server, nor a connect its
+ * timeout: past both (twice the connect, for the one retry), a call with no
+ * answer is on a connection that went silent.
+ */
+function watchdogLimitMs(settings: DbSettings): number {
+  return settings.statementTimeoutMs + 2 * settings.connectTimeoutSeconds * 1000 + 1000;
 }
 
 /**
@@ -190,6 +206,7 @@ export async function withDatabase<T>(
     throw new ClientGone();
   }
   const lockWaitMs = Math.max(50, Math.round(deadline - performance.now()));
+  const generation = db.generation;
   const client: SqlClient = { unsafe: (text) => ({ simple: () => simple(db, text, signal) }) };
   let work: Promise<T>;
   try {
@@ -201,13 +218,11 @@ export async function withDatabase<T>(
   // The slot is given back when the call settles: until then its connection is
   // still in use.
   work.then(release, release);
-  // A statement cannot outlive statement_timeout on the server; this catches a
-  // connection that went silent (no answer, no reset), which would otherwise
-  // keep the request, and its slot, waiting for TCP keepalive. Its pool is
-  // retired, which closes that connection, so the slot is free at once.
-  const limit = db.settings.statementTimeoutMs + 2 * db.settings.connectTimeoutSeconds * 1000 + 1000;
-  return await watchdog(work, limit, () => {
-    retirePool(db);
+  // A connection that went silent (no answer, no reset) would otherwise keep
+  // the request, and its slot, waiting for TCP keepalive. Its pool is retired,
+  // which ends that connection, so the slot is free at once.
+  return await watchdog(work, watchdogLimitMs(db.settings), () => {
+    retirePool(db, generation);
     release();
     return Object.assign(new Error("no answer from the database"), { code: "ETIMEDOUT" });
   });
