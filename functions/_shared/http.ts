@@ -94,6 +94,8 @@ export function parse<T>(schema: z.ZodType<T>, value: unknown): T {
 }
 
 /** The JSON body, read up to the limit whatever Content-Length claimed. */
+const CONNECTION_GONE = [Deno.errors.BadResource, Deno.errors.ConnectionReset, Deno.errors.BrokenPipe];
+
 async function readBody(request: Request): Promise<unknown> {
   if (!request.body) return undefined;
   const chunks: Uint8Array[] = [];
@@ -105,11 +107,11 @@ async function readBody(request: Request): Promise<unknown> {
       chunks.push(chunk);
     }
   } catch (error) {
-    // Reading a body fails only when its connection broke: the client hung up
-    // halfway through it. Nothing was sent on, and nobody is left to answer;
-    // logged as such, not as a fault of ours.
-    if (error instanceof ApiError) throw error;
-    throw new ClientGone();
+    // The connection broke halfway through the body (Deno reports its resource
+    // gone): the client hung up. Nothing was sent on, and nobody is left to
+    // answer; logged as such, not as a fault of ours. Anything else is ours.
+    if (request.signal.aborted || CONNECTION_GONE.some((kind) => error instanceof kind)) throw new ClientGone();
+    throw error;
   }
   if (size === 0) return undefined;
   return parseJson(decodeUtf8(concat(chunks, size)));
