@@ -222,6 +222,15 @@ async function refreshGrant(request: Request): Promise<Response> {
       [presented, REFRESH_TOKEN_REUSE_SECONDS],
     );
     if (!token || !token.session_id) throw notFound;
+    // As GoTrue's RefreshTokenGrant: a banned user is refused before anything
+    // about the session is looked at, so nothing is rotated or revoked.
+    const [owner] = await tx.unsafe<{ banned_until: Date | null }[]>(
+      `select banned_until from auth.users where id = $1::uuid and deleted_at is null`,
+      [token.user_id],
+    );
+    if (owner?.banned_until && owner.banned_until > new Date()) {
+      throw new AuthError(400, "user_banned", "Invalid Refresh Token: User Banned");
+    }
     // One refresh at a time per session, as GoTrue locks the session row.
     const [session] = await tx.unsafe<{ created_at: Date }[]>(
       `select created_at from auth.sessions where id = $1 for update`,
@@ -258,11 +267,6 @@ async function refreshGrant(request: Request): Promise<Response> {
       [token.user_id],
     );
     if (!user) throw notFound;
-    // GoTrue's RefreshTokenGrant refuses a banned user before anything is
-    // rotated; thrown here, it rolls the rotation back.
-    if (user.banned_until && user.banned_until > new Date()) {
-      throw new AuthError(400, "user_banned", "Invalid Refresh Token: User Banned");
-    }
     return { reused: false as const, user, sessionId: token.session_id, next, since: session.created_at };
   });
   if (result.reused) throw new AuthError(400, "refresh_token_already_used", "Invalid Refresh Token: Already Used");
