@@ -102,11 +102,14 @@ it("says which open transactions hold its start back, and starts once they end",
         return null;
       }
     }).find((line) => line?.event === "waiting_for_transactions");
-  await until(() => waiting() !== undefined, "the server to say what it waits for", 60_000);
-  expect(waiting().sessions.map((s: { pid: number }) => s.pid)).toContain(holderPid);
-
-  end();
-  await holding;
+  try {
+    await until(() => waiting() !== undefined, "the server to say what it waits for", 60_000);
+    expect(waiting().sessions.map((s: { pid: number }) => s.pid)).toContain(holderPid);
+  } finally {
+    // Ended whatever happened: an open transaction holds back every other server's start.
+    end();
+    await holding;
+  }
   const started = await starting;
   try {
     expect((await fetch(`${started.apiUrl}/health`)).status).toBe(200);

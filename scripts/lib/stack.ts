@@ -87,7 +87,6 @@ export async function startServer(opts: {
       SUPABASE_URL: `http://127.0.0.1:${port}`,
       SUPABASE_DB_URL: opts.dbUrl,
       SUPABASE_ANON_KEY: (await apiKeys(opts.jwtSecret)).anonKey,
-      SUPABASE_SERVICE_ROLE_KEY: (await apiKeys(opts.jwtSecret)).serviceRoleKey,
       SUPABASE_PUBLISHABLE_KEYS: JSON.stringify({ default: LOCAL_PUBLISHABLE_KEY }),
       SUPABASE_SECRET_KEYS: JSON.stringify({ default: LOCAL_SECRET_KEY }),
       // What the local Auth publishes: it signs with the HS256 secret, so no public keys.

@@ -406,7 +406,9 @@ async function waitForFirstSlot(
       level: "warn",
       realtime: "replication",
       event: "waiting_for_transactions",
-      message: "Realtime starts once these transactions end (its replication slot waits for every open one)",
+      message: sessions.length
+        ? "Realtime starts once these transactions end (its replication slot waits for every open one)"
+        : "Realtime is still creating its replication slot; no open transaction is visible (a prepared one may be)",
       sessions: [...sessions],
     });
     timer = setTimeout(report, REPORT_EVERY_MS);
