@@ -29,9 +29,9 @@ export interface HotCartRow {
  * the line, the version and totals with their event in one statement, and a
  * broadcast row through realtime.send. No access check, no validation, no
  * snapshot (the payload is the cart's id and version), no idempotency. A scratch
- * function of the benchmark, owned by the superuser: it is the ceiling no
- * arrangement of add_item can pass while keeping invariants 2, 3 and 4 and the
- * broadcast in the transaction.
+ * function of the benchmark, owned by the superuser: about the most any add_item
+ * keeping invariants 2, 3 and 4 and the broadcast in the transaction can reach
+ * (taking the lock in the version bump instead would save one statement of five).
  */
 const CONTRACT_WRITES = `
 create or replace function bench.contract_writes(p_cart_id uuid, p_product_id uuid)
