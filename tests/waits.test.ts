@@ -449,6 +449,36 @@ describe("a connection that goes silent", () => {
     expect(cut.output.some((l) => l.includes("a database connection went silent"))).toBe(true);
     // Its own server's start waits for transactions other test files hold open, then 17 s of silence.
   }, 120_000);
+
+  it("replaces the pool once when several calls go silent together, not once per call", async () => {
+    const proxy = await startTcpProxy(db.url);
+    const cut = await startTestServer(db, { env: { ONECART_DB_URL: proxy.url, ONECART_DB_POOL_SIZE: "3" } });
+    const token = await cut.token(STAFF_A1);
+    // Three carts opened at once: the instance holds three connections.
+    const carts = await Promise.all([1, 2, 3].map(async (n) => {
+      const res = await cut.call("POST", "/carts", {
+        token,
+        body: { location_id: LOCATION_A1, device_id: `cut-${n}` },
+      });
+      expect(res.status).toBe(200);
+      return res.body.id as string;
+    }));
+    expect(proxy.accepted).toBeGreaterThanOrEqual(2);
+    proxy.silenceAll();
+    const add = (cart: string) =>
+      fetch(`${cut.apiUrl}/functions/v1/carts/${cart}/items`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+        body: JSON.stringify({ product_id: PRODUCT_A[0] }),
+      });
+    const lost = await Promise.all([add(carts[0]), add(carts[1])]);
+    for (const res of lost) await expectRetryable(res, "unavailable");
+    // The second call's watchdog found the pool already replaced, and left the fresh one alone.
+    const replaced = cut.output.filter((l) => l.includes("a database connection went silent"));
+    expect(replaced).toHaveLength(1);
+    const after = await add(carts[2]);
+    expect(after.status).toBe(200);
+  }, 120_000);
 });
 
 describe("the error mapping", () => {
