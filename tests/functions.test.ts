@@ -3,7 +3,7 @@
 import { SignJWT } from "jose";
 import { beforeAll, describe, expect, it } from "vitest";
 import { assertInvariants, freshDatabase, type TestDatabase } from "./helpers/db.ts";
-import { startTestServer, TEST_JWT_SECRET, type TestServer } from "./helpers/server.ts";
+import { expectApiError, openCart, startTestServer, TEST_JWT_SECRET, type TestServer } from "./helpers/server.ts";
 import {
   CUSTOMER_A,
   CUSTOMER_B1,
@@ -30,20 +30,8 @@ beforeAll(async () => {
 });
 
 let devices = 0;
-async function newCart(token = ann) {
-  const { status, body } = await server.call("POST", "/carts", {
-    token,
-    body: { location_id: LOCATION_A1, device_id: `http-${++devices}` },
-  });
-  expect(status).toBe(200);
-  return body;
-}
-
-function expectError(res: { status: number; body: any }, status: number, code: string) {
-  expect({ status: res.status, code: res.body?.error?.code }).toEqual({ status, code });
-  expect(typeof res.body.error.message).toBe("string");
-  expect(res.body.error).toHaveProperty("details");
-}
+const newCart = (token = ann) => openCart(server, token, { location: LOCATION_A1, device: `http-${++devices}` });
+const expectError = expectApiError;
 
 describe("cart routes", () => {
   it("POST /carts, GET /carts/:id, GET /carts?location_id=, GET /carts/:id/history", async () => {

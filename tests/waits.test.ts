@@ -20,7 +20,7 @@ import {
   staffClaims,
   type TestDatabase,
 } from "./helpers/db.ts";
-import { startTestServer, type TestServer } from "./helpers/server.ts";
+import { openCart, startTestServer, type TestServer } from "./helpers/server.ts";
 import { startTcpProxy } from "./helpers/tcp-proxy.ts";
 import { until } from "./helpers/until.ts";
 import {
@@ -92,14 +92,8 @@ async function lockWaiters(): Promise<number> {
 }
 
 let devices = 0;
-async function newCart(token = ann, location = LOCATION_A1) {
-  const res = await server.call("POST", "/carts", {
-    token,
-    body: { location_id: location, device_id: `waits-${++devices}` },
-  });
-  expect(res.status).toBe(200);
-  return res.body as { id: string; version: number };
-}
+const newCart = (token = ann, location = LOCATION_A1) =>
+  openCart(server, token, { location, device: `waits-${++devices}` });
 
 function addItem(cartId: string, opts: { product?: string; key?: string; signal?: AbortSignal } = {}) {
   return fetch(`${server.apiUrl}/functions/v1/carts/${cartId}/items`, {

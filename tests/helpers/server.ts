@@ -1,6 +1,6 @@
 // The local Deno server (functions + Realtime) over a test file's own database,
 // and supabase-js clients for it, as a POS device would make them.
-import { afterAll } from "vitest";
+import { afterAll, expect } from "vitest";
 import { createClient, type SupabaseClient, type SupabaseClientOptions } from "@supabase/supabase-js";
 import { apiKeys, type RunningServer, staffToken, startServer } from "../../scripts/lib/stack.ts";
 import type { TestDatabase } from "./db.ts";
@@ -71,4 +71,25 @@ export async function startTestServer(
       return { status: response.status, body: text ? JSON.parse(text) : null, headers: response.headers };
     },
   };
+}
+
+/** The contract's error answer: this status, this code, a message and details. */
+export function expectApiError(res: { status: number; body: any }, status: number, code: string): void {
+  expect({ status: res.status, code: res.body?.error?.code }, JSON.stringify(res.body)).toEqual({ status, code });
+  expect(res.body.error.message).toEqual(expect.any(String));
+  expect(res.body.error).toHaveProperty("details");
+}
+
+/** A new device cart through the functions (POST /carts), as a POS opens one. */
+export async function openCart(
+  server: TestServer,
+  token: string,
+  opts: { location: string; device: string },
+): Promise<{ id: string; version: number } & Record<string, any>> {
+  const res = await server.call("POST", "/carts", {
+    token,
+    body: { location_id: opts.location, device_id: opts.device },
+  });
+  expect(res.status, JSON.stringify(res.body)).toBe(200);
+  return res.body;
 }
