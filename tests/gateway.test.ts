@@ -43,6 +43,8 @@ describe("the API gateway's key check", () => {
       status: 401,
       body: BAD_KEY,
     });
+    // A user's token is not a key, even with the user's own Authorization beside it.
+    expect(await rpc({ authorization: `Bearer ${token}`, apikey: token })).toEqual({ status: 401, body: BAD_KEY });
     // A JWT some other project signed is not this project's key.
     const foreign = await signToken("another-projects-secret-of-at-least-32-chars", { role: "anon" }, 3600);
     expect(await rpc({ authorization: `Bearer ${token}`, apikey: foreign })).toEqual({ status: 401, body: BAD_KEY });

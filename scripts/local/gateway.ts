@@ -36,15 +36,15 @@ export async function gatewayRefusal(request: Request, url: URL): Promise<Respon
 }
 
 /**
- * A legacy key is a JWT the project signed: the anon and service_role keys, and
- * (a leniency: the gateway's own checks of a legacy key are not published) any
- * other token the project signed, such as a user's, which some clients pass as
- * their key. What the request may do is decided by its Authorization, as ever.
+ * A legacy key is the anon or service_role JWT the project signed. A user's
+ * access token is not a key: a project's gateway matches the keys it issued,
+ * so a client that passes its user's token as the key fails there, and here.
+ * What the request may do is decided by its Authorization, as ever.
  */
 async function signedByProject(key: string): Promise<boolean> {
   try {
-    await verifyToken(key);
-    return true;
+    const claims = await verifyToken(key);
+    return claims.role === "anon" || claims.role === "service_role";
   } catch {
     return false;
   }
