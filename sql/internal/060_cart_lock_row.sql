@@ -50,8 +50,9 @@ set search_path = ''
 as $$
 begin
   -- Versions start at 1: a negative one is a malformed request, not a conflict.
-  -- RPCs also call this with the expected version alone before they look the
-  -- cart up, so that is where a negative one is refused.
+  -- RPCs also call this with the expected version alone, first thing, so a
+  -- negative one is refused before the cart is looked up or locked: the cart's
+  -- state never decides how a malformed request is answered.
   if p_expected_version < 0 then
     perform pos.raise('invalid_input', 'An expected version is a whole number of at least 0.');
   end if;
@@ -91,7 +92,8 @@ $$;
 -- Every cart mutation runs this, so the common case (an active cart nobody else
 -- holds, the version as expected or not given) is one statement and no nested
 -- call: the helpers below are reached only when there is something to refuse
--- or release.
+-- or release. Callers assign its result even when they do not use it: an
+-- assignment is evaluated as an expression, without a statement's set-up.
 create function pos.lock_cart_row(p_cart_id uuid, p_expected_version bigint, p_own_lock_ref text default null)
 returns pos.carts
 language plpgsql

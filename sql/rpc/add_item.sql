@@ -55,8 +55,6 @@ begin
 
   -- Everything above needs no lock and runs before the cart's row lock is
   -- taken: every microsecond under it is a microsecond no other device can add.
-  -- Assigned rather than PERFORMed: an assignment is evaluated as an expression,
-  -- without the set-up of a statement.
   v_cart := pos.lock_cart_row(p_cart_id, p_expected_version);
   -- A tap usually adds to a line that is already there: an update writes it once,
   -- where insert … on conflict would first try the insert (the generated key, the

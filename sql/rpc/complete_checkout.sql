@@ -30,8 +30,6 @@ begin
   if p_paid_total_cents is null or p_paid_total_cents < 0 then
     perform pos.raise('invalid_input', 'The paid total is a non-negative number of cents.');
   end if;
-  -- Malformed before anything is looked up or locked (the cart's state never
-  -- decides how a malformed request is answered).
   if p_expected_version < 0 then
     perform pos.assert_expected_version(p_expected_version, null);
   end if;

@@ -21,8 +21,6 @@ begin
   if p_cart_id is null or p_item_id is null then
     perform pos.raise('invalid_input', 'A cart and an item are required.');
   end if;
-  -- Malformed before anything is looked up or locked (the cart's state never
-  -- decides how a malformed request is answered).
   if p_expected_version < 0 then
     perform pos.assert_expected_version(p_expected_version, null);
   end if;
@@ -37,8 +35,6 @@ begin
     end if;
   end if;
 
-  -- Assigned rather than PERFORMed: an assignment is evaluated as an expression,
-  -- without the set-up of a statement.
   v_cart := pos.lock_cart_row(p_cart_id, p_expected_version);
   delete from pos.cart_items i where i.id = p_item_id and i.cart_id = p_cart_id
   returning * into v_item;

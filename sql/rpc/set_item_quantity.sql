@@ -28,8 +28,6 @@ begin
   if p_quantity > 9999 then
     perform pos.raise('limit_exceeded', 'A line holds at most 9,999 units.', jsonb_build_object('max_quantity', 9999));
   end if;
-  -- Malformed before anything is looked up or locked (the cart's state never
-  -- decides how a malformed request is answered).
   if p_expected_version < 0 then
     perform pos.assert_expected_version(p_expected_version, null);
   end if;
@@ -44,8 +42,6 @@ begin
     end if;
   end if;
 
-  -- Assigned rather than PERFORMed: an assignment is evaluated as an expression,
-  -- without the set-up of a statement.
   v_cart := pos.lock_cart_row(p_cart_id, p_expected_version);
   select * into v_item from pos.cart_items i where i.id = p_item_id and i.cart_id = p_cart_id;
   if not found then

@@ -21,8 +21,6 @@ begin
   if p_cart_id is null or p_lock_token is null then
     perform pos.raise('invalid_input', 'A cart and a lock token are required.');
   end if;
-  -- Malformed before anything is looked up or locked (the cart's state never
-  -- decides how a malformed request is answered).
   if p_expected_version < 0 then
     perform pos.assert_expected_version(p_expected_version, null);
   end if;

@@ -26,8 +26,6 @@ begin
     perform pos.raise('invalid_input', 'A checkout ref is required.');
   end if;
   perform pos.assert_name_text(p_checkout_ref, 'A checkout ref', 200);
-  -- Malformed before anything is looked up or locked (the cart's state never
-  -- decides how a malformed request is answered).
   if p_expected_version < 0 then
     perform pos.assert_expected_version(p_expected_version, null);
   end if;

@@ -59,8 +59,9 @@ set search_path = ''
 as $$
 begin
   -- Versions start at 1: a negative one is a malformed request, not a conflict.
-  -- RPCs also call this with the expected version alone before they look the
-  -- cart up, so that is where a negative one is refused.
+  -- RPCs also call this with the expected version alone, first thing, so a
+  -- negative one is refused before the cart is looked up or locked: the cart's
+  -- state never decides how a malformed request is answered.
   if p_expected_version < 0 then
     perform pos.raise('invalid_input', 'An expected version is a whole number of at least 0.');
   end if;
@@ -100,7 +101,8 @@ $$;
 -- Every cart mutation runs this, so the common case (an active cart nobody else
 -- holds, the version as expected or not given) is one statement and no nested
 -- call: the helpers below are reached only when there is something to refuse
--- or release.
+-- or release. Callers assign its result even when they do not use it: an
+-- assignment is evaluated as an expression, without a statement's set-up.
 create or replace function pos.lock_cart_row(p_cart_id uuid, p_expected_version bigint, p_own_lock_ref text default null)
 returns pos.carts
 language plpgsql
@@ -422,8 +424,6 @@ begin
 
   -- Everything above needs no lock and runs before the cart's row lock is
   -- taken: every microsecond under it is a microsecond no other device can add.
-  -- Assigned rather than PERFORMed: an assignment is evaluated as an expression,
-  -- without the set-up of a statement.
   v_cart := pos.lock_cart_row(p_cart_id, p_expected_version);
   -- A tap usually adds to a line that is already there: an update writes it once,
   -- where insert … on conflict would first try the insert (the generated key, the
@@ -495,8 +495,6 @@ begin
   if p_quantity > 9999 then
     perform pos.raise('limit_exceeded', 'A line holds at most 9,999 units.', jsonb_build_object('max_quantity', 9999));
   end if;
-  -- Malformed before anything is looked up or locked (the cart's state never
-  -- decides how a malformed request is answered).
   if p_expected_version < 0 then
     perform pos.assert_expected_version(p_expected_version, null);
   end if;
@@ -511,8 +509,6 @@ begin
     end if;
   end if;
 
-  -- Assigned rather than PERFORMed: an assignment is evaluated as an expression,
-  -- without the set-up of a statement.
   v_cart := pos.lock_cart_row(p_cart_id, p_expected_version);
   select * into v_item from pos.cart_items i where i.id = p_item_id and i.cart_id = p_cart_id;
   if not found then
@@ -560,8 +556,6 @@ begin
   if p_cart_id is null or p_item_id is null then
     perform pos.raise('invalid_input', 'A cart and an item are required.');
   end if;
-  -- Malformed before anything is looked up or locked (the cart's state never
-  -- decides how a malformed request is answered).
   if p_expected_version < 0 then
     perform pos.assert_expected_version(p_expected_version, null);
   end if;
@@ -576,8 +570,6 @@ begin
     end if;
   end if;
 
-  -- Assigned rather than PERFORMed: an assignment is evaluated as an expression,
-  -- without the set-up of a statement.
   v_cart := pos.lock_cart_row(p_cart_id, p_expected_version);
   delete from pos.cart_items i where i.id = p_item_id and i.cart_id = p_cart_id
   returning * into v_item;
@@ -624,8 +616,6 @@ begin
     perform pos.raise('invalid_input', 'A lock lasts 1 to 3600 seconds.');
   end if;
   perform pos.assert_name_text(p_checkout_ref, 'A checkout ref', 200);
-  -- Malformed before anything is looked up or locked (the cart's state never
-  -- decides how a malformed request is answered).
   if p_expected_version < 0 then
     perform pos.assert_expected_version(p_expected_version, null);
   end if;
@@ -687,8 +677,6 @@ begin
   if p_cart_id is null or p_lock_token is null then
     perform pos.raise('invalid_input', 'A cart and a lock token are required.');
   end if;
-  -- Malformed before anything is looked up or locked (the cart's state never
-  -- decides how a malformed request is answered).
   if p_expected_version < 0 then
     perform pos.assert_expected_version(p_expected_version, null);
   end if;
@@ -741,8 +729,6 @@ begin
     perform pos.raise('invalid_input', 'A checkout ref is required.');
   end if;
   perform pos.assert_name_text(p_checkout_ref, 'A checkout ref', 200);
-  -- Malformed before anything is looked up or locked (the cart's state never
-  -- decides how a malformed request is answered).
   if p_expected_version < 0 then
     perform pos.assert_expected_version(p_expected_version, null);
   end if;
@@ -795,8 +781,6 @@ begin
   if p_paid_total_cents is null or p_paid_total_cents < 0 then
     perform pos.raise('invalid_input', 'The paid total is a non-negative number of cents.');
   end if;
-  -- Malformed before anything is looked up or locked (the cart's state never
-  -- decides how a malformed request is answered).
   if p_expected_version < 0 then
     perform pos.assert_expected_version(p_expected_version, null);
   end if;
