@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { assertInvariants, expectError, freshDatabase, type TestDatabase } from "./helpers/db.ts";
+import { assertInvariants, expectError, freshDatabase, type TestDatabase } from "../helpers/db.ts";
 import {
   CUSTOMER_A,
   CUSTOMER_B1,
@@ -13,7 +13,7 @@ import {
   STAFF_A2,
   STAFF_B1,
   STORE_A,
-} from "./helpers/fixture.ts";
+} from "../helpers/fixture.ts";
 
 let db: TestDatabase;
 beforeAll(async () => {

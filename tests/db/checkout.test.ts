@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { assertInvariants, expectError, freshDatabase, type TestDatabase } from "./helpers/db.ts";
-import { CUSTOMER_A, LOCATION_A1, MISSING, PRODUCT_A, STAFF_A1, STAFF_A2 } from "./helpers/fixture.ts";
+import { assertInvariants, expectError, freshDatabase, type TestDatabase } from "../helpers/db.ts";
+import { CUSTOMER_A, LOCATION_A1, MISSING, PRODUCT_A, STAFF_A1, STAFF_A2 } from "../helpers/fixture.ts";
 
 let db: TestDatabase;
 beforeAll(async () => {

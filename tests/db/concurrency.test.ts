@@ -3,14 +3,14 @@
 // against tests/racy/naive.sql, the read-modify-write variant, and must fail.
 import { readFile } from "node:fs/promises";
 import { beforeAll, describe, expect, it } from "vitest";
-import { assertInvariants, type Caller, freshDatabase, type TestDatabase } from "./helpers/db.ts";
-import { CUSTOMER_A, LOCATION_A1, LOCATION_A2, PRODUCT_A, STAFF_A1, STAFF_A2, STORE_A } from "./helpers/fixture.ts";
+import { assertInvariants, type Caller, freshDatabase, type TestDatabase } from "../helpers/db.ts";
+import { CUSTOMER_A, LOCATION_A1, LOCATION_A2, PRODUCT_A, STAFF_A1, STAFF_A2, STORE_A } from "../helpers/fixture.ts";
 
 let db: TestDatabase;
 beforeAll(async () => {
   db = await freshDatabase();
   if (process.env.ONECART_RACY === "1") {
-    await db.sql.unsafe(await readFile(new URL("./racy/naive.sql", import.meta.url), "utf8"));
+    await db.sql.unsafe(await readFile(new URL("../racy/naive.sql", import.meta.url), "utf8"));
   }
 });
 

@@ -2,9 +2,9 @@
 // cart_closed on a closed cart, version_conflict on a stale version,
 // not_found on a missing cart, idempotency_key_reused on a reused key.
 import { beforeAll, describe, expect, it } from "vitest";
-import { expectError, freshDatabase, type TestDatabase } from "./helpers/db.ts";
-import { LOCATION_A1, MISSING, PRODUCT_A, STAFF_A1 } from "./helpers/fixture.ts";
-import type { RpcName } from "../functions/_shared/rpc.ts";
+import { expectError, freshDatabase, type TestDatabase } from "../helpers/db.ts";
+import { LOCATION_A1, MISSING, PRODUCT_A, STAFF_A1 } from "../helpers/fixture.ts";
+import type { RpcName } from "../../functions/_shared/rpc.ts";
 
 let db: TestDatabase;
 let seq = 0;

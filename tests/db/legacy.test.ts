@@ -5,12 +5,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { inject } from "vitest";
-import { bootstrap, connect, createDatabase, dropDatabase, pushMigrations, repoRoot } from "../scripts/lib/database.ts";
-import { projectUrl } from "../scripts/lib/postgres.ts";
-import { callRpc } from "../functions/_shared/rpc.ts";
-import { fromPostgresError } from "../functions/_shared/errors.ts";
-import { assertInvariants, type Sql } from "./helpers/db.ts";
-import { LOCATION_A1, LOCATION_A2, PRODUCT_A, STORE_A } from "./helpers/fixture.ts";
+import { bootstrap, connect, createDatabase, dropDatabase, pushMigrations, repoRoot } from "../../scripts/lib/database.ts";
+import { projectUrl } from "../../scripts/lib/postgres.ts";
+import { callRpc } from "../../functions/_shared/rpc.ts";
+import { fromPostgresError } from "../../functions/_shared/errors.ts";
+import { assertInvariants, type Sql } from "../helpers/db.ts";
+import { LOCATION_A1, LOCATION_A2, PRODUCT_A, STORE_A } from "../helpers/fixture.ts";
 
 const FIRST_WITH_INDEXES = "20261123120200_add_open_cart_unique_indexes.sql";
 const name = `legacy_${process.pid}`;

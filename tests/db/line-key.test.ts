@@ -5,10 +5,10 @@ import { cp, mkdir, mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, inject, it } from "vitest";
-import { bootstrap, connect, createDatabase, dropDatabase, pushMigrations, repoRoot } from "../scripts/lib/database.ts";
-import { callRpc } from "../functions/_shared/rpc.ts";
-import { assertInvariants, type Sql, staffClaims } from "./helpers/db.ts";
-import { LOCATION_A1, PRODUCT_A, STAFF_A1, STORE_A } from "./helpers/fixture.ts";
+import { bootstrap, connect, createDatabase, dropDatabase, pushMigrations, repoRoot } from "../../scripts/lib/database.ts";
+import { callRpc } from "../../functions/_shared/rpc.ts";
+import { assertInvariants, type Sql, staffClaims } from "../helpers/db.ts";
+import { LOCATION_A1, PRODUCT_A, STAFF_A1, STORE_A } from "../helpers/fixture.ts";
 
 const FIRST_WITH_HASHED_LINES = "20261123214951_limit_cart_input.sql";
 const name = `linekey_${process.pid}`;

@@ -7,8 +7,8 @@
 import { readFile } from "node:fs/promises";
 import fc from "fast-check";
 import { beforeAll, expect, it } from "vitest";
-import { ApiError, fromPostgresError } from "../functions/_shared/errors.ts";
-import { assertInvariants, freshDatabase, type TestDatabase } from "./helpers/db.ts";
+import { ApiError, fromPostgresError } from "../../functions/_shared/errors.ts";
+import { assertInvariants, freshDatabase, type TestDatabase } from "../helpers/db.ts";
 import {
   CUSTOMER_A,
   CUSTOMER_B1,
@@ -21,7 +21,7 @@ import {
   STAFF_A1,
   STAFF_A2,
   STAFF_B1,
-} from "./helpers/fixture.ts";
+} from "../helpers/fixture.ts";
 
 type Store = "A" | "B";
 const STAFF = [{ id: STAFF_A1, store: "A" }, { id: STAFF_A2, store: "A" }, { id: STAFF_B1, store: "B" }] as const;
@@ -38,7 +38,7 @@ let db: TestDatabase;
 beforeAll(async () => {
   db = await freshDatabase();
   if (process.env.ONECART_RACY === "1") {
-    await db.sql.unsafe(await readFile(new URL("./racy/naive.sql", import.meta.url), "utf8"));
+    await db.sql.unsafe(await readFile(new URL("../racy/naive.sql", import.meta.url), "utf8"));
   }
   for (const id of [...PRODUCT_A, PRODUCT_B1]) {
     const [p] = await db.sql`select price_cents::int as price from pos.products where id = ${id}`;

@@ -4,7 +4,7 @@
 // time, so ops.store_health can be compared with exactly what the script did
 // and the alert check can be driven through the day minute by minute.
 import { beforeAll, describe, expect, it } from "vitest";
-import { assertInvariants, expectError, freshDatabase, type TestDatabase } from "./helpers/db.ts";
+import { assertInvariants, expectError, freshDatabase, type TestDatabase } from "../helpers/db.ts";
 import {
   CUSTOMER_A,
   LOCATION_A1,
@@ -16,7 +16,7 @@ import {
   STAFF_B1,
   STORE_A,
   STORE_B,
-} from "./helpers/fixture.ts";
+} from "../helpers/fixture.ts";
 
 const MANAGER_A = "ea000000-0000-4000-8000-0000000000a3";
 let db: TestDatabase;
@@ -48,7 +48,7 @@ async function at<T>(time: string, step: () => Promise<T>): Promise<T> {
   return result;
 }
 
-/** What the functions do after answering a refusal (tests/ops-refusals.test.ts proves they do). */
+/** What the functions do after answering a refusal (tests/functions/ops-refusals.test.ts proves they do). */
 async function refused(promise: Promise<unknown>, code: string, rpc: string, target: Record<string, string>) {
   await expectError(promise, code);
   expect(await db.service.rpc("record_refusal", { p_code: code, p_rpc: rpc, ...target })).toBe(true);

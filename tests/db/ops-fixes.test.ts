@@ -2,7 +2,7 @@
 // records (one history event with its actor and reason, one version) and that
 // each change is broadcast like any other.
 import { beforeAll, describe, expect, it } from "vitest";
-import { assertInvariants, type Caller, expectError, freshDatabase, type TestDatabase } from "./helpers/db.ts";
+import { assertInvariants, type Caller, expectError, freshDatabase, type TestDatabase } from "../helpers/db.ts";
 import {
   CUSTOMER_A,
   LOCATION_A1,
@@ -16,7 +16,7 @@ import {
   STAFF_B1,
   STORE_A,
   STORE_B,
-} from "./helpers/fixture.ts";
+} from "../helpers/fixture.ts";
 
 // A manager of store A, added the way an owner adds one (a staff row).
 const MANAGER_A = "ea000000-0000-4000-8000-0000000000a3";

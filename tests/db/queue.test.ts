@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { assertInvariants, expectError, freshDatabase, type TestDatabase } from "./helpers/db.ts";
+import { assertInvariants, expectError, freshDatabase, type TestDatabase } from "../helpers/db.ts";
 import {
   CUSTOMER_A,
   CUSTOMER_B1,
@@ -9,7 +9,7 @@ import {
   MISSING,
   STAFF_A1,
   STAFF_B1,
-} from "./helpers/fixture.ts";
+} from "../helpers/fixture.ts";
 
 let db: TestDatabase;
 beforeAll(async () => {

@@ -3,9 +3,9 @@
 // version order; nothing else reaches anyone.
 import type { RealtimeChannel, SupabaseClient } from "@supabase/supabase-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freshDatabase, staffClaims, type TestDatabase } from "./helpers/db.ts";
-import { startTestServer, type TestServer } from "./helpers/server.ts";
-import { until } from "./helpers/until.ts";
+import { freshDatabase, staffClaims, type TestDatabase } from "../helpers/db.ts";
+import { startTestServer, type TestServer } from "../helpers/server.ts";
+import { until } from "../helpers/until.ts";
 import {
   CUSTOMER_A,
   LOCATION_A1,
@@ -15,7 +15,7 @@ import {
   STAFF_A2,
   STAFF_B1,
   STORE_A,
-} from "./helpers/fixture.ts";
+} from "../helpers/fixture.ts";
 
 let db: TestDatabase;
 let server: TestServer;

@@ -10,13 +10,13 @@ import {
   createDatabase,
   dropDatabase,
   supabaseCli,
-} from "../scripts/lib/database.ts";
-import { projectUrl } from "../scripts/lib/postgres.ts";
-import { generateTypes, typesFile } from "../scripts/gen-types.ts";
-import { ERROR_STATUS } from "../functions/_shared/errors.ts";
-import { RPCS } from "../functions/_shared/rpc.ts";
-import { freshDatabase, rolledBack, type Sql, type TestDatabase } from "./helpers/db.ts";
-import { readBaseline, securityDefinerLints } from "./helpers/advisors.ts";
+} from "../../scripts/lib/database.ts";
+import { projectUrl } from "../../scripts/lib/postgres.ts";
+import { generateTypes, typesFile } from "../../scripts/gen-types.ts";
+import { ERROR_STATUS } from "../../functions/_shared/errors.ts";
+import { RPCS } from "../../functions/_shared/rpc.ts";
+import { freshDatabase, rolledBack, type Sql, type TestDatabase } from "../helpers/db.ts";
+import { readBaseline, securityDefinerLints } from "../helpers/advisors.ts";
 
 let db: TestDatabase;
 const fromSqlDir = `sqldir_${process.pid}`;

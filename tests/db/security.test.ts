@@ -1,7 +1,7 @@
 // Invariant 8: staff reach only their own store; anon reaches nothing; no client
 // writes a table directly.
 import { beforeAll, describe, expect, it } from "vitest";
-import { expectError, freshDatabase, staffClaims, type TestDatabase } from "./helpers/db.ts";
+import { expectError, freshDatabase, staffClaims, type TestDatabase } from "../helpers/db.ts";
 import {
   CUSTOMER_A,
   CUSTOMER_B1,
@@ -14,8 +14,8 @@ import {
   STAFF_B1,
   STORE_A,
   STORE_B,
-} from "./helpers/fixture.ts";
-import { RPCS } from "../functions/_shared/rpc.ts";
+} from "../helpers/fixture.ts";
+import { RPCS } from "../../functions/_shared/rpc.ts";
 
 let db: TestDatabase;
 let cart: any;

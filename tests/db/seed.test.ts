@@ -2,8 +2,8 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { beforeAll, expect, it } from "vitest";
-import { repoRoot } from "../scripts/lib/database.ts";
-import { freshDatabase, type TestDatabase } from "./helpers/db.ts";
+import { repoRoot } from "../../scripts/lib/database.ts";
+import { freshDatabase, type TestDatabase } from "../helpers/db.ts";
 import {
   CUSTOMER_A,
   CUSTOMER_B1,
@@ -17,7 +17,7 @@ import {
   STAFF_B1,
   STORE_A,
   STORE_B,
-} from "./helpers/fixture.ts";
+} from "../helpers/fixture.ts";
 
 let db: TestDatabase;
 beforeAll(async () => {

@@ -3,8 +3,8 @@
 // tests hold it equal, after every kind of change, to the snapshot a read
 // builds from what was stored, and to what was broadcast.
 import { beforeAll, describe, expect, it } from "vitest";
-import { assertInvariants, freshDatabase, type TestDatabase } from "./helpers/db.ts";
-import { LOCATION_A1, PRODUCT_A, STAFF_A1 } from "./helpers/fixture.ts";
+import { assertInvariants, freshDatabase, type TestDatabase } from "../helpers/db.ts";
+import { LOCATION_A1, PRODUCT_A, STAFF_A1 } from "../helpers/fixture.ts";
 
 let db: TestDatabase;
 beforeAll(async () => {

@@ -14,10 +14,10 @@ import {
   type RunningServer,
   staffToken,
   startServer,
-} from "../scripts/lib/stack.ts";
-import { freshDatabase } from "./helpers/db.ts";
-import { LOCATION_A1, LOCATION_B1, STAFF_A1 } from "./helpers/fixture.ts";
-import { TEST_JWT_SECRET } from "./helpers/server.ts";
+} from "../../scripts/lib/stack.ts";
+import { freshDatabase } from "../helpers/db.ts";
+import { LOCATION_A1, LOCATION_B1, STAFF_A1 } from "../helpers/fixture.ts";
+import { TEST_JWT_SECRET } from "../helpers/server.ts";
 
 type Key = { privateKey: CryptoKey; jwk: JWK };
 async function signingKey(kid: string): Promise<Key> {

@@ -2,8 +2,8 @@
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { expect, it } from "vitest";
-import { repoRoot } from "../scripts/lib/database.ts";
-import { denoBin } from "../scripts/lib/stack.ts";
+import { repoRoot } from "../../scripts/lib/database.ts";
+import { denoBin } from "../../scripts/lib/stack.ts";
 
 const run = promisify(execFile);
 

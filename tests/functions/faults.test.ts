@@ -14,12 +14,12 @@ import { readFile } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildDatabase, connect } from "../scripts/lib/database.ts";
-import { type RunningPostgres, startPostgres } from "../scripts/lib/postgres.ts";
-import { assertInvariants, type Sql } from "./helpers/db.ts";
-import { startTestServer, type TestServer } from "./helpers/server.ts";
-import { joinChannel, pause, until } from "./helpers/realtime.ts";
-import { LOCATION_A1, LOCATION_B1, PRODUCT_A, PRODUCT_B1, STAFF_A1, STAFF_B1 } from "./helpers/fixture.ts";
+import { buildDatabase, connect } from "../../scripts/lib/database.ts";
+import { type RunningPostgres, startPostgres } from "../../scripts/lib/postgres.ts";
+import { assertInvariants, type Sql } from "../helpers/db.ts";
+import { startTestServer, type TestServer } from "../helpers/server.ts";
+import { joinChannel, pause, until } from "../helpers/realtime.ts";
+import { LOCATION_A1, LOCATION_B1, PRODUCT_A, PRODUCT_B1, STAFF_A1, STAFF_B1 } from "../helpers/fixture.ts";
 
 const NO_KEYS = process.env.ONECART_FAULT_NO_KEYS === "1";
 const RACY = process.env.ONECART_RACY === "1";
@@ -42,7 +42,7 @@ beforeAll(async () => {
   await buildDatabase(pg.adminUrl);
   // The local superuser: terminating other sessions' backends is a support job on a project.
   admin = connect(pg.adminUrl, { max: 4 });
-  if (RACY) await admin.unsafe(await readFile(new URL("./racy/naive.sql", import.meta.url), "utf8"));
+  if (RACY) await admin.unsafe(await readFile(new URL("../racy/naive.sql", import.meta.url), "utf8"));
   server = await startTestServer({ url: pg.url });
 }, 240_000);
 

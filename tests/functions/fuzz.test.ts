@@ -4,9 +4,9 @@
 // contract code and its status, and the server still answering afterwards.
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
-import { ERROR_STATUS } from "../functions/_shared/errors.ts";
-import { assertInvariants, freshDatabase, type TestDatabase } from "./helpers/db.ts";
-import { startTestServer, type TestServer } from "./helpers/server.ts";
+import { ERROR_STATUS } from "../../functions/_shared/errors.ts";
+import { assertInvariants, freshDatabase, type TestDatabase } from "../helpers/db.ts";
+import { startTestServer, type TestServer } from "../helpers/server.ts";
 import {
   CUSTOMER_A,
   CUSTOMER_B1,
@@ -18,7 +18,7 @@ import {
   PRODUCT_B1,
   STAFF_A1,
   STAFF_B1,
-} from "./helpers/fixture.ts";
+} from "../helpers/fixture.ts";
 
 let db: TestDatabase;
 let server: TestServer;

@@ -1,8 +1,8 @@
 // The functions' admission gate on its own: its share per cart, its deadline,
 // the order it admits in, and requests whose client left. The database-backed
-// proof is tests/waits.test.ts; this pins the rules it relies on.
+// proof is tests/functions/waits.test.ts; this pins the rules it relies on.
 import { expect, it } from "vitest";
-import { ClientGone, ConnectionGate, GateTimeout } from "../functions/_shared/gate.ts";
+import { ClientGone, ConnectionGate, GateTimeout } from "../../functions/_shared/gate.ts";
 
 const later = (ms: number) => performance.now() + ms;
 

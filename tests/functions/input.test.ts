@@ -3,11 +3,11 @@
 // supabase.rpc() (the local /rest/v1/rpc), and as the SQL itself sees it on a
 // project, where PostgREST hands the RPC the values untouched.
 import { beforeAll, describe, expect, it } from "vitest";
-import { ApiError, fromPostgresError } from "../functions/_shared/errors.ts";
-import { numberIsExact } from "../functions/_shared/json.ts";
-import { assertInvariants, expectError, freshDatabase, staffClaims, type TestDatabase } from "./helpers/db.ts";
-import { expectApiError, startTestServer, type TestServer } from "./helpers/server.ts";
-import { LOCATION_A1, PRODUCT_A, STAFF_A1 } from "./helpers/fixture.ts";
+import { ApiError, fromPostgresError } from "../../functions/_shared/errors.ts";
+import { numberIsExact } from "../../functions/_shared/json.ts";
+import { assertInvariants, expectError, freshDatabase, staffClaims, type TestDatabase } from "../helpers/db.ts";
+import { expectApiError, startTestServer, type TestServer } from "../helpers/server.ts";
+import { LOCATION_A1, PRODUCT_A, STAFF_A1 } from "../helpers/fixture.ts";
 
 let db: TestDatabase;
 let server: TestServer;

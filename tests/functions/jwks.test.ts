@@ -2,10 +2,10 @@
 // the project's JWKS (SUPABASE_JWKS here), and still take the HS256 secret.
 import { exportJWK, generateKeyPair, SignJWT } from "jose";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { type RunningServer, staffToken, startServer } from "../scripts/lib/stack.ts";
-import { freshDatabase } from "./helpers/db.ts";
-import { LOCATION_A1, STAFF_A1 } from "./helpers/fixture.ts";
-import { TEST_JWT_SECRET } from "./helpers/server.ts";
+import { type RunningServer, staffToken, startServer } from "../../scripts/lib/stack.ts";
+import { freshDatabase } from "../helpers/db.ts";
+import { LOCATION_A1, STAFF_A1 } from "../helpers/fixture.ts";
+import { TEST_JWT_SECRET } from "../helpers/server.ts";
 
 let server: RunningServer;
 let projectKey: CryptoKey;

@@ -4,9 +4,9 @@
 // the owner's screen: the ops RPCs through supabase.rpc(), a fix reaching a
 // subscribed device through Realtime.
 import { beforeAll, describe, expect, it } from "vitest";
-import { freshDatabase, type TestDatabase } from "./helpers/db.ts";
-import { startTestServer, type TestServer } from "./helpers/server.ts";
-import { LOCATION_A1, MISSING, PRODUCT_A, STAFF_A1, STAFF_A2, STORE_A } from "./helpers/fixture.ts";
+import { freshDatabase, type TestDatabase } from "../helpers/db.ts";
+import { startTestServer, type TestServer } from "../helpers/server.ts";
+import { LOCATION_A1, MISSING, PRODUCT_A, STAFF_A1, STAFF_A2, STORE_A } from "../helpers/fixture.ts";
 
 let db: TestDatabase;
 let server: TestServer;

@@ -7,8 +7,8 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { promisify } from "node:util";
 import { expect, it } from "vitest";
-import { repoRoot } from "../scripts/lib/database.ts";
-import { denoBin } from "../scripts/lib/stack.ts";
+import { repoRoot } from "../../scripts/lib/database.ts";
+import { denoBin } from "../../scripts/lib/stack.ts";
 
 const run = promisify(execFile);
 

@@ -2,8 +2,8 @@
 // error with its status and body, auth, input validation, idempotency, load.
 import { SignJWT } from "jose";
 import { beforeAll, describe, expect, it } from "vitest";
-import { assertInvariants, freshDatabase, type TestDatabase } from "./helpers/db.ts";
-import { expectApiError, openCart, startTestServer, TEST_JWT_SECRET, type TestServer } from "./helpers/server.ts";
+import { assertInvariants, freshDatabase, type TestDatabase } from "../helpers/db.ts";
+import { expectApiError, openCart, startTestServer, TEST_JWT_SECRET, type TestServer } from "../helpers/server.ts";
 import {
   CUSTOMER_A,
   CUSTOMER_B1,
@@ -15,7 +15,7 @@ import {
   STAFF_A1,
   STAFF_A2,
   STAFF_B1,
-} from "./helpers/fixture.ts";
+} from "../helpers/fixture.ts";
 
 let db: TestDatabase;
 let server: TestServer;

@@ -3,9 +3,9 @@
 // row security give the same answers either way.
 import { createClient } from "@supabase/supabase-js";
 import { beforeAll, expect, it } from "vitest";
-import { freshDatabase } from "./helpers/db.ts";
-import { startTestServer, type TestServer } from "./helpers/server.ts";
-import { LOCATION_A1, LOCATION_A2, PRODUCT_A, STAFF_A1, STAFF_B1 } from "./helpers/fixture.ts";
+import { freshDatabase } from "../helpers/db.ts";
+import { startTestServer, type TestServer } from "../helpers/server.ts";
+import { LOCATION_A1, LOCATION_A2, PRODUCT_A, STAFF_A1, STAFF_B1 } from "../helpers/fixture.ts";
 
 let server: TestServer;
 let ann: string;

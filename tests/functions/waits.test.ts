@@ -9,9 +9,9 @@ import { randomUUID } from "node:crypto";
 import { connect } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 import { beforeAll, describe, expect, it } from "vitest";
-import { callRpc } from "../functions/_shared/rpc.ts";
-import { fromPostgresError } from "../functions/_shared/errors.ts";
-import { freePort } from "../scripts/lib/postgres.ts";
+import { callRpc } from "../../functions/_shared/rpc.ts";
+import { fromPostgresError } from "../../functions/_shared/errors.ts";
+import { freePort } from "../../scripts/lib/postgres.ts";
 import {
   assertInvariants,
   expectError,
@@ -19,10 +19,10 @@ import {
   type Sql,
   staffClaims,
   type TestDatabase,
-} from "./helpers/db.ts";
-import { openCart, startTestServer, type TestServer } from "./helpers/server.ts";
-import { startTcpProxy } from "./helpers/tcp-proxy.ts";
-import { until } from "./helpers/until.ts";
+} from "../helpers/db.ts";
+import { openCart, startTestServer, type TestServer } from "../helpers/server.ts";
+import { startTcpProxy } from "../helpers/tcp-proxy.ts";
+import { until } from "../helpers/until.ts";
 import {
   CUSTOMER_A,
   LOCATION_A1,
@@ -32,7 +32,7 @@ import {
   STAFF_A1,
   STAFF_B1,
   STORE_A,
-} from "./helpers/fixture.ts";
+} from "../helpers/fixture.ts";
 
 let db: TestDatabase;
 let server: TestServer;

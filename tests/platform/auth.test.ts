@@ -6,12 +6,12 @@ import { promisify } from "node:util";
 import { createClient, type SupabaseClient } from "@supabase/supabase-js";
 import { decodeJwt } from "jose";
 import { beforeAll, describe, expect, it } from "vitest";
-import { repoRoot } from "../scripts/lib/database.ts";
-import { LOCAL_SECRET_KEY } from "../scripts/lib/stack.ts";
-import { addStaffMember } from "../scripts/staff-add.ts";
-import { expectError, freshDatabase, type TestDatabase } from "./helpers/db.ts";
-import { LOCATION_A1, LOCATION_B1, STAFF_A1, STAFF_A2, STAFF_B1, STORE_B } from "./helpers/fixture.ts";
-import { startTestServer, type TestServer } from "./helpers/server.ts";
+import { repoRoot } from "../../scripts/lib/database.ts";
+import { LOCAL_SECRET_KEY } from "../../scripts/lib/stack.ts";
+import { addStaffMember } from "../../scripts/staff-add.ts";
+import { expectError, freshDatabase, type TestDatabase } from "../helpers/db.ts";
+import { LOCATION_A1, LOCATION_B1, STAFF_A1, STAFF_A2, STAFF_B1, STORE_B } from "../helpers/fixture.ts";
+import { startTestServer, type TestServer } from "../helpers/server.ts";
 
 const run = promisify(execFile);
 let db: TestDatabase;

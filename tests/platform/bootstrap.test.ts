@@ -11,10 +11,10 @@ import {
   createDatabase,
   dropDatabase,
   withOnecartFunctionDefaults,
-} from "../scripts/lib/database.ts";
-import { freshDatabase, rolledBack, type Sql, type TestDatabase } from "./helpers/db.ts";
-import { startTestServer, type TestServer } from "./helpers/server.ts";
-import { CUSTOMER_A, LOCATION_A1, STAFF_A1 } from "./helpers/fixture.ts";
+} from "../../scripts/lib/database.ts";
+import { freshDatabase, rolledBack, type Sql, type TestDatabase } from "../helpers/db.ts";
+import { startTestServer, type TestServer } from "../helpers/server.ts";
+import { CUSTOMER_A, LOCATION_A1, STAFF_A1 } from "../helpers/fixture.ts";
 
 let db: TestDatabase;
 beforeAll(async () => {

@@ -3,10 +3,10 @@
 // the project's API keys, before the service behind them runs; edge functions,
 // CORS preflights and Auth's open routes are not behind it.
 import { beforeAll, describe, expect, it } from "vitest";
-import { freshDatabase } from "./helpers/db.ts";
-import { LOCATION_A1, STAFF_A1 } from "./helpers/fixture.ts";
-import { startTestServer, type TestServer } from "./helpers/server.ts";
-import { LOCAL_PUBLISHABLE_KEY, LOCAL_SECRET_KEY, signToken } from "../scripts/lib/stack.ts";
+import { freshDatabase } from "../helpers/db.ts";
+import { LOCATION_A1, STAFF_A1 } from "../helpers/fixture.ts";
+import { startTestServer, type TestServer } from "../helpers/server.ts";
+import { LOCAL_PUBLISHABLE_KEY, LOCAL_SECRET_KEY, signToken } from "../../scripts/lib/stack.ts";
 
 let server: TestServer;
 let token: string;

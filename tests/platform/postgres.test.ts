@@ -8,14 +8,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import postgres from "postgres";
-import { repoRoot } from "../scripts/lib/database.ts";
-import { startPostgres } from "../scripts/lib/postgres.ts";
+import { repoRoot } from "../../scripts/lib/database.ts";
+import { startPostgres } from "../../scripts/lib/postgres.ts";
 
 it("stops when its parent is SIGKILLed", async () => {
   const env = { ...process.env };
   delete env.ONECART_DATABASE_URL;
   env.DATABASE_URL = "postgres://nobody:wrong@127.0.0.1:1/not_this_one"; // ignored: only ONECART_DATABASE_URL counts
-  const parent = spawn(process.execPath, ["--import", "tsx", "tests/fixtures/hold-postgres.ts"], {
+  const parent = spawn(process.execPath, ["--import", "tsx", "tests/platform/hold-postgres.ts"], {
     cwd: repoRoot,
     env,
     stdio: ["ignore", "pipe", "inherit"],
@@ -66,7 +66,7 @@ describe("the temp folder", () => {
     delete env.ONECART_DATABASE_URL;
     const child: ChildProcess = spawn(
       process.execPath,
-      ["--import", "tsx", "tests/fixtures/hold-postgres.ts", ...args],
+      ["--import", "tsx", "tests/platform/hold-postgres.ts", ...args],
       { cwd: repoRoot, env, stdio: ["ignore", "pipe", "inherit"] },
     );
     const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));

@@ -9,10 +9,10 @@
 // allows public channels as a hosted project does by default, where the public
 // and private sides must still stay apart.
 import { beforeAll, describe, expect, it } from "vitest";
-import { freshDatabase, type TestDatabase } from "./helpers/db.ts";
-import { startTestServer, type TestServer } from "./helpers/server.ts";
-import { type Device, joinChannel, pause, until } from "./helpers/realtime.ts";
-import { CUSTOMER_A, LOCATION_A1, PRODUCT_A, STAFF_A1, STAFF_A2, STAFF_B1 } from "./helpers/fixture.ts";
+import { freshDatabase, type TestDatabase } from "../helpers/db.ts";
+import { startTestServer, type TestServer } from "../helpers/server.ts";
+import { type Device, joinChannel, pause, until } from "../helpers/realtime.ts";
+import { CUSTOMER_A, LOCATION_A1, PRODUCT_A, STAFF_A1, STAFF_A2, STAFF_B1 } from "../helpers/fixture.ts";
 
 let db: TestDatabase;
 let privateOnly: TestServer;

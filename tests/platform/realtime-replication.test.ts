@@ -5,11 +5,11 @@
 // SUBSCRIBED holds the latest version even though a change committed while no
 // slot existed was never broadcast.
 import { beforeAll, expect, it } from "vitest";
-import { freshDatabase, type TestDatabase } from "./helpers/db.ts";
-import { startTestServer, TEST_JWT_SECRET, type TestServer } from "./helpers/server.ts";
-import { startServer } from "../scripts/lib/stack.ts";
-import { joinChannel, pause, until } from "./helpers/realtime.ts";
-import { LOCATION_A1, PRODUCT_A, STAFF_A1 } from "./helpers/fixture.ts";
+import { freshDatabase, type TestDatabase } from "../helpers/db.ts";
+import { startTestServer, TEST_JWT_SECRET, type TestServer } from "../helpers/server.ts";
+import { startServer } from "../../scripts/lib/stack.ts";
+import { joinChannel, pause, until } from "../helpers/realtime.ts";
+import { LOCATION_A1, PRODUCT_A, STAFF_A1 } from "../helpers/fixture.ts";
 
 let db: TestDatabase;
 let server: TestServer;

@@ -3,11 +3,11 @@
 // impersonated role's settings applied to the call.
 import { createClient } from "@supabase/supabase-js";
 import { beforeAll, describe, expect, it } from "vitest";
-import { freshDatabase, type TestDatabase } from "./helpers/db.ts";
-import { LOCATION_A1, MISSING, STAFF_A1 } from "./helpers/fixture.ts";
-import { startTestServer, type TestServer } from "./helpers/server.ts";
-import { LOCAL_PUBLISHABLE_KEY, LOCAL_SECRET_KEY, signToken } from "../scripts/lib/stack.ts";
-import { TEST_JWT_SECRET } from "./helpers/server.ts";
+import { freshDatabase, type TestDatabase } from "../helpers/db.ts";
+import { LOCATION_A1, MISSING, STAFF_A1 } from "../helpers/fixture.ts";
+import { startTestServer, type TestServer } from "../helpers/server.ts";
+import { LOCAL_PUBLISHABLE_KEY, LOCAL_SECRET_KEY, signToken } from "../../scripts/lib/stack.ts";
+import { TEST_JWT_SECRET } from "../helpers/server.ts";
 
 let db: TestDatabase;
 let server: TestServer;

@@ -12,11 +12,11 @@ import { promisify } from "node:util";
 import { createClient } from "@supabase/supabase-js";
 import postgres from "postgres";
 import { afterAll, describe, expect, it } from "vitest";
-import { repoRoot } from "../scripts/lib/database.ts";
-import { freePort } from "../scripts/lib/postgres.ts";
-import { staffToken } from "../scripts/lib/stack.ts";
-import { joinChannel, pause, until } from "./helpers/realtime.ts";
-import { LOCATION_A1, PRODUCT_A, STAFF_A1 } from "./helpers/fixture.ts";
+import { repoRoot } from "../../scripts/lib/database.ts";
+import { freePort } from "../../scripts/lib/postgres.ts";
+import { staffToken } from "../../scripts/lib/stack.ts";
+import { joinChannel, pause, until } from "../helpers/realtime.ts";
+import { LOCATION_A1, PRODUCT_A, STAFF_A1 } from "../helpers/fixture.ts";
 
 const run = promisify(execFile);
 const scratch = await mkdtemp(join(tmpdir(), "onecart-start-faults-"));

@@ -8,9 +8,9 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { createClient } from "@supabase/supabase-js";
 import { afterAll, expect, it } from "vitest";
-import { connect, repoRoot } from "../scripts/lib/database.ts";
-import { freePort } from "../scripts/lib/postgres.ts";
-import { LOCATION_A1, STAFF_A2, STORE_A } from "../scripts/lib/seed.ts";
+import { connect, repoRoot } from "../../scripts/lib/database.ts";
+import { freePort } from "../../scripts/lib/postgres.ts";
+import { LOCATION_A1, STAFF_A2, STORE_A } from "../../scripts/lib/seed.ts";
 
 const run = promisify(execFile);
 const stateDir = await mkdtemp(join(tmpdir(), "onecart-start-"));
