@@ -1,15 +1,22 @@
 // The production path: a database built before the unique indexes existed, full
 // of duplicate open carts (production held 263), upgraded by `supabase db push`.
-import { cp, mkdir, mkdtemp, readdir, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { inject } from "vitest";
-import { bootstrap, connect, createDatabase, dropDatabase, pushMigrations, repoRoot } from "../../scripts/lib/database.ts";
+import {
+  bootstrap,
+  connect,
+  createDatabase,
+  dropDatabase,
+  pushMigrations,
+  repoRoot,
+} from "../../scripts/lib/database.ts";
 import { projectUrl } from "../../scripts/lib/postgres.ts";
 import { callRpc } from "../../functions/_shared/rpc.ts";
 import { fromPostgresError } from "../../functions/_shared/errors.ts";
 import { assertInvariants, type Sql } from "../helpers/db.ts";
+import { cliProject } from "../helpers/migrations.ts";
 import { LOCATION_A1, LOCATION_A2, PRODUCT_A, STORE_A } from "../helpers/fixture.ts";
 
 const FIRST_WITH_INDEXES = "20261123120200_add_open_cart_unique_indexes.sql";
@@ -27,13 +34,7 @@ beforeAll(async () => {
   sql = connect(url, { max: 4 });
 
   // A CLI project holding only the migrations from before the unique indexes.
-  workdir = await mkdtemp(join(tmpdir(), "onecart-legacy-"));
-  await mkdir(join(workdir, "supabase", "migrations"), { recursive: true });
-  await cp(join(repoRoot, "supabase", "config.toml"), join(workdir, "supabase", "config.toml"));
-  const migrations = (await readdir(join(repoRoot, "supabase", "migrations"))).sort();
-  for (const file of migrations.filter((f) => f < FIRST_WITH_INDEXES)) {
-    await cp(join(repoRoot, "supabase", "migrations", file), join(workdir, "supabase", "migrations", file));
-  }
+  workdir = await cliProject((f) => f < FIRST_WITH_INDEXES);
   await pushMigrations(url, { workdir });
   await sql.file(join(repoRoot, "supabase", "seed.sql"));
 });

@@ -1,13 +1,20 @@
 // The production path for the line key: a database holding lines from before
 // options were limited and hashed, upgraded by `supabase db push`. Lines keep
 // their quantities, equal options become equal text, and adds merge into them.
-import { cp, mkdir, mkdtemp, readdir, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, inject, it } from "vitest";
-import { bootstrap, connect, createDatabase, dropDatabase, pushMigrations, repoRoot } from "../../scripts/lib/database.ts";
+import {
+  bootstrap,
+  connect,
+  createDatabase,
+  dropDatabase,
+  pushMigrations,
+  repoRoot,
+} from "../../scripts/lib/database.ts";
 import { callRpc } from "../../functions/_shared/rpc.ts";
 import { assertInvariants, type Sql, staffClaims } from "../helpers/db.ts";
+import { cliProject } from "../helpers/migrations.ts";
 import { LOCATION_A1, PRODUCT_A, STAFF_A1, STORE_A } from "../helpers/fixture.ts";
 
 const FIRST_WITH_HASHED_LINES = "20261123214951_limit_cart_input.sql";
@@ -16,23 +23,13 @@ let url: string;
 let sql: Sql;
 let workdir: string;
 
-async function project(filter: (file: string) => boolean): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), "onecart-linekey-"));
-  await mkdir(join(dir, "supabase", "migrations"), { recursive: true });
-  await cp(join(repoRoot, "supabase", "config.toml"), join(dir, "supabase", "config.toml"));
-  for (const file of (await readdir(join(repoRoot, "supabase", "migrations"))).filter(filter)) {
-    await cp(join(repoRoot, "supabase", "migrations", file), join(dir, "supabase", "migrations", file));
-  }
-  return dir;
-}
-
 beforeAll(async () => {
   const adminUrl = inject("adminUrl");
   await dropDatabase(adminUrl, name);
   url = await createDatabase(adminUrl, name);
   sql = connect(url, { max: 2 });
   await bootstrap(url);
-  workdir = await project((f) => f < FIRST_WITH_HASHED_LINES);
+  workdir = await cliProject((f) => f < FIRST_WITH_HASHED_LINES);
   await pushMigrations(url, { workdir });
   await sql.file(join(repoRoot, "supabase", "seed.sql"));
 }, 120_000);
@@ -57,7 +54,7 @@ it("keys existing lines by their options' hash, stores their numbers canonically
       ('${cart.id}', '${PRODUCT_A[1]}', 'Hot Towel Shave', 3, 1200, '{"note": "${note}"}')`);
   await sql`update pos.carts set subtotal_cents = 2 * 500 + 500 + 3 * 1200, item_count = 6 where id = ${cart.id}`;
 
-  const upgraded = await project(() => true);
+  const upgraded = await cliProject(() => true);
   try {
     await pushMigrations(url, { workdir: upgraded });
   } finally {

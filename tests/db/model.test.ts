@@ -9,6 +9,7 @@ import fc from "fast-check";
 import { beforeAll, expect, it } from "vitest";
 import { ApiError, fromPostgresError } from "../../functions/_shared/errors.ts";
 import { assertInvariants, freshDatabase, type TestDatabase } from "../helpers/db.ts";
+import { stable } from "../helpers/json.ts";
 import {
   CUSTOMER_A,
   CUSTOMER_B1,
@@ -86,15 +87,6 @@ interface Model {
   keys: Map<string, { request: string; response: unknown }>;
 }
 type Real = Record<string, never>;
-
-/** JSON with sorted keys: equal for equal values, whatever order Postgres keeps keys in. */
-function stable(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(stable).join(",")}]`;
-  if (value !== null && typeof value === "object") {
-    return `{${Object.keys(value).sort().map((k) => `${JSON.stringify(k)}:${stable((value as any)[k])}`).join(",")}}`;
-  }
-  return JSON.stringify(value);
-}
 
 const subtotal = (c: Cart) => c.lines.reduce((sum, l) => sum + l.quantity * l.price, 0);
 

@@ -6,10 +6,12 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { assertInvariants, expectError, freshDatabase, type TestDatabase } from "../helpers/db.ts";
 import {
+  addManagerA,
   CUSTOMER_A,
   LOCATION_A1,
   LOCATION_A2,
   LOCATION_B1,
+  MANAGER_A,
   PRODUCT_A,
   PRODUCT_B1,
   STAFF_A1,
@@ -18,7 +20,6 @@ import {
   STORE_B,
 } from "../helpers/fixture.ts";
 
-const MANAGER_A = "ea000000-0000-4000-8000-0000000000a3";
 let db: TestDatabase;
 // The day's first hour: six hours before the current one, so every scripted
 // moment is in the past and the hours are whole.
@@ -64,8 +65,7 @@ beforeAll(async () => {
   db = await freshDatabase();
   const [{ hour }] = await db.sql`select date_trunc('hour', now()) - interval '6 hours' as hour`;
   day = hour;
-  await db.sql`insert into auth.users (id, email) values (${MANAGER_A}, 'mia@blowing-rock.example')`;
-  await db.sql`insert into pos.staff (user_id, store_id, role) values (${MANAGER_A}, ${STORE_A}, 'manager')`;
+  await addManagerA(db.sql);
   // As before the unique indexes landed (issue 003): duplicates are possible.
   await db.sql`drop index pos.carts_one_open_per_customer_idx`;
 });

@@ -2,12 +2,21 @@
 // records (one history event with its actor and reason, one version) and that
 // each change is broadcast like any other.
 import { beforeAll, describe, expect, it } from "vitest";
-import { assertInvariants, type Caller, expectError, freshDatabase, type TestDatabase } from "../helpers/db.ts";
 import {
+  assertInvariants,
+  type Caller,
+  cartRow,
+  expectError,
+  freshDatabase,
+  type TestDatabase,
+} from "../helpers/db.ts";
+import {
+  addManagerA,
   CUSTOMER_A,
   LOCATION_A1,
   LOCATION_A2,
   LOCATION_B1,
+  MANAGER_A,
   MISSING,
   PRODUCT_A,
   PRODUCT_B1,
@@ -18,15 +27,11 @@ import {
   STORE_B,
 } from "../helpers/fixture.ts";
 
-// A manager of store A, added the way an owner adds one (a staff row).
-const MANAGER_A = "ea000000-0000-4000-8000-0000000000a3";
-
 let db: TestDatabase;
 let deviceNo = 0;
 beforeAll(async () => {
   db = await freshDatabase();
-  await db.sql`insert into auth.users (id, email) values (${MANAGER_A}, 'mia@blowing-rock.example')`;
-  await db.sql`insert into pos.staff (user_id, store_id, role) values (${MANAGER_A}, ${STORE_A}, 'manager')`;
+  await addManagerA(db.sql);
   // Duplicates can only exist where the unique indexes do not (before they
   // landed, issue 003); merge_store_duplicate_carts is for such a database.
   await db.sql`drop index pos.carts_one_open_per_customer_idx`;
@@ -69,12 +74,6 @@ async function broadcastVersions(cartId: string): Promise<number[]> {
   return rows.map((r) => r.v);
 }
 
-async function cartRow(cartId: string) {
-  const [row] = await db.sql`select status, version::int, subtotal_cents::int, item_count::int, lock_token
-                               from pos.carts where id = ${cartId}`;
-  return row;
-}
-
 /** The three single-cart fixes: a cart that needs each, and what it looks like after. */
 const cartFixes = {
   release_cart_lock: { prepare: lockedCart, kind: "unlocked", status: "active" },
@@ -88,11 +87,11 @@ describe.each(Object.entries(cartFixes))("%s", (rpc, fix) => {
   it("works for the store's owner, a manager and service_role: one audited version, broadcast", async () => {
     for (const { who, caller, actor } of fixers()) {
       const cart = await fix.prepare();
-      const before = await cartRow(cart.id);
+      const before = await cartRow(db.sql, cart.id);
       const reason = `${who} fixing ${name}`;
       const result = await caller.rpc(name, { p_cart_id: cart.id, p_reason: reason });
       expect(result, who).toMatchObject({ id: cart.id, status: fix.status, version: before.version + 1 });
-      expect(await cartRow(cart.id), who).toMatchObject({ status: fix.status, version: before.version + 1 });
+      expect(await cartRow(db.sql, cart.id), who).toMatchObject({ status: fix.status, version: before.version + 1 });
       expect(await lastEvent(cart.id), who).toMatchObject({
         version: before.version + 1,
         kind: fix.kind,
@@ -107,24 +106,24 @@ describe.each(Object.entries(cartFixes))("%s", (rpc, fix) => {
 
   it("answers staff forbidden and another store's owner not_found, changing nothing", async () => {
     const cart = await fix.prepare();
-    const before = await cartRow(cart.id);
+    const before = await cartRow(db.sql, cart.id);
     const broadcasts = await broadcastVersions(cart.id);
     await expectError(db.as(STAFF_A2).rpc(name, { p_cart_id: cart.id, p_reason: "not mine to fix" }), "forbidden");
     await expectError(db.as(STAFF_B1).rpc(name, { p_cart_id: cart.id, p_reason: "not my store" }), "not_found");
     await expectError(db.as(STAFF_A1).rpc(name, { p_cart_id: MISSING, p_reason: "no such cart" }), "not_found");
     await expectError(db.anon.rpc(name, { p_cart_id: cart.id, p_reason: "anyone" }), "forbidden");
-    expect(await cartRow(cart.id)).toEqual(before);
+    expect(await cartRow(db.sql, cart.id)).toEqual(before);
     expect(await broadcastVersions(cart.id)).toEqual(broadcasts);
   });
 
   it("takes a reason of 1 to 500 characters, not only spaces", async () => {
     const cart = await fix.prepare();
-    const before = await cartRow(cart.id);
+    const before = await cartRow(db.sql, cart.id);
     for (const reason of [null, "", "   ", "x".repeat(501)]) {
       await expectError(db.as(STAFF_A1).rpc(name, { p_cart_id: cart.id, p_reason: reason }), "invalid_input");
     }
     await expectError(db.as(STAFF_A1).rpc(name, { p_cart_id: "not-a-uuid", p_reason: "x" }), "invalid_input");
-    expect(await cartRow(cart.id)).toEqual(before);
+    expect(await cartRow(db.sql, cart.id)).toEqual(before);
     const result = await db.as(STAFF_A1).rpc(name, { p_cart_id: cart.id, p_reason: "x".repeat(500) });
     expect(result.version).toBe(before.version + 1);
   });
@@ -248,8 +247,8 @@ describe("merge_store_duplicate_carts", () => {
       const { older, newer } = await plantDuplicates(CUSTOMER_A[0]);
       const merged = await caller.rpc("merge_store_duplicate_carts", { p_store_id: STORE_A, p_reason: `${who} merge` });
       expect(merged, who).toBe(1);
-      expect(await cartRow(newer), who).toMatchObject({ status: "merged", version: 2 });
-      expect(await cartRow(older), who).toMatchObject({ status: "active", version: 2, item_count: 3 });
+      expect(await cartRow(db.sql, newer), who).toMatchObject({ status: "merged", version: 2 });
+      expect(await cartRow(db.sql, older), who).toMatchObject({ status: "active", version: 2, item_count: 3 });
       for (const id of [older, newer]) {
         expect(await lastEvent(id), who).toMatchObject({
           version: 2,
@@ -285,8 +284,8 @@ describe("merge_store_duplicate_carts", () => {
       );
     }
     expect(await db.as(STAFF_B1).rpc("merge_store_duplicate_carts", { p_store_id: STORE_B, p_reason: "mine" })).toBe(0);
-    expect((await cartRow(older)).status).toBe("active");
-    expect((await cartRow(newer)).status).toBe("active");
+    expect((await cartRow(db.sql, older)).status).toBe("active");
+    expect((await cartRow(db.sql, newer)).status).toBe("active");
     expect(await db.as(STAFF_A1).rpc("merge_store_duplicate_carts", { p_store_id: STORE_A, p_reason: "ok" })).toBe(1);
   });
 });

@@ -18,18 +18,12 @@ import {
 import { freshDatabase } from "../helpers/db.ts";
 import { LOCATION_A1, LOCATION_B1, STAFF_A1 } from "../helpers/fixture.ts";
 import { TEST_JWT_SECRET } from "../helpers/server.ts";
+import { es256 } from "../helpers/tokens.ts";
 
 type Key = { privateKey: CryptoKey; jwk: JWK };
 async function signingKey(kid: string): Promise<Key> {
   const pair = await generateKeyPair("ES256", { extractable: true });
   return { privateKey: pair.privateKey, jwk: { ...(await exportJWK(pair.publicKey)), kid, alg: "ES256", use: "sig" } };
-}
-
-async function es256(key: Key, kid = key.jwk.kid!) {
-  return await new SignJWT({ sub: STAFF_A1, role: "authenticated", aud: "authenticated" })
-    .setProtectedHeader({ alg: "ES256", kid })
-    .setExpirationTime("5m")
-    .sign(key.privateKey);
 }
 
 // The project's Auth, as far as its published key set goes: /auth/v1/.well-known/jwks.json.
@@ -77,20 +71,26 @@ const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 
 describe("user JWTs through the project's JWKS", () => {
   it("verifies with the injected key set without fetching it", async () => {
-    expect((await call(bearer(await es256(keyBefore)))).status).toBe(200);
+    expect((await call(bearer(await es256(keyBefore.privateKey, keyBefore.jwk.kid!)))).status).toBe(200);
     expect(jwksFetches).toBe(0);
   });
 
   it("fetches the published set when a token names a key id the injected set lacks (key rotation)", async () => {
     published = [keyBefore.jwk, keyAfter.jwk];
-    expect((await call(bearer(await es256(keyAfter)))).status).toBe(200);
+    expect((await call(bearer(await es256(keyAfter.privateKey, keyAfter.jwk.kid!)))).status).toBe(200);
     expect(jwksFetches).toBe(1);
     // Still the old key's tokens, from the injected set.
-    expect((await call(bearer(await es256(keyBefore)))).status).toBe(200);
+    expect((await call(bearer(await es256(keyBefore.privateKey, keyBefore.jwk.kid!)))).status).toBe(200);
   });
 
   it("refuses a key the project never published, and a forged key id", async () => {
-    for (const token of [await es256(stranger), await es256(stranger, "key-2"), await es256(stranger, "key-1")]) {
+    for (
+      const token of [
+        await es256(stranger.privateKey, stranger.jwk.kid!),
+        await es256(stranger.privateKey, "key-2"),
+        await es256(stranger.privateKey, "key-1"),
+      ]
+    ) {
       const { status, body } = await call(bearer(token));
       expect(status).toBe(401);
       expect(body.error.code).toBe("not_authenticated");
@@ -188,15 +188,15 @@ describe("without an injected key set", () => {
     };
     published = [keyBefore.jwk];
     const before = jwksFetches;
-    expect(await status(await es256(keyBefore))).toBe(200);
+    expect(await status(await es256(keyBefore.privateKey, keyBefore.jwk.kid!))).toBe(200);
     expect(jwksFetches).toBe(before + 1);
     const fetchedAt = Date.now();
     published = [keyBefore.jwk, keyAfter.jwk];
     // jose (under @supabase/server) refetches for an unknown key id at most every
     // 30 s, so that forged key ids cannot flood the project's Auth.
     await new Promise((r) => setTimeout(r, Math.max(0, fetchedAt + 31_000 - Date.now())));
-    expect(await status(await es256(keyAfter))).toBe(200);
+    expect(await status(await es256(keyAfter.privateKey, keyAfter.jwk.kid!))).toBe(200);
     expect(jwksFetches).toBe(before + 2);
-    expect(await status(await es256(stranger))).toBe(401);
+    expect(await status(await es256(stranger.privateKey, stranger.jwk.kid!))).toBe(401);
   }, 120_000);
 });

@@ -5,6 +5,7 @@
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
 import { ERROR_STATUS } from "../../functions/_shared/errors.ts";
+import { stable } from "../helpers/json.ts";
 import { assertInvariants, freshDatabase, type TestDatabase } from "../helpers/db.ts";
 import { startTestServer, type TestServer } from "../helpers/server.ts";
 import {
@@ -242,16 +243,6 @@ async function send(req: Fuzzed): Promise<{ status: number; text: string }> {
     body: payload,
   });
   return { status: res.status, text: await res.text() };
-}
-
-/** JSON text with object keys sorted: equal for equal values, whatever order Postgres keeps keys in. */
-function stable(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(stable).join(",")}]`;
-  if (value !== null && typeof value === "object") {
-    return `{${Object.keys(value).sort().map((k) => `${JSON.stringify(k)}:${stable((value as any)[k])}`).join(",")}}`;
-  }
-  if (typeof value === "number" && !Number.isFinite(value)) return '"not a finite number"';
-  return JSON.stringify(value);
 }
 
 const statuses = new Map<string, number>();

@@ -1,11 +1,12 @@
 // Projects on asymmetric JWT signing keys: the functions verify tokens against
 // the project's JWKS (SUPABASE_JWKS here), and still take the HS256 secret.
-import { exportJWK, generateKeyPair, SignJWT } from "jose";
+import { exportJWK, generateKeyPair } from "jose";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { type RunningServer, staffToken, startServer } from "../../scripts/lib/stack.ts";
 import { freshDatabase } from "../helpers/db.ts";
 import { LOCATION_A1, STAFF_A1 } from "../helpers/fixture.ts";
 import { TEST_JWT_SECRET } from "../helpers/server.ts";
+import { es256 } from "../helpers/tokens.ts";
 
 let server: RunningServer;
 let projectKey: CryptoKey;
@@ -25,13 +26,6 @@ beforeAll(async () => {
 });
 afterAll(() => server?.stop());
 
-async function es256(key: CryptoKey) {
-  return await new SignJWT({ sub: STAFF_A1, role: "authenticated", aud: "authenticated" })
-    .setProtectedHeader({ alg: "ES256", kid: "project-key-1" })
-    .setExpirationTime("5m")
-    .sign(key);
-}
-
 async function status(token: string) {
   const res = await fetch(`${server.apiUrl}/functions/v1/carts?location_id=${LOCATION_A1}`, {
     headers: { authorization: `Bearer ${token}` },
@@ -41,7 +35,7 @@ async function status(token: string) {
 }
 
 it("accepts ES256 tokens signed with the project's key and refuses any other key", async () => {
-  expect(await status(await es256(projectKey))).toBe(200);
-  expect(await status(await es256(strangerKey))).toBe(401);
+  expect(await status(await es256(projectKey, "project-key-1"))).toBe(200);
+  expect(await status(await es256(strangerKey, "project-key-1"))).toBe(401);
   expect(await status(await staffToken(TEST_JWT_SECRET, STAFF_A1))).toBe(200);
 });

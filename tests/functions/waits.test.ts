@@ -14,6 +14,7 @@ import { fromPostgresError } from "../../functions/_shared/errors.ts";
 import { freePort } from "../../scripts/lib/postgres.ts";
 import {
   assertInvariants,
+  cartRow,
   expectError,
   freshDatabase,
   type Sql,
@@ -118,11 +119,6 @@ async function expectRetryable(res: Response, code: "busy" | "unavailable") {
   expect(body.error.details).toEqual({ retry_after: retryAfter });
 }
 
-async function cartRow(cartId: string) {
-  const [cart] = await db.sql`select version::int, item_count::int from pos.carts where id = ${cartId}`;
-  return cart;
-}
-
 describe("a cart held by another transaction", () => {
   it("answers add_item busy (503, Retry-After) while it is still held, and nothing is applied after", async () => {
     const cart = await newCart();
@@ -133,7 +129,7 @@ describe("a cart held by another transaction", () => {
     await expectRetryable(res, "busy");
     await holder.release();
     await sleep(500);
-    expect(await cartRow(cart.id)).toEqual({ version: 1, item_count: 0 });
+    expect(await cartRow(db.sql, cart.id)).toMatchObject({ version: 1, item_count: 0 });
 
     // The same key retried once the cart is free applies, once.
     const retried = await addItem(cart.id, { key });
@@ -162,7 +158,7 @@ describe("a cart held by another transaction", () => {
     for (const res of answers) await expectRetryable(res, "busy");
     await holder.release();
     await sleep(500);
-    expect(await cartRow(held.id)).toEqual({ version: 1, item_count: 0 });
+    expect(await cartRow(db.sql, held.id)).toMatchObject({ version: 1, item_count: 0 });
   });
 
   it("never applies a request whose client gave up before it reached the database", async () => {
@@ -238,7 +234,7 @@ describe("the same wait limit through supabase.rpc() and direct SQL", () => {
     expect([viaRest.status, viaRest.error?.code, viaRest.error?.message]).toEqual([503, "PT503", "busy"]);
     expect(holder.holding).toBe(true);
     await holder.release();
-    expect(await cartRow(cart.id)).toEqual({ version: 1, item_count: 0 });
+    expect(await cartRow(db.sql, cart.id)).toMatchObject({ version: 1, item_count: 0 });
   });
 
   it("bounds the call by its statement_timeout too, which the mapping answers busy", async () => {
@@ -290,7 +286,7 @@ describe("the same wait limit through supabase.rpc() and direct SQL", () => {
     await expectError(callRpc(db.sql as never, "complete_checkout", checkout, claims, noLimits), "busy");
     expect(holder.holding).toBe(true);
     await holder.release();
-    expect((await cartRow(cart.id)).version).toBe(cart.version);
+    expect((await cartRow(db.sql, cart.id)).version).toBe(cart.version);
     const done = await db.as(STAFF_A1).rpc("complete_checkout", checkout);
     expect(done.status).toBe("checked_out");
     expect((await db.sql`select status from pos.queue_entries where id = ${entry.id}`)[0].status).toBe("done");

@@ -17,6 +17,7 @@ import { freePort } from "../../scripts/lib/postgres.ts";
 import { staffToken } from "../../scripts/lib/stack.ts";
 import { joinChannel, pause, until } from "../helpers/realtime.ts";
 import { LOCATION_A1, PRODUCT_A, STAFF_A1 } from "../helpers/fixture.ts";
+import { groupMembers } from "../helpers/processes.ts";
 
 const run = promisify(execFile);
 const scratch = await mkdtemp(join(tmpdir(), "onecart-start-faults-"));
@@ -58,10 +59,6 @@ async function start(name: string): Promise<Started> {
   const [{ data_directory }] = await admin`show data_directory`;
   await admin.end();
   return { child, output: () => output, exited, stateDir, stack, dataDir: data_directory };
-}
-
-function groupMembers(pgid: number): Promise<string[]> {
-  return run("pgrep", ["-g", String(pgid)]).then(({ stdout }) => stdout.split("\n").filter(Boolean), () => []);
 }
 
 async function postmasterPid(dataDir: string): Promise<number> {

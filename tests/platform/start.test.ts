@@ -10,15 +10,12 @@ import { createClient } from "@supabase/supabase-js";
 import { afterAll, expect, it } from "vitest";
 import { connect, repoRoot } from "../../scripts/lib/database.ts";
 import { freePort } from "../../scripts/lib/postgres.ts";
-import { LOCATION_A1, STAFF_A2, STORE_A } from "../../scripts/lib/seed.ts";
+import { LOCATION_A1, STAFF_A2, STORE_A } from "../helpers/fixture.ts";
+import { groupMembers } from "../helpers/processes.ts";
 
 const run = promisify(execFile);
 const stateDir = await mkdtemp(join(tmpdir(), "onecart-start-"));
 afterAll(() => rm(stateDir, { recursive: true, force: true }));
-
-function groupMembers(pgid: number): Promise<string[]> {
-  return run("pgrep", ["-g", String(pgid)]).then(({ stdout }) => stdout.split("\n").filter(Boolean), () => []);
-}
 
 it("starts, serves supabase-js, refuses a second start, and stops cleanly on SIGINT", async () => {
   const port = await freePort();
