@@ -22,7 +22,8 @@
 // nothing.
 import postgres from "npm:postgres@3.4.9";
 import type { JWTPayload } from "npm:jose@6.2.18";
-import { apiKeyRole, verifyToken } from "../../functions/_shared/auth.ts";
+import { verifyToken } from "../../functions/_shared/auth.ts";
+import { apiKeyRole } from "./api-keys.ts";
 import { replicate } from "./replication.ts";
 
 type Frame = [string | null, string | null, string, string, Record<string, unknown>];
