@@ -156,6 +156,14 @@ const VALID: Record<string, fc.Arbitrary<unknown>> = {
   paid_total_cents: fc.nat({ max: 100_000 }),
 };
 const FIELDS = Object.keys(VALID);
+// Valid for store A's staff member, who sends the requests that must get past validation.
+const VALID_FOR_A: Record<string, fc.Arbitrary<unknown>> = {
+  ...VALID,
+  location_id: fc.constantFrom(LOCATION_A1, LOCATION_A2),
+  customer_id: fc.constantFrom(...CUSTOMER_A),
+  product_id: fc.constantFrom(...PRODUCT_A),
+  options: fc.dictionary(fc.string({ minLength: 1, maxLength: 8 }), fc.jsonValue({ maxDepth: 2 }), { maxKeys: 3 }),
+};
 const object = (fields: string[]) =>
   fc.tuple(
     fc.subarray(fields, { minLength: Math.max(0, fields.length - 2) }),
@@ -245,13 +253,50 @@ async function send(req: Fuzzed): Promise<{ status: number; text: string }> {
   return { status: res.status, text: await res.text() };
 }
 
+/** Codes only an RPC answers: a request refused with one got past every check of its input. */
+const PAST_VALIDATION = new Set<string>([
+  "version_conflict",
+  "cart_closed",
+  "lock_mismatch",
+  "total_mismatch",
+  "cart_changed",
+  "idempotency_key_reused",
+  "cart_empty",
+  "cart_locked",
+  "limit_exceeded",
+]);
+
 const statuses = new Map<string, number>();
+/** Requests of the current test that passed validation (answered 2xx or an RPC's own refusal). */
+let validated = 0;
+
+/** What a POST to a known cart's items may change: its version and its lines. */
+async function storedCart(cartId: string) {
+  const [cart] = await db.sql`select version::int,
+      (select coalesce(jsonb_agg(jsonb_build_array(product_id, options, quantity) order by id), '[]')
+         from pos.cart_items where cart_id = c.id) as lines
+    from pos.carts c where id = ${cartId}`;
+  return cart;
+}
+
 async function judge(req: Fuzzed): Promise<void> {
+  const itemsOf = /^\/carts\/([^/]+)\/items$/.exec(req.path)?.[1];
+  const knownCart = req.method === "POST" && itemsOf && ids.carts.includes(itemsOf) ? itemsOf : null;
+  const before = knownCart ? await storedCart(knownCart) : null;
+  const cartsBefore = req.method === "POST" && req.path === "/carts" ? await cartCount() : null;
   const { status, text } = await send(req);
   const code = status >= 300 && text ? JSON.parse(text)?.error?.code : "";
   statuses.set(`${status} ${code}`, (statuses.get(`${status} ${code}`) ?? 0) + 1);
+  if (status < 300 || PAST_VALIDATION.has(code)) validated++;
   const where = `${req.method} ${req.path}${req.query}`;
   expect(status, `${where} answered ${status}: ${text.slice(0, 300)}`).toBeLessThan(500);
+  // Refused means nothing stored: not a line with mangled options, not a cart with a mangled device id.
+  if (status >= 300 && knownCart) {
+    expect(await storedCart(knownCart), `${where} answered ${status} and changed the cart`).toEqual(before);
+  }
+  if (status >= 300 && cartsBefore !== null) {
+    expect(await cartCount(), `${where} answered ${status} and made a cart`).toBe(cartsBefore);
+  }
   if (status === 200 && req.method === "POST" && req.path === "/carts") {
     const sent = JSON.parse((req.body as { text: string }).text);
     // A cart found by its device holds that device id exactly (one found by its customer may hold another).
@@ -273,6 +318,11 @@ async function judge(req: Fuzzed): Promise<void> {
     expect(error.message).toEqual(expect.any(String));
     expect(error).toHaveProperty("details");
   }
+}
+
+async function cartCount(): Promise<number> {
+  const [{ n }] = await db.sql`select count(*)::int as n from pos.carts`;
+  return n;
 }
 
 function request(
@@ -324,14 +374,31 @@ describe("fuzzing every route over HTTP", () => {
       );
       const sub = fc.oneof({ weight: 6, arbitrary: pick(() => ids.items) }, { weight: 1, arbitrary: segment });
       const paths = fc.tuple(id, sub).map(([i, s]) => path(String(i), String(s)));
-      const req = fc.record({
+      const fuzzed = fc.record({
         method: fc.constant(method),
         path: paths,
         body: body(fields),
         headers,
         query: fc.oneof({ weight: 2, arbitrary: goodQuery }, { weight: 1, arbitrary: query }),
       });
+      // One in four as a till would send it, so that each route is also fuzzed past its validation.
+      const valid = fc.record({
+        method: fc.constant(method),
+        path: paths,
+        body: fc.tuple(...fields.map((f) => VALID_FOR_A[f]))
+          .map((values) => ({ text: toJson(Object.fromEntries(fields.map((f, i) => [f, values[i]]))) })),
+        headers: fc.record({
+          auth: fc.constant(`Bearer ${tokens[0]}`),
+          contentType: fc.constant("application/json"),
+          idempotencyKey: fc.option(fc.uuid(), { nil: undefined }),
+        }),
+        query: method === "GET" ? goodQuery : fc.constant(""),
+      });
+      const req = fc.oneof({ weight: 3, arbitrary: fuzzed }, { weight: 1, arbitrary: valid });
+      validated = 0;
       await fc.assert(fc.asyncProperty(req, judge), { numRuns: 40 });
+      // A fuzz that never gets past validation proves nothing about the RPC behind it.
+      expect(validated, "no request got past validation").toBeGreaterThan(0);
     }, 60_000);
   }
 
@@ -345,7 +412,9 @@ describe("fuzzing every route over HTTP", () => {
       body: fc.tuple(fc.constantFrom(...PRODUCT_A), fc.integer({ min: 1, max: 3 }), options)
         .map(([product_id, quantity, options]) => ({ text: toJson({ product_id, quantity, options }) })),
     });
+    validated = 0;
     await fc.assert(fc.asyncProperty(req, judge), { numRuns: 120 });
+    expect(validated, "no options were stored").toBeGreaterThan(0);
   }, 60_000);
 
   it("POST /carts with arbitrary device ids: stored exactly as sent, or refused", async () => {
@@ -357,7 +426,9 @@ describe("fuzzing every route over HTTP", () => {
       body: fc.oneof(nastyString, rawEscape, fc.string({ unit: "binary", minLength: 1, maxLength: 40 }))
         .map((device_id) => ({ text: toJson({ location_id: LOCATION_A1, device_id }) })),
     });
+    validated = 0;
     await fc.assert(fc.asyncProperty(req, judge), { numRuns: 60 });
+    expect(validated, "no device id was stored").toBeGreaterThan(0);
   }, 60_000);
 
   it("any method and path at all", async () => {
