@@ -340,6 +340,77 @@ describe("idempotency and load", () => {
     expect((await bad.context.json()).error.code).toBe("invalid_input");
   });
 
+  it("gives every response an x-request-id: success, refusal, preflight, unknown route, too large", async () => {
+    const cart = await server.call("POST", "/carts", {
+      token: ann,
+      body: { location_id: LOCATION_A1, device_id: "rid-1" },
+    });
+    const answers: Array<[string, Promise<Response>]> = [
+      [
+        "a success",
+        fetch(`${server.apiUrl}/functions/v1/carts/${cart.body.id}`, { headers: { authorization: `Bearer ${ann}` } }),
+      ],
+      ["no token", fetch(`${server.apiUrl}/functions/v1/carts/${cart.body.id}`)],
+      [
+        "bad input",
+        fetch(`${server.apiUrl}/functions/v1/carts`, {
+          method: "POST",
+          headers: { authorization: `Bearer ${ann}`, "content-type": "application/json" },
+          body: "{",
+        }),
+      ],
+      [
+        "a version conflict",
+        fetch(`${server.apiUrl}/functions/v1/carts/${cart.body.id}/items`, {
+          method: "POST",
+          headers: { authorization: `Bearer ${ann}`, "content-type": "application/json" },
+          body: JSON.stringify({ product_id: PRODUCT_A[0], expected_version: 99 }),
+        }),
+      ],
+      [
+        "a preflight",
+        fetch(`${server.apiUrl}/functions/v1/carts`, {
+          method: "OPTIONS",
+          headers: { origin: "http://till.example", "access-control-request-method": "POST" },
+        }),
+      ],
+      [
+        "an unknown route",
+        fetch(`${server.apiUrl}/functions/v1/carts/${cart.body.id}/nothing`, {
+          headers: { authorization: `Bearer ${ann}` },
+        }),
+      ],
+      ["the queue's unknown route", fetch(`${server.apiUrl}/functions/v1/queue/x/y/z`)],
+      [
+        "a body over the limit",
+        fetch(`${server.apiUrl}/functions/v1/carts`, {
+          method: "POST",
+          headers: { authorization: `Bearer ${ann}`, "content-type": "application/json" },
+          body: JSON.stringify({ location_id: LOCATION_A1, device_id: "x".repeat(2_000_000) }),
+        }),
+      ],
+    ];
+    const seen = await Promise.all(answers.map(async ([what, answer]) => {
+      const res = await answer;
+      await res.arrayBuffer();
+      return [what, res.status, /^[0-9a-f-]{36}$/.test(res.headers.get("x-request-id") ?? "")];
+    }));
+    expect(seen).toEqual([
+      ["a success", 200, true],
+      ["no token", 401, true],
+      ["bad input", 400, true],
+      ["a version conflict", 409, true],
+      ["a preflight", 204, true],
+      ["an unknown route", 404, true],
+      ["the queue's unknown route", 404, true],
+      ["a body over the limit", 413, true],
+    ]);
+    // A caller's own id is answered back, and a browser may read it.
+    const traced = await server.call("GET", `/carts/${MISSING}`, { token: ann, headers: { "x-request-id": "till-7" } });
+    expect(traced.headers.get("x-request-id")).toBe("till-7");
+    expect(traced.headers.get("access-control-expose-headers")).toContain("x-request-id");
+  });
+
   it("logs one JSON line per request with method, route, status, code, time and request id", async () => {
     await server.call("GET", `/carts/${MISSING}`, { token: ann, headers: { "x-request-id": "req-log-1" } });
     const lines = server.output.filter((l) => l.startsWith("{")).map((l) => JSON.parse(l));
