@@ -10,8 +10,9 @@ import { createClient } from "@supabase/supabase-js";
 import { afterAll, expect, it } from "vitest";
 import { connect, repoRoot } from "../../scripts/lib/database.ts";
 import { freePort } from "../../scripts/lib/postgres.ts";
-import { LOCATION_A1, STAFF_A2, STORE_A } from "../helpers/fixture.ts";
+import { LOCATION_A1, PRODUCT_A, STAFF_A2, STORE_A } from "../helpers/fixture.ts";
 import { groupMembers } from "../helpers/processes.ts";
+import { joinChannel } from "../helpers/realtime.ts";
 
 const run = promisify(execFile);
 const stateDir = await mkdtemp(join(tmpdir(), "onecart-start-"));
@@ -88,13 +89,41 @@ it("starts, serves supabase-js, refuses a second start, and stops cleanly on SIG
     // A failed statement shows as one line by default; requests only when asked for.
     const sql = connect(stack.db_url, { max: 1 });
     await sql.unsafe("selec 1").catch(() => {});
-    await sql.end();
     for (let i = 0; i < 50 && !output.includes("[postgres] ERROR 42601"); i++) {
       await new Promise((r) => setTimeout(r, 100));
     }
     expect(output).toMatch(/^\[postgres\] ERROR 42601: syntax error at or near "selec"/m);
+
+    // Answers are not errors: a channel join (its write probe is refused by RLS,
+    // as on a project) and a version conflict print nothing, and are counted on stop.
+    const { data: cart } = await client.functions.invoke("carts", {
+      body: { location_id: LOCATION_A1, device_id: "start-test" },
+    });
+    const conflict = await client.functions.invoke(`carts/${cart.id}/items`, {
+      body: { product_id: PRODUCT_A[0], expected_version: 99 },
+    });
+    expect(conflict.error?.context?.status).toBe(409);
+    const device = await joinChannel(client, `cart:${cart.id}`, "cart_updated", { private: true });
+    expect(device.status).toBe("SUBSCRIBED");
+    await client.removeAllChannels();
+    // A second failed statement, logged after the join's and the conflict's lines.
+    await sql.unsafe("selec 2").catch(() => {});
+    for (let i = 0; i < 50 && output.split("[postgres] ERROR 42601").length < 3; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(output.split("[postgres] ERROR 42601")).toHaveLength(3);
+    expect(output).not.toMatch(/\[postgres\] ERROR (42501|PT)/);
     expect(output).not.toContain("[request]");
     expect(output).not.toMatch(/supabase_migrations/);
+
+    await sql.end();
+
+    // The state folder named is the real one, and what stopping does to it is said.
+    expect(output).toContain(
+      `Written to ${
+        join(stateDir, "stack.json")
+      }. Ctrl-C stops everything and removes stack.json and pid from ${stateDir}.`,
+    );
 
     const second = await run("npm", ["start"], { cwd: repoRoot, env }).catch((e) => e);
     expect(second.code).toBe(1);
@@ -104,6 +133,10 @@ it("starts, serves supabase-js, refuses a second start, and stops cleanly on SIG
     await Promise.race([exited, new Promise((r) => setTimeout(r, 15_000))]);
   }
   expect(output).toContain("Stopped.");
+  const [, refusals, checks] = /Not printed: (\d+) refusals onecart answered \(PTnnn\) and (\d+) Realtime join checks/
+    .exec(output) ?? [];
+  expect(Number(refusals)).toBeGreaterThanOrEqual(1);
+  expect(Number(checks)).toBeGreaterThanOrEqual(1);
   expect(await groupMembers(npm.pid!)).toEqual([]);
   await expect(stat(join(stateDir, "stack.json"))).rejects.toThrow();
   await expect(fetch(`http://127.0.0.1:${port}/health`)).rejects.toThrow();
