@@ -1,48 +1,19 @@
 // The production path: a database built before the unique indexes existed, full
 // of duplicate open carts (production held 263), upgraded by `supabase db push`.
-import { rm } from "node:fs/promises";
-import { join } from "node:path";
-import { afterAll, beforeAll, expect, it } from "vitest";
-import { inject } from "vitest";
-import {
-  bootstrap,
-  connect,
-  createDatabase,
-  dropDatabase,
-  pushMigrations,
-  repoRoot,
-} from "../../scripts/lib/database.ts";
-import { projectUrl } from "../../scripts/lib/postgres.ts";
+import { beforeAll, expect, it } from "vitest";
 import { callRpc } from "../../functions/_shared/rpc.ts";
 import { fromPostgresError } from "../../functions/_shared/errors.ts";
 import { assertInvariants, type Sql } from "../helpers/db.ts";
-import { cliProject } from "../helpers/migrations.ts";
+import { databaseBefore, type OlderDatabase } from "../helpers/migrations.ts";
 import { LOCATION_A1, LOCATION_A2, PRODUCT_A, STORE_A } from "../helpers/fixture.ts";
 
 const FIRST_WITH_INDEXES = "20261123120200_add_open_cart_unique_indexes.sql";
-const name = `legacy_${process.pid}`;
-let url: string;
+let db: OlderDatabase;
 let sql: Sql;
-let workdir: string;
 
 beforeAll(async () => {
-  const adminUrl = inject("adminUrl");
-  await dropDatabase(adminUrl, name);
-  const dbAdminUrl = await createDatabase(adminUrl, name);
-  await bootstrap(dbAdminUrl);
-  url = projectUrl(dbAdminUrl);
-  sql = connect(url, { max: 4 });
-
-  // A CLI project holding only the migrations from before the unique indexes.
-  workdir = await cliProject((f) => f < FIRST_WITH_INDEXES);
-  await pushMigrations(url, { workdir });
-  await sql.file(join(repoRoot, "supabase", "seed.sql"));
-});
-
-afterAll(async () => {
-  await sql?.end();
-  await dropDatabase(inject("adminUrl"), name);
-  await rm(workdir, { recursive: true, force: true });
+  db = await databaseBefore(`legacy_${process.pid}`, FIRST_WITH_INDEXES);
+  sql = db.sql;
 });
 
 it("folds 263 duplicate open carts into the oldest, keeps every quantity, repoints the queue, then indexes", async () => {
@@ -94,7 +65,7 @@ it("folds 263 duplicate open carts into the oldest, keeps every quantity, repoin
            location_id, coalesce(customer_id::text, device_id) as owner
       from pos.carts order by location_id, coalesce(customer_id::text, device_id), created_at`;
 
-  await pushMigrations(url);
+  await db.upgrade();
 
   const indexes =
     await sql`select indexname from pg_indexes where schemaname = 'pos' and indexname like 'carts_one_open%'`;

@@ -1,44 +1,20 @@
 // The production path for the line key: a database holding lines from before
 // options were limited and hashed, upgraded by `supabase db push`. Lines keep
 // their quantities, equal options become equal text, and adds merge into them.
-import { rm } from "node:fs/promises";
-import { join } from "node:path";
-import { afterAll, beforeAll, expect, inject, it } from "vitest";
-import {
-  bootstrap,
-  connect,
-  createDatabase,
-  dropDatabase,
-  pushMigrations,
-  repoRoot,
-} from "../../scripts/lib/database.ts";
+import { beforeAll, expect, it } from "vitest";
 import { callRpc } from "../../functions/_shared/rpc.ts";
 import { assertInvariants, type Sql, staffClaims } from "../helpers/db.ts";
-import { cliProject } from "../helpers/migrations.ts";
+import { databaseBefore, type OlderDatabase } from "../helpers/migrations.ts";
 import { LOCATION_A1, PRODUCT_A, STAFF_A1, STORE_A } from "../helpers/fixture.ts";
 
 const FIRST_WITH_HASHED_LINES = "20261123214951_limit_cart_input.sql";
-const name = `linekey_${process.pid}`;
-let url: string;
+let db: OlderDatabase;
 let sql: Sql;
-let workdir: string;
 
 beforeAll(async () => {
-  const adminUrl = inject("adminUrl");
-  await dropDatabase(adminUrl, name);
-  url = await createDatabase(adminUrl, name);
-  sql = connect(url, { max: 2 });
-  await bootstrap(url);
-  workdir = await cliProject((f) => f < FIRST_WITH_HASHED_LINES);
-  await pushMigrations(url, { workdir });
-  await sql.file(join(repoRoot, "supabase", "seed.sql"));
+  db = await databaseBefore(`linekey_${process.pid}`, FIRST_WITH_HASHED_LINES);
+  sql = db.sql;
 }, 120_000);
-
-afterAll(async () => {
-  await sql?.end();
-  await dropDatabase(inject("adminUrl"), name);
-  await rm(workdir, { recursive: true, force: true });
-});
 
 it("keys existing lines by their options' hash, stores their numbers canonically, and merges later adds", async () => {
   const [cart] = await sql`
@@ -54,12 +30,7 @@ it("keys existing lines by their options' hash, stores their numbers canonically
       ('${cart.id}', '${PRODUCT_A[1]}', 'Hot Towel Shave', 3, 1200, '{"note": "${note}"}')`);
   await sql`update pos.carts set subtotal_cents = 2 * 500 + 500 + 3 * 1200, item_count = 6 where id = ${cart.id}`;
 
-  const upgraded = await cliProject(() => true);
-  try {
-    await pushMigrations(url, { workdir: upgraded });
-  } finally {
-    await rm(upgraded, { recursive: true, force: true });
-  }
+  await db.upgrade();
 
   const lines = await sql`
     select options::text as options, quantity, options_key = md5(options::text)::uuid as keyed
