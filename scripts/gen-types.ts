@@ -1,5 +1,5 @@
 // Regenerates functions/_shared/database.types.ts from a database built from
-// supabase/migrations, with the real CLI. tests/schema.test.ts fails when the
+// supabase/migrations, with the real CLI. tests/db/schema.test.ts fails when the
 // committed file differs from what this prints.
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";

@@ -7,7 +7,8 @@
 // exactly as they verify a project's legacy tokens.
 import postgres from "npm:postgres@3.4.9";
 import { SignJWT } from "npm:jose@6.2.18";
-import { apiKeyRole, LEGACY_JWT_SECRET_ENV, verifyToken } from "../../functions/_shared/auth.ts";
+import { verifyToken } from "../../functions/_shared/auth.ts";
+import { apiKeyRole } from "./api-keys.ts";
 
 const ACCESS_TOKEN_SECONDS = 3600;
 // GoTrue's default: a rotated refresh token may be used again this long after its
@@ -112,8 +113,9 @@ function userJson(u: UserRow) {
   };
 }
 
+/** The project's JWT secret, under the name GoTrue reads it by. */
 function secret(): Uint8Array {
-  return new TextEncoder().encode(Deno.env.get(LEGACY_JWT_SECRET_ENV)!);
+  return new TextEncoder().encode(Deno.env.get("GOTRUE_JWT_SECRET")!);
 }
 
 function randomToken(): string {

@@ -3,8 +3,9 @@
 // Only RPCs, only POST with named arguments; tables are not exposed (onecart has
 // none in public). Same role, same claims, same transaction shape as PostgREST
 // and as the edge functions (functions/_shared/rpc.ts).
-import { apiKeyRole, verifyToken } from "../../functions/_shared/auth.ts";
-import { db } from "../../functions/_shared/db.ts";
+import { verifyToken } from "../../functions/_shared/auth.ts";
+import { apiKeyRole } from "./api-keys.ts";
+import { withDatabase } from "../../functions/_shared/db.ts";
 import { ApiError } from "../../functions/_shared/errors.ts";
 import { decodeUtf8, scanJson } from "../../functions/_shared/json.ts";
 import { callRpc, type Claims, literal, type RpcName, RPCS, type SqlClient } from "../../functions/_shared/rpc.ts";
@@ -106,6 +107,11 @@ function settingsOf(sql: SqlClient, role: string): Promise<[string, string][]> {
     roleSettings.set(role, settings);
   }
   return settings;
+}
+
+/** The server's pool, one statement at a time, with no request of the functions' to admit. */
+function db(): SqlClient {
+  return { unsafe: (text) => ({ simple: () => withDatabase({}, (sql) => sql.unsafe(text).simple()) }) };
 }
 
 async function callAsPostgrest(name: RpcName, args: Record<string, unknown>, claims: Claims): Promise<unknown> {
