@@ -559,6 +559,7 @@ export class Onecart {
   #expired = new Map<string, Action>();
   #cleanup: Array<() => void> = [];
   #probing = false;
+  #usedRealtime = false;
   #destroyed = false;
   #isReady = false;
 
@@ -869,6 +870,9 @@ export class Onecart {
     // Only now may another client take this one's actions over: they are all in storage.
     await this.#presence.stop().catch(noop);
     await Promise.all([...this.#carts.values(), ...this.#queues.values()].map((store) => store.shutdown()));
+    // Realtime keeps its socket (and heartbeat) a while after the last channel; if the
+    // channels were ours alone, close it now, or a script's process lives on for a minute.
+    if (this.#usedRealtime && this.supabase.getChannels().length === 0) await this.supabase.realtime.disconnect();
     this.queryClient.unmount();
     for (const mutation of this.queryClient.getMutationCache().getAll()) mutation.destroy();
     this.queryClient.getMutationCache().clear();
@@ -897,6 +901,7 @@ export class Onecart {
 
   /** @internal */
   async authorizeRealtime(): Promise<void> {
+    this.#usedRealtime = true;
     try {
       // Private channels: the token goes to Realtime before the join.
       await this.supabase.realtime.setAuth();
