@@ -236,7 +236,7 @@ process.exit(0);
 `,
     "src/app.ts": `
 import { createClient } from "@supabase/supabase-js";
-import { createOnecart, memoryStorage, OnecartError, type Cart, type CartState, type Onecart } from "@onecart/client";
+import { createOnecart, memoryStorage, OnecartError, type Cart, type CartState, type Database, type Onecart } from "@onecart/client";
 import { OnecartProvider, useCart, usePendingCount } from "@onecart/client/react";
 import { createElement, type ReactElement } from "react";
 
@@ -250,10 +250,13 @@ export async function tap(locationId: string, productId: string): Promise<number
   const lines: number = state.cart?.items.length ?? 0;
   // @ts-expect-error a product id is a string: the declarations type the taps, they are not \`any\`
   cart.addItem(42);
-  // @ts-expect-error a cart's version is a number: the database types are in the package
+  // @ts-expect-error a cart's version is a number
   const version: string = answer.version;
   return answer.version + lines + version.length;
 }
+
+// @ts-expect-error a quantity is a number: the generated database types are in the package
+export const quantity: Database["public"]["Functions"]["add_item"]["Args"]["p_quantity"] = "two";
 
 export function describeError(error: unknown): string {
   return error instanceof OnecartError ? error.code : "unknown";
@@ -275,7 +278,7 @@ export const root: ReactElement = createElement(OnecartProvider, { client: oneca
 `,
     "src/main.ts": `
 import { createRoot } from "react-dom/client";
-import { root } from "./app.ts";
+import { root } from "./app.js";
 
 createRoot(document.getElementById("root")!).render(root);
 `,
@@ -289,7 +292,6 @@ createRoot(document.getElementById("root")!).render(root);
     lib: ["es2022", "dom", "dom.iterable"],
     strict: true,
     noEmit: true,
-    allowImportingTsExtensions: true,
     // As every app template has it: supabase-js's own declarations do not check
     // without it. The @ts-expect-error lines in src/app.ts fail instead when the
     // package's declarations do not resolve and its types fall back to \`any\`.
