@@ -11,6 +11,7 @@ import {
   type Action,
   type ActionKind,
   applyOptimistic,
+  argsOf,
   type CartAction,
   findLine,
   isCartAction,
@@ -22,6 +23,7 @@ import {
   type SetQuantityAction,
 } from "./actions.ts";
 import { type ApiMethod, type CallOptions, createApi, createCaller, type OnecartApi } from "./api.ts";
+import { operationOf } from "./contract.ts";
 import { asOnecartError, OnecartError } from "./errors.ts";
 import { type KeyValueStorage, memoryStorage, storagePersister } from "./storage.ts";
 import type { Cart, CartHistoryEvent, LockedCart, QueueEntry, QueueJoin, QueueSnapshot } from "./types.ts";
@@ -48,7 +50,7 @@ export interface OnecartOptions {
   newKey?: () => string;
   /** For tests only. */
   testing?: {
-    /** Sends no idempotency key: the naive client whose retries can apply twice. */
+    /** Sends no idempotency key, from the outbox nor from `onecart.api`: the naive client whose retries can apply twice. */
     disableIdempotencyKeys?: boolean;
   };
 }
@@ -537,8 +539,11 @@ export class Onecart {
 
   constructor(options: OnecartOptions) {
     this.supabase = options.supabase;
-    this.api = createApi(createCaller(options.supabase, options.via ?? "functions"));
     this.#sendKeys = !options.testing?.disableIdempotencyKeys;
+    const caller = createCaller(options.supabase, options.via ?? "functions");
+    this.api = createApi(
+      this.#sendKeys ? caller : (method, args, { idempotencyKey: _, ...rest } = {}) => caller(method, args, rest),
+    );
     this.#options = {
       requestTimeoutMs: options.requestTimeoutMs ?? 15_000,
       newKey: options.newKey ?? randomKey,
@@ -961,53 +966,10 @@ export class Onecart {
   }
 
   #send(action: Action, idempotencyKey: string | undefined): Promise<unknown> {
-    const call = (method: ApiMethod, args: Record<string, unknown>) => this.#call(method, args, { idempotencyKey });
-    switch (action.kind) {
-      case "add_item":
-        return call("addItem", {
-          cart_id: action.cartId,
-          product_id: action.productId,
-          quantity: action.quantity,
-          options: action.options,
-        });
-      case "set_item_quantity":
-        return call("setItemQuantity", {
-          cart_id: action.cartId,
-          item_id: this.#itemId(action),
-          quantity: action.quantity,
-        });
-      case "remove_item":
-        return call("removeItem", { cart_id: action.cartId, item_id: this.#itemId(action) });
-      case "lock_cart":
-        return call("lockCart", {
-          cart_id: action.cartId,
-          checkout_ref: action.checkoutRef,
-          ttl_seconds: action.ttlSeconds,
-        });
-      case "update_cart_lock":
-        return call("updateCartLock", {
-          cart_id: action.cartId,
-          lock_token: action.lockToken,
-          checkout_ref: action.checkoutRef,
-        });
-      case "unlock_cart":
-        return call("unlockCart", { cart_id: action.cartId, lock_token: action.lockToken });
-      case "complete_checkout":
-        return call("completeCheckout", {
-          cart_id: action.cartId,
-          lock_token: action.lockToken,
-          checkout_ref: action.checkoutRef,
-          paid_total_cents: action.paidTotalCents,
-        });
-      case "add_to_queue":
-        return call("addToQueue", { location_id: action.locationId, customer_id: action.customerId });
-      case "call_next":
-        return call("callNext", { location_id: action.locationId });
-      case "complete_queue_entry":
-        return call("completeQueueEntry", { entry_id: action.entryId });
-      case "leave_queue":
-        return call("leaveQueue", { entry_id: action.entryId });
-    }
+    const itemId = action.kind === "set_item_quantity" || action.kind === "remove_item"
+      ? this.#itemId(action)
+      : undefined;
+    return this.#call(operationOf(action.kind), argsOf(action, itemId), { idempotencyKey });
   }
 
   /**

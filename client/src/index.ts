@@ -9,7 +9,9 @@ export type {
   QueueState,
   Rejection,
 } from "./client.ts";
-export { createApi, createCaller, RPC_OF } from "./api.ts";
+export { createApi, createCaller } from "./api.ts";
+export { OPERATIONS, operationOf } from "./contract.ts";
+export type { ArgPlace, Operation, OperationName } from "./contract.ts";
 export type { ApiMethod, CallOptions, OnecartApi } from "./api.ts";
 export { CONTRACT_ERROR_STATUS, OnecartError } from "./errors.ts";
 export type { ContractErrorCode, ErrorCode } from "./errors.ts";
