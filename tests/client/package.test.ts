@@ -86,7 +86,7 @@ beforeAll(async () => {
   });
   await symlink(join(repoRoot, "node_modules"), join(source, "node_modules"), "dir");
   const out = await tempDir("onecart-tarball-");
-  await sh(source, "npm", ["pack", "--json", "--pack-destination", out, "--foreground-scripts=false"]);
+  await sh(source, "npm", ["pack", "--pack-destination", out]);
   const [name] = (await readdir(out)).filter((f) => f.endsWith(".tgz"));
   tarball = join(out, name);
   packed = (await sh(out, "tar", ["-tzf", tarball])).split("\n").filter(Boolean).map((f) =>
@@ -143,11 +143,18 @@ describe("the tarball", () => {
     expect(packed.filter((f) => f.startsWith("src/"))).toEqual([]);
   });
 
+  it("has source maps that carry the sources they map, since the sources are not shipped", async () => {
+    const map = JSON.parse(await readFile(join(consumer, "node_modules/@onecart/client/dist/index.js.map"), "utf8"));
+    expect(map.sourcesContent).toEqual([expect.stringContaining("createOnecart")]);
+  });
+
   it("exports the build only: every target of `exports` is in the tarball", async () => {
     const manifest = JSON.parse(
       await readFile(join(consumer, "node_modules/@onecart/client/package.json"), "utf8"),
     );
     expect(manifest.version).toBe("1.0.0");
+    // For tools that predate `exports`.
+    expect([manifest.main, manifest.types]).toEqual(["./dist/index.js", "./dist/index.d.ts"]);
     expect(Object.keys(manifest.exports)).toEqual([".", "./react", "./package.json"]);
     const targets = Object.values(manifest.exports).flatMap((entry) =>
       typeof entry === "string" ? [entry] : Object.values(entry as Record<string, string>)
