@@ -12,7 +12,9 @@ import { tmpdir } from "node:os";
 import { dirname, join, relative } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { clientDir } from "../../scripts/lib/client.ts";
+import { createServer } from "vite";
+import { appDir } from "../../scripts/lib/app.ts";
+import { clientDir, clientDist } from "../../scripts/lib/client.ts";
 import { repoRoot } from "../../scripts/lib/database.ts";
 import { clientTypesFile, typesFile } from "../../scripts/gen-types.ts";
 import { freshDatabase, type TestDatabase } from "../helpers/db.ts";
@@ -214,6 +216,25 @@ it("taps an item into a cart on the local stack, signed in through Supabase Auth
   expect(tap.shown).toEqual([{ product_id: PRODUCT_A[0], quantity: 1 }]);
   const lines = await db.sql`select product_id, quantity from pos.cart_items where cart_id = ${tap.cartId}`;
   expect(lines.map((l) => ({ ...l }))).toEqual([{ product_id: PRODUCT_A[0], quantity: 1 }]);
+});
+
+it("is what the POS app in app/ bundles too: its Vite config resolves the package to the build", async () => {
+  const vite = await createServer({
+    configFile: join(appDir, "vite.config.ts"),
+    server: { middlewareMode: true, ws: false },
+    optimizeDeps: { noDiscovery: true },
+    logLevel: "silent",
+  });
+  try {
+    const resolve = (id: string) =>
+      vite.environments.client.pluginContainer.resolveId(id, join(appDir, "src/App.tsx")).then((r) => r?.id);
+    expect([await resolve("@onecart/client"), await resolve("@onecart/client/react")]).toEqual([
+      join(clientDist, "index.js"),
+      join(clientDist, "react.js"),
+    ]);
+  } finally {
+    await vite.close();
+  }
 });
 
 /** The POS app: a Node script, a strict TypeScript module, a Vite page. */
