@@ -4,7 +4,7 @@
 // type-checks) gets the build, as a POS app does; `npm ci` builds it once (the
 // package's `prepare`), this keeps it current after the sources change.
 import { execFile } from "node:child_process";
-import { join } from "node:path";
+import { delimiter, dirname, join } from "node:path";
 import { promisify } from "node:util";
 import { repoRoot } from "./database.ts";
 import { newest } from "./newest.ts";
@@ -24,6 +24,12 @@ export async function ensureClientBuilt(log: (line: string) => void = () => {}):
   );
   if (built && built >= sources) return false;
   log("Building the client library (client/)…");
-  await run("npm", ["run", "--silent", "build"], { cwd: clientDir, maxBuffer: 16 * 1024 * 1024 });
+  // With this Node first on PATH, so the build's scripts run on it too.
+  const PATH = [dirname(process.execPath), process.env.PATH].join(delimiter);
+  await run("npm", ["run", "--silent", "build"], {
+    cwd: clientDir,
+    env: { ...process.env, PATH },
+    maxBuffer: 16 * 1024 * 1024,
+  });
   return true;
 }
