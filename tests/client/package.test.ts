@@ -73,11 +73,20 @@ async function tempDir(prefix: string): Promise<string> {
 }
 
 beforeAll(async () => {
-  const stack = (async () => {
-    db = await freshDatabase();
-    server = await startTestServer(db);
-  })();
+  await Promise.all([
+    (async () => {
+      db = await freshDatabase();
+      server = await startTestServer(db);
+    })(),
+    (async () => {
+      tarball = await pack();
+      consumer = await installInNewProject(tarball);
+    })(),
+  ]);
+}, 240_000);
 
+/** The tarball `npm pack` makes; its file list in `packed`. */
+async function pack(): Promise<string> {
   // Packed from a copy of the package's sources without its build, so the
   // tarball holds what prepack built, and the repository's own client/dist
   // (which other test files read meanwhile) is left alone.
@@ -90,12 +99,14 @@ beforeAll(async () => {
   const out = await tempDir("onecart-tarball-");
   await sh(source, "npm", ["pack", "--pack-destination", out]);
   const [name] = (await readdir(out)).filter((f) => f.endsWith(".tgz"));
-  tarball = join(out, name);
-  packed = (await sh(out, "tar", ["-tzf", tarball])).split("\n").filter(Boolean).map((f) =>
-    f.replace(/^package\//, "")
-  );
+  const file = join(out, name);
+  packed = (await sh(out, "tar", ["-tzf", file])).split("\n").filter(Boolean).map((f) => f.replace(/^package\//, ""));
+  return file;
+}
 
-  consumer = await tempDir("onecart-pos-app-");
+/** A POS app's project in the OS temp dir, with the tarball and what an app needs beside it. */
+async function installInNewProject(tarball: string): Promise<string> {
+  const consumer = await tempDir("onecart-pos-app-");
   const versions = async (names: string[]) =>
     Object.fromEntries(await Promise.all(names.map(async (n) => [n, await installedVersion(n)])));
   await writeFile(
@@ -114,8 +125,8 @@ beforeAll(async () => {
   );
   await sh(consumer, "npm", ["install", "--prefer-offline", "--no-audit", "--no-fund"]);
   await writeConsumerApp(consumer);
-  await stack;
-}, 240_000);
+  return consumer;
+}
 
 afterAll(async () => {
   await Promise.all(temp.map((dir) => rm(dir, { recursive: true, force: true })));
