@@ -12,6 +12,8 @@ interface Base {
   key: string;
   /** When the person tapped (ms since epoch). */
   createdAt: number;
+  /** Set when the app chose to send the action past `maxActionAgeMs`. */
+  sendExpired?: true;
 }
 
 export interface AddItemAction extends Base {
