@@ -30,6 +30,7 @@ export async function ensureAppBuilt(log: (line: string) => void = () => {}): Pr
   const sources = Math.max(
     await newest(join(appDir, "src")),
     await newest(join(appDir, "index.html")),
+    await newest(join(appDir, "public")),
     await newest(join(appDir, "vite.config.ts")),
     await newest(join(repoRoot, "client", "src")),
   );

@@ -1,0 +1,76 @@
+// The location's open carts (list_open_carts), whichever device started them:
+// a cart begun on the iPad can be picked up on the Mac. Read every few seconds
+// while the network is there; the last list stays while it is not.
+import { useEffect, useState } from "react";
+import type { Cart } from "@onecart/client";
+import { useOnecart } from "@onecart/client/react";
+import type { StoreHome } from "./home.ts";
+import { deviceId } from "./home.ts";
+import { cents, STATUS_WORDS } from "./format.ts";
+
+export function OpenCarts({ locationId, home, currentCartId, online, onPick }: {
+  locationId: string;
+  home: StoreHome;
+  currentCartId: string | null;
+  online: boolean;
+  onPick: (cartId: string) => void;
+}) {
+  const onecart = useOnecart();
+  const [carts, setCarts] = useState<Cart[] | null>(null);
+
+  useEffect(() => {
+    if (!online) return;
+    let stopped = false;
+    const read = () =>
+      onecart.listOpenCarts(locationId).then((list) => stopped || setCarts(list), () => {
+        // Kept as it was; the next round or the network's return reads it again.
+      });
+    void read();
+    const timer = setInterval(read, 5_000);
+    return () => {
+      stopped = true;
+      clearInterval(timer);
+    };
+  }, [onecart, locationId, online]);
+
+  const nameOf = (cart: Cart) =>
+    cart.customer_id
+      ? home.customers.find((c) => c.id === cart.customer_id)?.name ?? "Customer"
+      : cart.device_id === deviceId()
+      ? "Walk-in (this till)"
+      : "Walk-in";
+  const shown = (carts ?? []).filter((c) => c.status === "active" || c.status === "locked");
+
+  return (
+    <section className="panel open-carts" aria-labelledby="open-carts-title">
+      <h2 id="open-carts-title">Open carts</h2>
+      {carts === null
+        ? <p className="muted">{online ? "Reading the open carts…" : "The open carts show when the network is back."}</p>
+        : shown.length === 0
+        ? <p className="muted">No open carts at this location.</p>
+        : (
+          <ul aria-label="Open carts at this location">
+            {shown.map((cart) => (
+              <li key={cart.id} aria-label={`Cart of ${nameOf(cart)}`}>
+                <span className="grow">
+                  <strong>{nameOf(cart)}</strong>
+                  <br />
+                  <span className="muted">
+                    {STATUS_WORDS[cart.status]} · {cart.item_count} {cart.item_count === 1 ? "item" : "items"} ·{" "}
+                    {cents(cart.subtotal_cents)}
+                  </span>
+                </span>
+                {cart.id === currentCartId
+                  ? <span className="badge">On screen</span>
+                  : (
+                    <button type="button" aria-label={`Pick up the cart of ${nameOf(cart)}`} onClick={() => onPick(cart.id)}>
+                      Pick up
+                    </button>
+                  )}
+              </li>
+            ))}
+          </ul>
+        )}
+    </section>
+  );
+}
