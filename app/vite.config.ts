@@ -45,6 +45,9 @@ export default defineConfig({
         globIgnores: ["config.example.json"],
         navigateFallback: "index.html",
         cleanupOutdatedCaches: true,
+        // The first version takes the page it was installed from, so a till
+        // signed in once can reload offline; later versions still wait to be asked.
+        clientsClaim: true,
         runtimeCaching: [
           {
             // Where the project is: fresh when the network answers, the last copy when it does not,

@@ -4,8 +4,11 @@ import { createRoot } from "react-dom/client";
 import { createClient } from "@supabase/supabase-js";
 import { App } from "./App.tsx";
 import { loadConfig } from "./config.ts";
+import { startUpdates } from "./update.ts";
 import "./styles.css";
 
+// The worker first: it is what lets the next start work without network.
+startUpdates();
 const root = createRoot(document.getElementById("root")!);
 const config = await loadConfig();
 if (config) {
