@@ -3,6 +3,7 @@
 // Retries, ordering and offline are the layers above; here a call either
 // answers or throws one OnecartError.
 import type { SupabaseClient } from "@supabase/supabase-js";
+import { type Operation, type OperationName, OPERATIONS } from "./contract.ts";
 import { isContractErrorCode, OnecartError } from "./errors.ts";
 import type {
   ArgsOf,
@@ -12,7 +13,6 @@ import type {
   QueueEntry,
   QueueJoin,
   QueueSnapshot,
-  RpcName,
 } from "./types.ts";
 
 export interface CallOptions {
@@ -49,139 +49,34 @@ export interface OnecartApi {
 }
 
 export type ApiMethod = keyof OnecartApi;
-type OpsMethod = "releaseCartLock" | "abandonCart" | "repairCartTotals" | "mergeStoreDuplicateCarts";
 
-/**
- * The RPC behind each call; whether the call changes something (and so sends
- * the key); whether it exists only as an RPC (no function route).
- */
-export const RPC_OF: Record<ApiMethod, { rpc: RpcName; mutating: boolean; rpcOnly?: true }> = {
-  getOrCreateCart: { rpc: "get_or_create_cart", mutating: false },
-  getCart: { rpc: "get_cart", mutating: false },
-  listOpenCarts: { rpc: "list_open_carts", mutating: false },
-  getCartHistory: { rpc: "get_cart_history", mutating: false },
-  addItem: { rpc: "add_item", mutating: true },
-  setItemQuantity: { rpc: "set_item_quantity", mutating: true },
-  removeItem: { rpc: "remove_item", mutating: true },
-  lockCart: { rpc: "lock_cart", mutating: true },
-  updateCartLock: { rpc: "update_cart_lock", mutating: true },
-  unlockCart: { rpc: "unlock_cart", mutating: true },
-  completeCheckout: { rpc: "complete_checkout", mutating: true },
-  addToQueue: { rpc: "add_to_queue", mutating: true },
-  getQueue: { rpc: "get_queue", mutating: false },
-  callNext: { rpc: "call_next", mutating: true },
-  completeQueueEntry: { rpc: "complete_queue_entry", mutating: true },
-  leaveQueue: { rpc: "leave_queue", mutating: true },
-  releaseCartLock: { rpc: "release_cart_lock", mutating: false, rpcOnly: true },
-  abandonCart: { rpc: "abandon_cart", mutating: false, rpcOnly: true },
-  repairCartTotals: { rpc: "repair_cart_totals", mutating: false, rpcOnly: true },
-  mergeStoreDuplicateCarts: { rpc: "merge_store_duplicate_carts", mutating: false, rpcOnly: true },
-};
+// The typed API and the contract table name the same operations.
+type SameNames = [ApiMethod] extends [OperationName] ? ([OperationName] extends [ApiMethod] ? true : false) : false;
+const sameNames: SameNames = true;
+void sameNames;
 
 type Args = Record<string, unknown>;
-type Method = "GET" | "POST" | "PATCH" | "DELETE";
-
-interface HttpRequest {
-  fn: "carts" | "queue";
-  method: Method;
-  path: string;
-  query?: Record<string, unknown>;
-  body?: Record<string, unknown>;
-}
 
 const enc = encodeURIComponent;
 
-/** Drops undefined fields: the functions refuse unknown ones, and undefined is not "null". */
-function defined(body: Record<string, unknown>): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(body).filter(([, v]) => v !== undefined));
-}
-
-/** The contract's route table, from the call's arguments. */
-function route(method: Exclude<ApiMethod, OpsMethod>, a: Args): HttpRequest {
-  const cart = `/${enc(String(a.cart_id))}`;
-  switch (method) {
-    case "getOrCreateCart":
-      return {
-        fn: "carts",
-        method: "POST",
-        path: "",
-        body: defined({ location_id: a.location_id, customer_id: a.customer_id, device_id: a.device_id }),
-      };
-    case "getCart":
-      return { fn: "carts", method: "GET", path: cart };
-    case "listOpenCarts":
-      return { fn: "carts", method: "GET", path: "", query: { location_id: a.location_id } };
-    case "getCartHistory":
-      return { fn: "carts", method: "GET", path: `${cart}/history` };
-    case "addItem":
-      return {
-        fn: "carts",
-        method: "POST",
-        path: `${cart}/items`,
-        body: defined({
-          product_id: a.product_id,
-          quantity: a.quantity,
-          options: a.options,
-          expected_version: a.expected_version,
-        }),
-      };
-    case "setItemQuantity":
-      return {
-        fn: "carts",
-        method: "PATCH",
-        path: `${cart}/items/${enc(String(a.item_id))}`,
-        body: defined({ quantity: a.quantity, expected_version: a.expected_version }),
-      };
-    case "removeItem":
-      return {
-        fn: "carts",
-        method: "DELETE",
-        path: `${cart}/items/${enc(String(a.item_id))}`,
-        query: { expected_version: a.expected_version },
-      };
-    case "lockCart":
-      return {
-        fn: "carts",
-        method: "POST",
-        path: `${cart}/lock`,
-        body: defined({
-          checkout_ref: a.checkout_ref,
-          ttl_seconds: a.ttl_seconds,
-          expected_version: a.expected_version,
-        }),
-      };
-    case "updateCartLock":
-      return {
-        fn: "carts",
-        method: "PATCH",
-        path: `${cart}/lock`,
-        body: defined({ lock_token: a.lock_token, checkout_ref: a.checkout_ref }),
-      };
-    case "unlockCart":
-      return { fn: "carts", method: "DELETE", path: `${cart}/lock`, body: defined({ lock_token: a.lock_token }) };
-    case "completeCheckout":
-      return {
-        fn: "carts",
-        method: "POST",
-        path: `${cart}/checkout`,
-        body: defined({ lock_token: a.lock_token, checkout_ref: a.checkout_ref, paid_total_cents: a.paid_total_cents }),
-      };
-    case "addToQueue":
-      return {
-        fn: "queue",
-        method: "POST",
-        path: "",
-        body: defined({ location_id: a.location_id, customer_id: a.customer_id }),
-      };
-    case "getQueue":
-      return { fn: "queue", method: "GET", path: "", query: { location_id: a.location_id } };
-    case "callNext":
-      return { fn: "queue", method: "POST", path: "/next", body: defined({ location_id: a.location_id }) };
-    case "completeQueueEntry":
-      return { fn: "queue", method: "POST", path: `/${enc(String(a.entry_id))}/complete` };
-    case "leaveQueue":
-      return { fn: "queue", method: "DELETE", path: `/${enc(String(a.entry_id))}` };
+/** The route's request for these arguments, each put where the contract table says. */
+function request(method: ApiMethod, args: Args) {
+  const op: Operation = OPERATIONS[method];
+  const route = op.route!;
+  const query: string[] = [];
+  let body: Args | undefined;
+  for (const [name, value] of Object.entries(args)) {
+    const place = op.args[name];
+    if (!place) throw new TypeError(`${method} takes no argument ${name}.`);
+    // Undefined is "not given" (the SQL default applies); the functions refuse unknown fields.
+    if (value === undefined || place === "path") continue;
+    if (place === "query") {
+      if (value !== null) query.push(`${enc(name)}=${enc(String(value))}`);
+    } else (body ??= {})[name] = value;
   }
+  if (!body && Object.values(op.args).includes("body")) body = {};
+  const path = route.path.replace(/:(\w+)/g, (_, name: string) => enc(String(args[name])));
+  return { name: `${route.fn}${path}${query.length ? `?${query.join("&")}` : ""}`, method: route.method, body };
 }
 
 function retryAfter(headers: Headers | undefined): number | null {
@@ -227,17 +122,15 @@ async function fromResponse(response: Response): Promise<OnecartError> {
 function functionsCaller(supabase: SupabaseClient) {
   const rpc = rpcCaller(supabase);
   return async (method: ApiMethod, args: Args, options: CallOptions = {}): Promise<unknown> => {
-    if (RPC_OF[method].rpcOnly) return rpc(method, args, options);
-    const request = route(method as Exclude<ApiMethod, OpsMethod>, args);
-    const query = Object.entries(request.query ?? {}).filter(([, v]) => v !== undefined && v !== null)
-      .map(([k, v]) => `${enc(k)}=${enc(String(v))}`).join("&");
-    const name = `${request.fn}${request.path}${query ? `?${query}` : ""}`;
+    const op: Operation = OPERATIONS[method];
+    if (!op.route) return rpc(method, args, options);
+    const { name, method: httpMethod, body } = request(method, args);
     const headers: Record<string, string> = {};
-    if (options.idempotencyKey && RPC_OF[method].mutating) headers["Idempotency-Key"] = options.idempotencyKey;
+    if (options.idempotencyKey && op.key) headers["Idempotency-Key"] = options.idempotencyKey;
     const { data, error, response } = await supabase.functions.invoke(name, {
-      method: request.method,
+      method: httpMethod,
       headers,
-      body: request.body as Record<string, unknown> | undefined,
+      body,
       signal: options.signal,
     });
     if (error) {
@@ -254,10 +147,14 @@ function functionsCaller(supabase: SupabaseClient) {
 
 function rpcCaller(supabase: SupabaseClient) {
   return async (method: ApiMethod, args: Args, options: CallOptions = {}): Promise<unknown> => {
+    const op: Operation = OPERATIONS[method];
     const params: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(args)) if (v !== undefined) params[`p_${k}`] = v;
-    if (options.idempotencyKey && RPC_OF[method].mutating) params.p_idempotency_key = options.idempotencyKey;
-    let builder = supabase.rpc(RPC_OF[method].rpc as never, params as never);
+    for (const [k, v] of Object.entries(args)) {
+      if (!op.args[k]) throw new TypeError(`${method} takes no argument ${k}.`);
+      if (v !== undefined) params[`p_${k}`] = v;
+    }
+    if (options.idempotencyKey && op.key) params.p_idempotency_key = options.idempotencyKey;
+    let builder = supabase.rpc(op.rpc as never, params as never);
     if (options.signal) builder = builder.abortSignal(options.signal);
     const { data, error, status } = await builder;
     if (!error) return data;
@@ -301,7 +198,7 @@ export function createCaller(supabase: SupabaseClient, via: "functions" | "rpc")
 /** The typed, single-attempt API over a caller. */
 export function createApi(call: Caller): OnecartApi {
   const api = {} as Record<ApiMethod, (args: Args, options?: CallOptions) => Promise<unknown>>;
-  for (const method of Object.keys(RPC_OF) as ApiMethod[]) {
+  for (const method of Object.keys(OPERATIONS) as ApiMethod[]) {
     api[method] = (args, options) => call(method, args as Args, options);
   }
   return api as unknown as OnecartApi;

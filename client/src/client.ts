@@ -11,6 +11,7 @@ import {
   type Action,
   type ActionKind,
   applyOptimistic,
+  argsOf,
   type CartAction,
   findLine,
   isCartAction,
@@ -22,8 +23,11 @@ import {
   type SetQuantityAction,
 } from "./actions.ts";
 import { type ApiMethod, type CallOptions, createApi, createCaller, type OnecartApi } from "./api.ts";
+import { operationOf } from "./contract.ts";
 import { asOnecartError, OnecartError } from "./errors.ts";
-import { type KeyValueStorage, memoryStorage, storagePersister } from "./storage.ts";
+import { Outbox } from "./outbox.ts";
+import { type Coordination, defaultCoordination, type Presence, startPresence } from "./presence.ts";
+import { BUSTER, type KeyValueStorage, memoryStorage, storagePersister } from "./storage.ts";
 import type { Cart, CartHistoryEvent, LockedCart, QueueEntry, QueueJoin, QueueSnapshot } from "./types.ts";
 
 export interface OnecartOptions {
@@ -44,11 +48,27 @@ export interface OnecartOptions {
   };
   /** How long one request may take before it counts as lost (default 15 s). */
   requestTimeoutMs?: number;
+  /**
+   * How old a queued action may be and still be sent by itself (default 24 h,
+   * as POS products bound offline work). An older one is reported as rejected
+   * with the code `expired`; the app sends it anyway with `resend(key)` or
+   * drops it with `discard(key)`. It stays in storage until then.
+   */
+  maxActionAgeMs?: number;
+  /** How clients that share one storage and key share its outbox. */
+  outbox?: {
+    /** `web-locks` (default where `navigator.locks` exists) or `lease` (a record in the storage, renewed). */
+    coordination?: Coordination;
+    /** How long a lease lasts without renewal: how soon a crashed client's actions are taken over (default 10 s). */
+    leaseMs?: number;
+    /** How often a running client looks for actions of clients that are gone (default 3 s). */
+    scanIntervalMs?: number;
+  };
   /** Makes an action's idempotency key; default `crypto.randomUUID()`. */
   newKey?: () => string;
   /** For tests only. */
   testing?: {
-    /** Sends no idempotency key: the naive client whose retries can apply twice. */
+    /** Sends no idempotency key, from the outbox nor from `onecart.api`: the naive client whose retries can apply twice. */
     disableIdempotencyKeys?: boolean;
   };
 }
@@ -515,7 +535,10 @@ export class Onecart {
   /** Resolves once the state kept in storage is restored and its pending actions are replaying. */
   readonly ready: Promise<void>;
 
-  #options: Required<Pick<OnecartOptions, "requestTimeoutMs" | "newKey">> & {
+  /** This client among those sharing its storage and key. */
+  readonly clientId: string;
+
+  #options: Required<Pick<OnecartOptions, "requestTimeoutMs" | "newKey" | "maxActionAgeMs">> & {
     retry: Required<NonNullable<OnecartOptions["retry"]>>;
   };
   #sendKeys: boolean;
@@ -530,6 +553,10 @@ export class Onecart {
   /** Actions whose answer is in the base already, in the moment before TanStack marks them done. */
   #answered = new Set<string>();
   #persister: ReturnType<typeof storagePersister>;
+  #outbox: Outbox;
+  #presence: Presence;
+  /** Actions refused for their age, kept in storage until the app resends or discards them. */
+  #expired = new Map<string, Action>();
   #cleanup: Array<() => void> = [];
   #probing = false;
   #destroyed = false;
@@ -537,11 +564,15 @@ export class Onecart {
 
   constructor(options: OnecartOptions) {
     this.supabase = options.supabase;
-    this.api = createApi(createCaller(options.supabase, options.via ?? "functions"));
     this.#sendKeys = !options.testing?.disableIdempotencyKeys;
+    const caller = createCaller(options.supabase, options.via ?? "functions");
+    this.api = createApi(
+      this.#sendKeys ? caller : (method, args, { idempotencyKey: _, ...rest } = {}) => caller(method, args, rest),
+    );
     this.#options = {
       requestTimeoutMs: options.requestTimeoutMs ?? 15_000,
       newKey: options.newKey ?? randomKey,
+      maxActionAgeMs: options.maxActionAgeMs ?? 24 * 60 * 60 * 1000,
       retry: { maxElapsedMs: 30_000, initialDelayMs: 200, maxDelayMs: 5_000, ...options.retry },
     };
     const mutationCache = new MutationCache({
@@ -559,10 +590,24 @@ export class Onecart {
       retry: (_count, error) => asOnecartError(error).retryable && !(error as { giveUp?: boolean }).giveUp,
       retryDelay: (count, error) => this.#backoff(count, error),
       networkMode: "online",
-      gcTime: 60_000,
+      // A settled action is forgotten at once: its answer went to its handle and its store.
+      gcTime: 0,
     });
     this.queryClient.mount();
-    this.#persister = storagePersister(options.storage ?? memoryStorage(), options.storageKey ?? "onecart");
+    const storage = options.storage ?? memoryStorage();
+    const storageKey = options.storageKey ?? "onecart";
+    this.clientId = randomKey();
+    this.#presence = startPresence({
+      coordination: options.outbox?.coordination ?? defaultCoordination(),
+      storage,
+      storageKey,
+      clientId: this.clientId,
+      leaseMs: options.outbox?.leaseMs ?? 10_000,
+    });
+    this.#outbox = new Outbox({ storage, storageKey, presence: this.#presence, clientId: this.clientId });
+    this.#persister = storagePersister(storage, storageKey, (actions) => this.#outbox.adopt(actions));
+    const scan = setInterval(() => void this.#takeOver(), options.outbox?.scanIntervalMs ?? 3_000);
+    this.#cleanup.push(() => clearInterval(scan));
 
     this.#cleanup.push(mutationCache.subscribe((event) => {
       const action = event.mutation?.state.variables as Action | undefined;
@@ -583,6 +628,7 @@ export class Onecart {
         // A new budget for every action after the network returns, and fresh reads of what is shown.
         this.#failingSince.clear();
         this.refetchLive();
+        void this.#takeOver();
       } else this.#probe();
       for (const store of [...this.#carts.values(), ...this.#queues.values()]) store.notify();
     }));
@@ -596,12 +642,12 @@ export class Onecart {
     const persistOptions = {
       queryClient: this.queryClient,
       persister: this.#persister,
-      // An action kept offline for days still applies or is reported; never dropped for its age.
+      // A snapshot kept offline for days is still the newest this device has; reads replace it.
       maxAge: Number.POSITIVE_INFINITY,
-      buster: "onecart-1",
+      buster: BUSTER,
       dehydrateOptions: {
-        shouldDehydrateMutation: (m: Mutation<any, any, any, any>) =>
-          m.state.status === "pending" && (m.options.mutationKey as string[] | undefined)?.[0] === "onecart",
+        // Pending actions are outbox records of their own, not part of this one.
+        shouldDehydrateMutation: () => false,
         shouldDehydrateQuery: (q: { queryKey: readonly unknown[]; state: { status: string } }) =>
           q.queryKey[0] === "onecart" && (q.queryKey[1] === "cart" || q.queryKey[1] === "queue") &&
           q.state.status === "success",
@@ -612,32 +658,34 @@ export class Onecart {
     } catch (error) {
       console.error("onecart: could not restore the stored state", error);
     }
-    this.#cleanup.push(persistQueryClientSubscribe({
-      ...persistOptions,
-      persister: {
-        ...this.#persister,
-        // A pending action is stored as paused: after a restart it resumes with its key.
-        persistClient: (client) =>
-          this.#persister.persistClient({
-            ...client,
-            clientState: {
-              ...client.clientState,
-              mutations: client.clientState.mutations.map((m) => ({
-                ...m,
-                state: { ...m.state, isPaused: true, failureReason: null, error: null },
-              })),
-            },
-          }),
-      },
-    }));
-    // The first stored action of each cart may have reached the server before the app closed.
-    for (const p of this.#pendingMutations(isCartAction)) {
-      const cartId = (p.action as CartAction).cartId;
-      if (!this.#inFlight.has(cartId)) this.#inFlight.set(cartId, p.key);
+    this.#cleanup.push(persistQueryClientSubscribe(persistOptions));
+    let claimed: Action[] = [];
+    try {
+      claimed = await this.#outbox.claimOrphans(() => false);
+    } catch (error) {
+      console.error("onecart: could not read the stored actions", error);
     }
+    // The first stored action of each cart may have reached the server before the app closed.
+    for (const action of claimed) {
+      if (isCartAction(action) && !this.#inFlight.has(action.cartId)) this.#inFlight.set(action.cartId, action.key);
+    }
+    for (const action of claimed) this.#start(action).catch(noop);
     this.#isReady = true;
     for (const store of [...this.#carts.values(), ...this.#queues.values()]) store.notify();
-    void this.queryClient.resumePausedMutations();
+  }
+
+  /** Sends the actions of clients that are gone (closed, crashed) as this client's own. */
+  async #takeOver(): Promise<void> {
+    if (!this.#isReady || this.#destroyed) return;
+    const mine = new Set(
+      this.queryClient.getMutationCache().getAll().map((m) => (m.state.variables as Action | undefined)?.key),
+    );
+    try {
+      const claimed = await this.#outbox.claimOrphans((key) => mine.has(key) || this.#expired.has(key));
+      for (const action of claimed) if (!this.#destroyed) this.#start(action).catch(noop);
+    } catch (error) {
+      console.error("onecart: could not read the stored actions", error);
+    }
   }
 
   /** A new action's key and time: made once, here, and sent with every try of it. */
@@ -787,35 +835,64 @@ export class Onecart {
   /** Resolves once everything asked of storage so far is written. */
   async flush(): Promise<void> {
     await this.ready;
-    await this.#persister.flush();
+    await Promise.all([this.#persister.flush(), this.#outbox.flush()]);
+  }
+
+  /** Actions refused as `expired` that wait for the app to `resend` or `discard` them. */
+  expiredActions(): Action[] {
+    return [...this.#expired.values()];
+  }
+
+  /** Sends an action refused as `expired` after all, with its own key; its rejection is dismissed. */
+  resend<T = unknown>(key: string): ActionHandle<T> {
+    const action = this.#expired.get(key);
+    if (!action) throw new TypeError(`No expired action has the key ${key}.`);
+    this.#expired.delete(key);
+    this.#storeOf(action)?.dismiss(key);
+    return this.enqueue<T>({ ...action, sendExpired: true });
+  }
+
+  /** Drops an action refused as `expired`, from storage too: the app has decided it must not apply. */
+  async discard(key: string): Promise<void> {
+    const action = this.#expired.get(key);
+    if (!action) throw new TypeError(`No expired action has the key ${key}.`);
+    this.#expired.delete(key);
+    this.#storeOf(action)?.dismiss(key);
+    await this.#outbox.remove(key);
   }
 
   /** Stops everything: channels, probes, storage writes. Pending actions stay in storage for the next start. */
   async destroy(): Promise<void> {
     this.#destroyed = true;
-    await this.flush().catch(noop);
     for (const stop of this.#cleanup.splice(0)) stop();
+    await this.flush().catch(noop);
+    // Only now may another client take this one's actions over: they are all in storage.
+    await this.#presence.stop().catch(noop);
     await Promise.all([...this.#carts.values(), ...this.#queues.values()].map((store) => store.shutdown()));
     this.queryClient.unmount();
+    for (const mutation of this.queryClient.getMutationCache().getAll()) mutation.destroy();
     this.queryClient.getMutationCache().clear();
+    this.queryClient.getQueryCache().clear();
   }
 
-  /** @internal */
+  /** @internal A new action: kept in storage, then sent in its cart's (or queue's) turn. */
   enqueue<T>(action: Action): ActionHandle<T> {
-    const start = () => {
-      if (this.#destroyed) {
-        return Promise.reject(new OnecartError("network_error", "This onecart client was destroyed."));
-      }
-      const mutation = this.queryClient.getMutationCache().build(this.queryClient, {
-        mutationKey: ["onecart", action.kind],
-        scope: { id: scopeOf(action) },
-      });
-      return mutation.execute(action) as Promise<T>;
-    };
+    if (!this.#destroyed) void this.#outbox.put(action);
     // Restored actions come first: a tap made before the restore waits for it, to keep the order.
-    const done = this.#isReady ? start() : this.ready.then(start);
+    const done = this.#isReady ? this.#start<T>(action) : this.ready.then(() => this.#start<T>(action));
     done.catch(noop);
     return { key: action.key, action, done };
+  }
+
+  #start<T>(action: Action): Promise<T> {
+    if (this.#destroyed) {
+      return Promise.reject(new OnecartError("network_error", "This onecart client was destroyed."));
+    }
+    const mutation = this.queryClient.getMutationCache().build(this.queryClient, {
+      mutationKey: ["onecart", action.kind],
+      scope: { id: scopeOf(action) },
+    });
+    return mutation.execute(action) as Promise<T>;
   }
 
   /** @internal */
@@ -909,6 +986,7 @@ export class Onecart {
   }
 
   #confirmed(action: Action, data: unknown): void {
+    void this.#outbox.remove(action.key);
     if (this.#destroyed) return;
     this.#failingSince.delete(action.key);
     if (isCartAction(action)) {
@@ -925,10 +1003,14 @@ export class Onecart {
   }
 
   #rejected(action: Action, error: unknown): void {
+    // A client closing stops its actions; they stay in storage for the next start or another window.
     if (this.#destroyed) return;
     this.#failingSince.delete(action.key);
     if (isCartAction(action)) this.#settle(action);
     const rejection: Rejection = { key: action.key, action, error: asOnecartError(error), at: Date.now() };
+    // An expired action waits in storage for the app's decision; any other refusal is final.
+    if (rejection.error.code === "expired") this.#expired.set(action.key, action);
+    else void this.#outbox.remove(action.key);
     this.#storeOf(action)?.reject(rejection);
     for (const listener of this.#rejectionListeners) listener(rejection);
     // The optimistic view has rolled back; make sure the base under it is the server's current one.
@@ -942,6 +1024,14 @@ export class Onecart {
     if (this.#destroyed) {
       // A retry timer of a client already closed: the next start replays the action from storage.
       throw Object.assign(new OnecartError("network_error", "This onecart client was closed."), { giveUp: true });
+    }
+    if (!action.sendExpired && Date.now() - action.createdAt > this.#options.maxActionAgeMs) {
+      throw Object.assign(
+        new OnecartError("expired", "This action waited longer than maxActionAgeMs; resend or discard it.", {
+          details: { createdAt: action.createdAt, maxActionAgeMs: this.#options.maxActionAgeMs },
+        }),
+        { giveUp: true },
+      );
     }
     const key = this.#sendKeys ? action.key : undefined;
     if (isCartAction(action)) this.#inFlight.set(action.cartId, action.key);
@@ -961,53 +1051,10 @@ export class Onecart {
   }
 
   #send(action: Action, idempotencyKey: string | undefined): Promise<unknown> {
-    const call = (method: ApiMethod, args: Record<string, unknown>) => this.#call(method, args, { idempotencyKey });
-    switch (action.kind) {
-      case "add_item":
-        return call("addItem", {
-          cart_id: action.cartId,
-          product_id: action.productId,
-          quantity: action.quantity,
-          options: action.options,
-        });
-      case "set_item_quantity":
-        return call("setItemQuantity", {
-          cart_id: action.cartId,
-          item_id: this.#itemId(action),
-          quantity: action.quantity,
-        });
-      case "remove_item":
-        return call("removeItem", { cart_id: action.cartId, item_id: this.#itemId(action) });
-      case "lock_cart":
-        return call("lockCart", {
-          cart_id: action.cartId,
-          checkout_ref: action.checkoutRef,
-          ttl_seconds: action.ttlSeconds,
-        });
-      case "update_cart_lock":
-        return call("updateCartLock", {
-          cart_id: action.cartId,
-          lock_token: action.lockToken,
-          checkout_ref: action.checkoutRef,
-        });
-      case "unlock_cart":
-        return call("unlockCart", { cart_id: action.cartId, lock_token: action.lockToken });
-      case "complete_checkout":
-        return call("completeCheckout", {
-          cart_id: action.cartId,
-          lock_token: action.lockToken,
-          checkout_ref: action.checkoutRef,
-          paid_total_cents: action.paidTotalCents,
-        });
-      case "add_to_queue":
-        return call("addToQueue", { location_id: action.locationId, customer_id: action.customerId });
-      case "call_next":
-        return call("callNext", { location_id: action.locationId });
-      case "complete_queue_entry":
-        return call("completeQueueEntry", { entry_id: action.entryId });
-      case "leave_queue":
-        return call("leaveQueue", { entry_id: action.entryId });
-    }
+    const itemId = action.kind === "set_item_quantity" || action.kind === "remove_item"
+      ? this.#itemId(action)
+      : undefined;
+    return this.#call(operationOf(action.kind), argsOf(action, itemId), { idempotencyKey });
   }
 
   /**
@@ -1025,6 +1072,7 @@ export class Onecart {
       throw new OnecartError("not_found", "That line is no longer in the cart.", { status: 404, details: { line } });
     }
     action.line = { itemId: item.id };
+    void this.#outbox.put(action);
     return item.id;
   }
 
