@@ -40,6 +40,7 @@ export default defineConfig({
         ],
       },
       workbox: {
+        mode: "production",
         globPatterns: ["**/*.{js,css,html}"],
         // Each host writes its own config.json; the example is not the app.
         globIgnores: ["config.example.json"],

@@ -9,8 +9,23 @@ const listeners = new Set<() => void>();
 let update: ((reload?: boolean) => Promise<void>) | undefined;
 let beforeReload: () => Promise<void> = async () => {};
 
+let reloading = false;
+function reloadOnce(): void {
+  if (reloading) return;
+  reloading = true;
+  void beforeReload().finally(() => location.reload());
+}
+
 export function startUpdates(): void {
   if (!("serviceWorker" in navigator)) return;
+  // A page that had a worker and gets another: a new version took over (asked
+  // here or in another window of the till). The very first worker taking an
+  // uncontrolled page is no new version, and reloads nothing.
+  let controlled = navigator.serviceWorker.controller !== null;
+  navigator.serviceWorker.addEventListener("controllerchange", () => {
+    if (controlled) reloadOnce();
+    controlled = true;
+  });
   update = registerSW({
     immediate: true,
     onNeedRefresh() {
@@ -19,9 +34,7 @@ export function startUpdates(): void {
     },
     // The new version took over (here or in another window of the till): pending
     // taps are written to storage first, and the new version carries them on.
-    onNeedReload() {
-      void beforeReload().finally(() => location.reload());
-    },
+    onNeedReload: reloadOnce,
     onRegisteredSW(_url, registration) {
       if (!registration) return;
       // A till stays open all day: look for a new version hourly and when it comes back to the front.
