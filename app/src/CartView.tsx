@@ -1,5 +1,5 @@
 import { useState } from "react";
-import { useCart } from "@onecart/client/react";
+import { useCart, useOnecart } from "@onecart/client/react";
 import type { StoreHome } from "./home.ts";
 import { codeOf, explain, rejectionText } from "./messages.ts";
 import { cents, STATUS_WORDS } from "./format.ts";
@@ -27,6 +27,7 @@ export function CartView({ cartId, home, online, onClose }: {
   online: boolean;
   onClose: () => void;
 }) {
+  const onecart = useOnecart();
   const [state, followed] = useCart(cartId);
   const store = followed!; // a cart id is given, so there is a store
   // Kept per cart and shared by this till's windows: every window of it knows the checkout is its own.
@@ -171,7 +172,15 @@ export function CartView({ cartId, home, online, onClose }: {
       )}
       {state.rejected.map((r) => (
         <p key={r.key} className="message error" role="alert">
-          {rejectionText(r)} <button type="button" onClick={() => store.dismiss(r.key)}>Dismiss</button>
+          {rejectionText(r)}{" "}
+          {r.error.code === "expired"
+            ? (
+              <>
+                <button type="button" onClick={() => onecart.resend(r.key)}>Send anyway</button>{" "}
+                <button type="button" onClick={() => void onecart.discard(r.key)}>Drop it</button>
+              </>
+            )
+            : <button type="button" onClick={() => store.dismiss(r.key)}>Dismiss</button>}
         </p>
       ))}
       {notice && <p className="message error" role="alert">{notice}</p>}

@@ -3,12 +3,13 @@
 // the open cart and its pending taps, takes new taps, and each tap lands on the
 // server once when the network returns. Network cuts are Playwright's
 // setOffline, which in Chromium also covers the service worker's own fetches.
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ensureAppBuilt } from "../../scripts/lib/app.ts";
+import { repoRoot } from "../../scripts/lib/database.ts";
 import { freshDatabase, type TestDatabase } from "../helpers/db.ts";
 import { chromiumPath, DEVICES, launchBrowser, newDevice } from "../helpers/browser.ts";
 import { CUSTOMER_A, PRODUCT_A, STAFF_A1, STAFF_EMAILS } from "../helpers/fixture.ts";
@@ -21,6 +22,8 @@ import * as till from "../helpers/till.ts";
  * no one has: any answer from the server means the network is there).
  */
 const CUT_NETWORK = [/ERR_INTERNET_DISCONNECTED/, /net::ERR_/, /status of 404 \(Not Found\)/];
+
+const SHOTS = join(repoRoot, process.env.ONECART_RECORD_SCREENSHOTS === "1" ? "docs/screenshots" : "tmp/screenshots");
 
 let db: TestDatabase;
 let server: TestServer;
@@ -127,6 +130,9 @@ describe.skipIf(!chromiumPath)("the till offline, in Chromium", () => {
     await till.addButton(page, name).click();
     await expect.poll(() => page.getByTestId("pending-count").textContent()).toBe("3 taps to send");
     expect(await adds(cartId, PRODUCT_A[0])).toEqual({ events: 1, quantity: 1 });
+    await mkdir(SHOTS, { recursive: true });
+    await page.screenshot({ path: join(SHOTS, "pos-offline-ipad.png") });
+    await till.expectNoSeriousViolations(page, "the till offline");
 
     await context.setOffline(false);
     await page.getByTestId("pending-count").waitFor({ state: "detached", timeout: 30_000 });

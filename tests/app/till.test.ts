@@ -107,6 +107,9 @@ describe.skipIf(!chromiumPath)("the POS app in Chromium", () => {
         expect(await page.getByTestId("cart-status").textContent()).toBe("Being paid");
       }
       await expectNoSeriousViolations(mac, "a cart being paid on another till");
+      await mkdir(SHOTS, { recursive: true });
+      await ipad.screenshot({ path: join(SHOTS, "pos-checkout-ipad.png") });
+      await mac.screenshot({ path: join(SHOTS, "pos-being-paid-mac.png") });
 
       await ipad.getByRole("button", { name: /^Take card payment/ }).click();
       await ipad.getByText(/^Paid \$.* by card \(pay_sim_/).waitFor();
@@ -120,6 +123,7 @@ describe.skipIf(!chromiumPath)("the POS app in Chromium", () => {
       order by created_at desc limit 1`;
       expect(cart.status).toBe("checked_out");
       await expectNoSeriousViolations(ipad, "the receipt");
+      await ipad.screenshot({ path: join(SHOTS, "pos-receipt-ipad.png") });
       // The receipt stays through a switch of screens and a reload, and leads on to the next customer.
       await ipad.reload();
       await ipad.getByRole("heading", { name: /^Paid:/ }).waitFor();
@@ -194,10 +198,28 @@ describe.skipIf(!chromiumPath)("the POS app in Chromium", () => {
       const page = await signIn(await newDevice(browser, "mac"), STAFF_A1);
       await page.getByRole("button", { name: "Store health" }).click();
       await page.getByRole("heading", { name: /^Store health/ }).waitFor();
-      const figure = (label: string) => page.getByRole("row", { name: new RegExp(`^${label}`) }).locator("td");
+      const figure = (label: string) => page.locator(".headline div", { hasText: label }).locator("dd");
       await expect.poll(() => figure("Changes to carts").textContent()).not.toBe("0");
       await page.getByText("Checkout lock expired but not released").waitFor();
+      await page.getByRole("img", { name: /by hour today/ }).waitFor();
+      // What needs a person comes before the figures.
+      const [alerts, today] = await Promise.all([
+        page.getByRole("heading", { name: "Needs a person now" }).boundingBox(),
+        page.getByRole("heading", { name: "Today" }).boundingBox(),
+      ]);
+      expect(alerts!.y).toBeLessThan(today!.y);
       await expectNoSeriousViolations(page, "store health");
+      await mkdir(SHOTS, { recursive: true });
+      await page.screenshot({ path: join(SHOTS, "pos-health-mac.png"), fullPage: true });
+      const portrait = await signIn(await newDevice(browser, "ipadPortrait"), STAFF_A1);
+      await portrait.getByRole("button", { name: "Store health" }).click();
+      await portrait.getByText("Checkout lock expired but not released").waitFor();
+      await portrait.getByRole("img", { name: /by hour today/ }).waitFor();
+      expect(await portrait.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(810);
+      await portrait.screenshot({ path: join(SHOTS, "pos-health-ipad-portrait.png"), fullPage: true });
+      await expectNoSeriousViolations(portrait, "store health on an iPad in portrait");
+      till.expectNoConsoleErrors(portrait, "store health on an iPad in portrait");
+      await portrait.context().close();
 
       await page.getByRole("button", { name: "Release lock" }).click();
       await page.getByLabel(/^Reason for/).fill("terminal 7 lost power during the payment");
