@@ -49,7 +49,7 @@ function Pos({ supabase, session }: { supabase: SupabaseClient; session: Session
 const NETWORK_WORDS = {
   online: "Online",
   connecting: "Connecting…",
-  offline: "Offline: taps are kept and sent when the network returns",
+  offline: "Offline: taps are kept",
 } as const;
 
 function Screens({ supabase, session }: { supabase: SupabaseClient; session: Session }) {
@@ -177,8 +177,8 @@ function Screens({ supabase, session }: { supabase: SupabaseClient; session: Ses
       )}
       {durability === "refused" && (
         <footer className="footnote" role="note">
-          This browser did not grant lasting storage, so it may clear taps not yet sent when space runs low: install
-          the till (Add to Home Screen, or Install in the browser's menu) to keep them safe.
+          This browser keeps the till's data only while it has room: install the till (Add to Home Screen, or Install
+          in the browser's menu) so taps not yet sent are never cleared.
         </footer>
       )}
     </>

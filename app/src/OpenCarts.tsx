@@ -31,7 +31,8 @@ export function OpenCarts({ locationId, home, currentCartId, online, onPick }: {
       stopped = true;
       clearInterval(timer);
     };
-  }, [onecart, locationId, online]);
+    // Read again when this device opens or closes a cart, so the list never misses the one on screen.
+  }, [onecart, locationId, online, currentCartId]);
 
   const nameOf = (cart: Cart) =>
     cart.customer_id
