@@ -3,7 +3,7 @@
 // WebDriver has no switch for the network, so the till reaches the stack
 // through a TCP proxy that refuses every connection while "offline", as a shop
 // whose router lost its uplink does.
-import { beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { By, until, type WebDriver } from "selenium-webdriver";
 import { ensureAppBuilt } from "../../scripts/lib/app.ts";
 import { freshDatabase, type TestDatabase } from "../helpers/db.ts";
@@ -25,10 +25,18 @@ function setNetwork(on: boolean) {
 }
 
 const find = (driver: WebDriver, css: string) => driver.wait(until.elementLocated(By.css(css)), WAIT);
+/** Clicks the element once it is there and enabled; found again if React replaced it meanwhile. */
 async function click(driver: WebDriver, css: string) {
-  const element = await find(driver, css);
-  await driver.wait(until.elementIsEnabled(element), WAIT);
-  await element.click();
+  await driver.wait(async () => {
+    try {
+      const element = await driver.findElement(By.css(css));
+      if (!(await element.isEnabled())) return false;
+      await element.click();
+      return true;
+    } catch {
+      return false;
+    }
+  }, WAIT, `click ${css}`);
 }
 async function waitForText(driver: WebDriver, text: string | RegExp) {
   await driver.wait(async () => {
@@ -85,6 +93,7 @@ describe.skipIf(!webkitAvailable)("the till in WebKit", () => {
     tillUrl = new URL("/pos/", proxy.url).toString();
     webkit = await startWebKit();
   });
+  afterAll(() => webkit?.stop());
 
   it("signs in, sells and takes the payment", async () => {
     const ipad = await webkit.newDevice();

@@ -5,7 +5,6 @@
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { existsSync, readdirSync } from "node:fs";
 import { createServer } from "node:net";
-import { afterAll } from "vitest";
 import { Builder, type WebDriver } from "selenium-webdriver";
 
 function onPath(name: string): string | null {
@@ -56,9 +55,11 @@ async function freePort(): Promise<number> {
 export interface WebKit {
   /** A new MiniBrowser: its own profile, as another device. The driver runs one at a time: the last one quits. */
   newDevice(size?: { width: number; height: number }): Promise<WebDriver>;
+  /** Quits the browser and stops the driver and its display; call it in the test file's afterAll. */
+  stop(): Promise<void>;
 }
 
-/** Starts WebKitWebDriver on a virtual display for this test file; stopped after it. */
+/** Starts WebKitWebDriver on a virtual display for this test file. */
 export async function startWebKit(): Promise<WebKit> {
   const port = await freePort();
   const driver: ChildProcess = spawn(xvfbRun!, ["-a", "-s", "-screen 0 1440x900x24", driverPath!, `--port=${port}`], {
@@ -75,11 +76,6 @@ export async function startWebKit(): Promise<WebKit> {
   };
   // Also when the test worker exits without running its hooks: a detached group outlives it otherwise.
   process.once("exit", stop);
-  afterAll(async () => {
-    const quitting = Promise.all(sessions.map((s) => s.quit().catch(() => {})));
-    await Promise.race([quitting, new Promise((resolve) => setTimeout(resolve, 5_000))]);
-    stop();
-  });
   const server = `http://127.0.0.1:${port}`;
   for (let i = 0; ; i++) {
     try {
@@ -92,6 +88,11 @@ export async function startWebKit(): Promise<WebKit> {
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
   return {
+    async stop() {
+      const quitting = Promise.all(sessions.splice(0).map((s) => s.quit().catch(() => {})));
+      await Promise.race([quitting, new Promise((resolve) => setTimeout(resolve, 5_000))]);
+      stop();
+    },
     async newDevice(size = { width: 1180, height: 820 }) {
       await Promise.all(sessions.splice(0).map((s) => s.quit().catch(() => {})));
       const session = await new Builder()
