@@ -145,11 +145,21 @@ function Screens({ supabase, session }: { supabase: SupabaseClient; session: Ses
             />
           </div>
           {cartId
-            ? <CartView key={cartId} cartId={cartId} home={store} online={network !== "offline"} onClose={() => setCartId(null)} />
+            ? (
+              <CartView
+                key={cartId}
+                cartId={cartId}
+                home={store}
+                online={network !== "offline"}
+                onClose={() => setCartId(null)}
+              />
+            )
             : (
               <section className="panel" aria-labelledby="no-cart">
                 <h2 id="no-cart">No cart open</h2>
-                <p className="muted">Open a customer's cart from the queue, pick up an open cart, or start a walk-in sale.</p>
+                <p className="muted">
+                  Open a customer's cart from the queue, pick up an open cart, or start a walk-in sale.
+                </p>
                 <div className="row">
                   <button type="button" className="primary" onClick={() => void openCart(null)}>
                     New walk-in sale
@@ -177,8 +187,8 @@ function Screens({ supabase, session }: { supabase: SupabaseClient; session: Ses
       )}
       {durability === "refused" && (
         <footer className="footnote" role="note">
-          This browser keeps the till's data only while it has room: install the till (Add to Home Screen, or Install
-          in the browser's menu) so taps not yet sent are never cleared.
+          This browser keeps the till's data only while it has room: install the till (Add to Home Screen, or Install in
+          the browser's menu) so taps not yet sent are never cleared.
         </footer>
       )}
     </>

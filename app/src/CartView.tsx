@@ -172,8 +172,7 @@ export function CartView({ cartId, home, online, onClose }: {
       )}
       {state.rejected.map((r) => (
         <p key={r.key} className="message error" role="alert">
-          {rejectionText(r)}{" "}
-          {r.error.code === "expired"
+          {rejectionText(r)} {r.error.code === "expired"
             ? (
               <>
                 <button type="button" onClick={() => onecart.resend(r.key)}>Send anyway</button>{" "}

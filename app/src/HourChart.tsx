@@ -20,9 +20,11 @@ export function HourChart({ points }: { points: HourPoint[] }) {
   const y = (share: number) => PAD.top + (1 - share) * (H - PAD.top - PAD.bottom);
   const line = points.map((p, i) => `${PAD.left + step * (i + 0.5)},${y(p.changes / maxChanges)}`).join(" ");
   const best = points.reduce((a, b) => (b.takingsCents > a.takingsCents ? b : a), points[0]);
-  const label = points.length === 0 ? "No sales yet today." : `Takings and cart changes by hour today; the busiest hour so far is ${
-    String(best.hour).padStart(2, "0")
-  }:00 with ${cents(best.takingsCents)}.`;
+  const label = points.length === 0
+    ? "No sales yet today."
+    : `Takings and cart changes by hour today; the busiest hour so far is ${
+      String(best.hour).padStart(2, "0")
+    }:00 with ${cents(best.takingsCents)}.`;
 
   return (
     <figure className="hour-chart">
@@ -51,15 +53,22 @@ export function HourChart({ points }: { points: HourPoint[] }) {
         <line x1={PAD.left} x2={W - PAD.right} y1={H - PAD.bottom} y2={H - PAD.bottom} className="axis" />
       </svg>
       <figcaption className="legend">
-        <span><span className="key bar" aria-hidden="true" /> Takings by hour</span>
-        <span><span className="key changes" aria-hidden="true" /> Cart changes by hour</span>
+        <span>
+          <span className="key bar" aria-hidden="true" /> Takings by hour
+        </span>
+        <span>
+          <span className="key changes" aria-hidden="true" /> Cart changes by hour
+        </span>
       </figcaption>
     </figure>
   );
 }
 
 /** The hours of today so far, from opening (the first hour with activity, 8:00 at the latest) to now. */
-export function hoursOfToday(rows: Array<{ hour: string; checkout_value_cents: number; mutations: number }>, now = new Date()): HourPoint[] {
+export function hoursOfToday(
+  rows: Array<{ hour: string; checkout_value_cents: number; mutations: number }>,
+  now = new Date(),
+): HourPoint[] {
   const byHour = new Map<number, HourPoint>();
   for (const row of rows) {
     const at = new Date(row.hour);
@@ -72,6 +81,8 @@ export function hoursOfToday(rows: Array<{ hour: string; checkout_value_cents: n
   }
   const first = Math.min(8, now.getHours(), ...byHour.keys());
   const points: HourPoint[] = [];
-  for (let hour = first; hour <= now.getHours(); hour++) points.push(byHour.get(hour) ?? { hour, takingsCents: 0, changes: 0 });
+  for (let hour = first; hour <= now.getHours(); hour++) {
+    points.push(byHour.get(hour) ?? { hour, takingsCents: 0, changes: 0 });
+  }
   return points;
 }

@@ -46,7 +46,11 @@ export function OpenCarts({ locationId, home, currentCartId, online, onPick }: {
     <section className="panel open-carts" aria-labelledby="open-carts-title">
       <h2 id="open-carts-title">Open carts</h2>
       {carts === null
-        ? <p className="muted">{online ? "Reading the open carts…" : "The open carts show when the network is back."}</p>
+        ? (
+          <p className="muted">
+            {online ? "Reading the open carts…" : "The open carts show when the network is back."}
+          </p>
+        )
         : shown.length === 0
         ? <p className="muted">No open carts at this location.</p>
         : (
@@ -61,13 +65,15 @@ export function OpenCarts({ locationId, home, currentCartId, online, onPick }: {
                     {cents(cart.subtotal_cents)}
                   </span>
                 </span>
-                {cart.id === currentCartId
-                  ? <span className="badge">On screen</span>
-                  : (
-                    <button type="button" aria-label={`Pick up the cart of ${nameOf(cart)}`} onClick={() => onPick(cart.id)}>
-                      Pick up
-                    </button>
-                  )}
+                {cart.id === currentCartId ? <span className="badge">On screen</span> : (
+                  <button
+                    type="button"
+                    aria-label={`Pick up the cart of ${nameOf(cart)}`}
+                    onClick={() => onPick(cart.id)}
+                  >
+                    Pick up
+                  </button>
+                )}
               </li>
             ))}
           </ul>

@@ -139,31 +139,33 @@ export function StoreHealth({ supabase, store }: { supabase: SupabaseClient; sto
       {error && <p className="message error" role="alert">{error}</p>}
       {done && <p className="message info" role="status">{done}</p>}
       <h3>Needs a person now</h3>
-      {ordered.length === 0 ? <p className="muted">Nothing needs attention.</p> : (
-        <ul aria-label="Open alerts" className="alerts">
-          {ordered.map((alert, i) => (
-            <li key={`${alert.kind}-${alert.cart_id ?? i}`} className={`row ${alert.severity}`}>
-              <span className={`badge ${alert.severity === "critical" ? "locked" : ""}`}>
-                {alert.severity === "critical" ? "Now" : "Soon"}
-              </span>
-              <span className="grow">
-                <strong>{ALERT_TITLES[alert.kind] ?? alert.kind}</strong>
-                {alert.location_name ? ` · ${alert.location_name}` : ""}
-                {alert.customer_name ? ` · ${alert.customer_name}` : ""} · for {since(alert.since)}
-              </span>
-              {fixesFor(alert).map((fix) => (
-                <button
-                  type="button"
-                  key={fix.label}
-                  onClick={() => setFixing({ fix, reason: "" })}
-                >
-                  {fix.label}
-                </button>
-              ))}
-            </li>
-          ))}
-        </ul>
-      )}
+      {ordered.length === 0
+        ? <p className="muted">Nothing needs attention.</p>
+        : (
+          <ul aria-label="Open alerts" className="alerts">
+            {ordered.map((alert, i) => (
+              <li key={`${alert.kind}-${alert.cart_id ?? i}`} className={`row ${alert.severity}`}>
+                <span className={`badge ${alert.severity === "critical" ? "locked" : ""}`}>
+                  {alert.severity === "critical" ? "Now" : "Soon"}
+                </span>
+                <span className="grow">
+                  <strong>{ALERT_TITLES[alert.kind] ?? alert.kind}</strong>
+                  {alert.location_name ? ` · ${alert.location_name}` : ""}
+                  {alert.customer_name ? ` · ${alert.customer_name}` : ""} · for {since(alert.since)}
+                </span>
+                {fixesFor(alert).map((fix) => (
+                  <button
+                    type="button"
+                    key={fix.label}
+                    onClick={() => setFixing({ fix, reason: "" })}
+                  >
+                    {fix.label}
+                  </button>
+                ))}
+              </li>
+            ))}
+          </ul>
+        )}
       {fixing && (
         <form onSubmit={apply} className="row" aria-label={`${fixing.fix.label}: give a reason`}>
           <label className="grow">

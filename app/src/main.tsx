@@ -25,8 +25,8 @@ if (config) {
     <main className="fatal" role="alert">
       <h1>The till cannot start yet</h1>
       <p>
-        This device has never reached onecart: connect it to the network and reload once, and from then on the till
-        also starts offline.
+        This device has never reached onecart: connect it to the network and reload once, and from then on the till also
+        starts offline.
       </p>
     </main>,
   );

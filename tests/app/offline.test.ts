@@ -96,7 +96,11 @@ describe.skipIf(!chromiumPath)("the till offline, in Chromium", () => {
     const headers = async (path: string) => {
       const response = await fetch(`${server.apiUrl}/pos/${path}`);
       await response.arrayBuffer();
-      return { status: response.status, type: response.headers.get("content-type"), cache: response.headers.get("cache-control") };
+      return {
+        status: response.status,
+        type: response.headers.get("content-type"),
+        cache: response.headers.get("cache-control"),
+      };
     };
     expect(await headers("sw.js")).toEqual({ status: 200, type: "text/javascript; charset=utf-8", cache: "no-cache" });
     expect(await headers("manifest.webmanifest")).toMatchObject({ status: 200, type: "application/manifest+json" });
@@ -108,72 +112,80 @@ describe.skipIf(!chromiumPath)("the till offline, in Chromium", () => {
     await context.close();
   }, 120_000);
 
-  it("reloads offline into the till with the open cart and its pending taps, takes more, and each lands once", async () => {
-    const context = await newDevice(browser, "ipad");
-    const page = await till.signIn(context, server.apiUrl, STAFF_A1);
-    const storeName = (await page.getByRole("heading", { level: 1 }).textContent())!;
-    await till.openCustomerCart(page, CUSTOMER_A[0]);
-    const name = await till.productName(db, PRODUCT_A[0]);
-    await till.addButton(page, name).click();
-    await expect.poll(() => till.qty(page, PRODUCT_A[0]).textContent()).toBe("1");
-    await page.getByTestId("pending-count").waitFor({ state: "detached" });
-    await till.controlledByWorker(page);
-    const cartId = await openCartOf(CUSTOMER_A[0]);
+  it(
+    "reloads offline into the till with the open cart and its pending taps, takes more, and each lands once",
+    async () => {
+      const context = await newDevice(browser, "ipad");
+      const page = await till.signIn(context, server.apiUrl, STAFF_A1);
+      const storeName = (await page.getByRole("heading", { level: 1 }).textContent())!;
+      await till.openCustomerCart(page, CUSTOMER_A[0]);
+      const name = await till.productName(db, PRODUCT_A[0]);
+      await till.addButton(page, name).click();
+      await expect.poll(() => till.qty(page, PRODUCT_A[0]).textContent()).toBe("1");
+      await page.getByTestId("pending-count").waitFor({ state: "detached" });
+      await till.controlledByWorker(page);
+      const cartId = await openCartOf(CUSTOMER_A[0]);
 
-    await context.setOffline(true);
-    await till.addButton(page, name).click();
-    await till.addButton(page, name).click();
-    await expect.poll(() => page.getByTestId("pending-count").textContent()).toBe("2 taps to send");
-    await page.reload();
-    await expectTillOffline(page, storeName, "2 taps to send");
-    expect(await till.qty(page, PRODUCT_A[0]).textContent()).toBe("3");
-    await till.addButton(page, name).click();
-    await expect.poll(() => page.getByTestId("pending-count").textContent()).toBe("3 taps to send");
-    expect(await adds(cartId, PRODUCT_A[0])).toEqual({ events: 1, quantity: 1 });
-    await mkdir(SHOTS, { recursive: true });
-    await page.screenshot({ path: join(SHOTS, "pos-offline-ipad.png") });
-    await till.expectNoSeriousViolations(page, "the till offline");
+      await context.setOffline(true);
+      await till.addButton(page, name).click();
+      await till.addButton(page, name).click();
+      await expect.poll(() => page.getByTestId("pending-count").textContent()).toBe("2 taps to send");
+      await page.reload();
+      await expectTillOffline(page, storeName, "2 taps to send");
+      expect(await till.qty(page, PRODUCT_A[0]).textContent()).toBe("3");
+      await till.addButton(page, name).click();
+      await expect.poll(() => page.getByTestId("pending-count").textContent()).toBe("3 taps to send");
+      expect(await adds(cartId, PRODUCT_A[0])).toEqual({ events: 1, quantity: 1 });
+      await mkdir(SHOTS, { recursive: true });
+      await page.screenshot({ path: join(SHOTS, "pos-offline-ipad.png") });
+      await till.expectNoSeriousViolations(page, "the till offline");
 
-    await context.setOffline(false);
-    await page.getByTestId("pending-count").waitFor({ state: "detached", timeout: 30_000 });
-    await expect.poll(() => adds(cartId, PRODUCT_A[0]), { timeout: 20_000 }).toEqual({ events: 4, quantity: 4 });
-    await expect.poll(() => page.getByTestId("network").textContent(), { timeout: 20_000 }).toBe("Online");
-    till.expectNoConsoleErrors(page, "an offline reload", CUT_NETWORK);
-    await context.close();
-  }, 120_000);
+      await context.setOffline(false);
+      await page.getByTestId("pending-count").waitFor({ state: "detached", timeout: 30_000 });
+      await expect.poll(() => adds(cartId, PRODUCT_A[0]), { timeout: 20_000 }).toEqual({ events: 4, quantity: 4 });
+      await expect.poll(() => page.getByTestId("network").textContent(), { timeout: 20_000 }).toBe("Online");
+      till.expectNoConsoleErrors(page, "an offline reload", CUT_NETWORK);
+      await context.close();
+    },
+    120_000,
+  );
 
-  it("cold-starts with no network (browser closed and started again) and sends the taps once when it returns", async () => {
-    const profile = await mkdtemp(join(tmpdir(), "onecart-till-"));
-    profiles.push(profile);
-    const launch = (offline: boolean) => launchProfile(profile, offline);
-    let context = await launch(false);
-    let page = await till.signIn(context, server.apiUrl, STAFF_A1);
-    const storeName = (await page.getByRole("heading", { level: 1 }).textContent())!;
-    await till.openCustomerCart(page, CUSTOMER_A[1]);
-    await till.controlledByWorker(page);
-    const cartId = await openCartOf(CUSTOMER_A[1]);
-    const name = await till.productName(db, PRODUCT_A[1]);
-    await context.setOffline(true);
-    await till.addButton(page, name).click();
-    await expect.poll(() => page.getByTestId("pending-count").textContent()).toBe("1 tap to send");
-    await context.close();
+  it(
+    "cold-starts with no network (browser closed and started again) and sends the taps once when it returns",
+    async () => {
+      const profile = await mkdtemp(join(tmpdir(), "onecart-till-"));
+      profiles.push(profile);
+      const launch = (offline: boolean) => launchProfile(profile, offline);
+      let context = await launch(false);
+      let page = await till.signIn(context, server.apiUrl, STAFF_A1);
+      const storeName = (await page.getByRole("heading", { level: 1 }).textContent())!;
+      await till.openCustomerCart(page, CUSTOMER_A[1]);
+      await till.controlledByWorker(page);
+      const cartId = await openCartOf(CUSTOMER_A[1]);
+      const name = await till.productName(db, PRODUCT_A[1]);
+      await context.setOffline(true);
+      await till.addButton(page, name).click();
+      await expect.poll(() => page.getByTestId("pending-count").textContent()).toBe("1 tap to send");
+      await context.close();
 
-    context = await launch(true);
-    page = await till.openTill(context, server.apiUrl);
-    await expectTillOffline(page, storeName, "1 tap to send");
-    await till.addButton(page, name).click();
-    await till.addButton(page, name).click();
-    await expect.poll(() => page.getByTestId("pending-count").textContent()).toBe("3 taps to send");
-    expect(await adds(cartId, PRODUCT_A[1])).toEqual({ events: 0, quantity: 0 });
+      context = await launch(true);
+      page = await till.openTill(context, server.apiUrl);
+      await expectTillOffline(page, storeName, "1 tap to send");
+      await till.addButton(page, name).click();
+      await till.addButton(page, name).click();
+      await expect.poll(() => page.getByTestId("pending-count").textContent()).toBe("3 taps to send");
+      expect(await adds(cartId, PRODUCT_A[1])).toEqual({ events: 0, quantity: 0 });
 
-    await context.setOffline(false);
-    await page.getByTestId("pending-count").waitFor({ state: "detached", timeout: 30_000 });
-    await expect.poll(() => adds(cartId, PRODUCT_A[1]), { timeout: 20_000 }).toEqual({ events: 3, quantity: 3 });
-    // The store's home data is read again once the network is back: the header says so.
-    await expect.poll(() => page.getByTestId("network").textContent(), { timeout: 20_000 }).toBe("Online");
-    till.expectNoConsoleErrors(page, "an offline cold start", CUT_NETWORK);
-    await context.close();
-  }, 180_000);
+      await context.setOffline(false);
+      await page.getByTestId("pending-count").waitFor({ state: "detached", timeout: 30_000 });
+      await expect.poll(() => adds(cartId, PRODUCT_A[1]), { timeout: 20_000 }).toEqual({ events: 3, quantity: 3 });
+      // The store's home data is read again once the network is back: the header says so.
+      await expect.poll(() => page.getByTestId("network").textContent(), { timeout: 20_000 }).toBe("Online");
+      till.expectNoConsoleErrors(page, "an offline cold start", CUT_NETWORK);
+      await context.close();
+    },
+    180_000,
+  );
 
   it("a first start that never reached the project says in one sentence what it needs", async () => {
     const context = await newDevice(browser, "ipad");
@@ -187,36 +199,40 @@ describe.skipIf(!chromiumPath)("the till offline, in Chromium", () => {
     await context.close();
   }, 60_000);
 
-  it("two windows of one profile, both offline and both closed before the network returns, apply every tap once", async () => {
-    const context = await newDevice(browser, "mac");
-    const first = await till.signIn(context, server.apiUrl, STAFF_A1);
-    await till.openCustomerCart(first, CUSTOMER_A[2]);
-    await till.controlledByWorker(first);
-    const second = await till.openTill(context, server.apiUrl);
-    // The second window shows the cart the first one has open.
-    await second.getByRole("heading", { name: /^Cart:/ }).waitFor();
-    const cartId = await openCartOf(CUSTOMER_A[2]);
-    const name = await till.productName(db, PRODUCT_A[2]);
+  it(
+    "two windows of one profile, both offline and both closed before the network returns, apply every tap once",
+    async () => {
+      const context = await newDevice(browser, "mac");
+      const first = await till.signIn(context, server.apiUrl, STAFF_A1);
+      await till.openCustomerCart(first, CUSTOMER_A[2]);
+      await till.controlledByWorker(first);
+      const second = await till.openTill(context, server.apiUrl);
+      // The second window shows the cart the first one has open.
+      await second.getByRole("heading", { name: /^Cart:/ }).waitFor();
+      const cartId = await openCartOf(CUSTOMER_A[2]);
+      const name = await till.productName(db, PRODUCT_A[2]);
 
-    await context.setOffline(true);
-    // And the API refused outright: under load a tap could otherwise slip out between the two pages going offline.
-    const cut = (route: { abort: (code: string) => Promise<void> }) => route.abort("internetdisconnected");
-    await context.route(/\/(functions|rest)\/v1\//, cut);
-    await first.getByTestId("network").filter({ hasText: /^Offline/ }).waitFor();
-    await second.getByTestId("network").filter({ hasText: /^Offline/ }).waitFor();
-    for (const page of [first, second, first, second, first]) await till.addButton(page, name).click();
-    // Let both windows write their taps down before they close.
-    await first.waitForTimeout(500);
-    await first.close();
-    await second.close();
-    expect(await adds(cartId, PRODUCT_A[2])).toEqual({ events: 0, quantity: 0 });
+      await context.setOffline(true);
+      // And the API refused outright: under load a tap could otherwise slip out between the two pages going offline.
+      const cut = (route: { abort: (code: string) => Promise<void> }) => route.abort("internetdisconnected");
+      await context.route(/\/(functions|rest)\/v1\//, cut);
+      await first.getByTestId("network").filter({ hasText: /^Offline/ }).waitFor();
+      await second.getByTestId("network").filter({ hasText: /^Offline/ }).waitFor();
+      for (const page of [first, second, first, second, first]) await till.addButton(page, name).click();
+      // Let both windows write their taps down before they close.
+      await first.waitForTimeout(500);
+      await first.close();
+      await second.close();
+      expect(await adds(cartId, PRODUCT_A[2])).toEqual({ events: 0, quantity: 0 });
 
-    await context.unroute(/\/(functions|rest)\/v1\//, cut);
-    await context.setOffline(false);
-    const after = await till.openTill(context, server.apiUrl);
-    await after.getByRole("heading", { name: /^Cart:/ }).waitFor();
-    await expect.poll(() => adds(cartId, PRODUCT_A[2]), { timeout: 30_000 }).toEqual({ events: 5, quantity: 5 });
-    await after.getByTestId("pending-count").waitFor({ state: "detached", timeout: 30_000 });
-    await context.close();
-  }, 120_000);
+      await context.unroute(/\/(functions|rest)\/v1\//, cut);
+      await context.setOffline(false);
+      const after = await till.openTill(context, server.apiUrl);
+      await after.getByRole("heading", { name: /^Cart:/ }).waitFor();
+      await expect.poll(() => adds(cartId, PRODUCT_A[2]), { timeout: 30_000 }).toEqual({ events: 5, quantity: 5 });
+      await after.getByTestId("pending-count").waitFor({ state: "detached", timeout: 30_000 });
+      await context.close();
+    },
+    120_000,
+  );
 });

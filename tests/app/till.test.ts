@@ -9,7 +9,15 @@ import { ensureAppBuilt } from "../../scripts/lib/app.ts";
 import { repoRoot } from "../../scripts/lib/database.ts";
 import { freshDatabase, type TestDatabase } from "../helpers/db.ts";
 import { chromiumPath, launchBrowser, newDevice } from "../helpers/browser.ts";
-import { CUSTOMER_A, LOCAL_PASSWORD, LOCATION_A1, PRODUCT_A, STAFF_A1, STAFF_A2, STAFF_EMAILS } from "../helpers/fixture.ts";
+import {
+  CUSTOMER_A,
+  LOCAL_PASSWORD,
+  LOCATION_A1,
+  PRODUCT_A,
+  STAFF_A1,
+  STAFF_A2,
+  STAFF_EMAILS,
+} from "../helpers/fixture.ts";
 import { startTestServer, type TestServer } from "../helpers/server.ts";
 import * as till from "../helpers/till.ts";
 

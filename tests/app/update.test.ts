@@ -25,7 +25,10 @@ let dist: string;
  */
 async function deployNextVersion(dir: string): Promise<void> {
   const html = await readFile(join(dir, "index.html"), "utf8");
-  await writeFile(join(dir, "index.html"), html.replace("<head>", '<head>\n    <meta name="onecart-build" content="next" />'));
+  await writeFile(
+    join(dir, "index.html"),
+    html.replace("<head>", '<head>\n    <meta name="onecart-build" content="next" />'),
+  );
   const sw = await readFile(join(dir, "sw.js"), "utf8");
   const next = sw.replace(/("?url"?:\s*"index\.html",\s*"?revision"?:\s*")[0-9a-f]+"/, '$1next"');
   expect(next).not.toBe(sw);

@@ -27,22 +27,30 @@ function setNetwork(on: boolean) {
 const find = (driver: WebDriver, css: string) => driver.wait(until.elementLocated(By.css(css)), WAIT);
 /** Clicks the element once it is there and enabled; found again if React replaced it meanwhile. */
 async function click(driver: WebDriver, css: string) {
-  await driver.wait(async () => {
-    try {
-      const element = await driver.findElement(By.css(css));
-      if (!(await element.isEnabled())) return false;
-      await element.click();
-      return true;
-    } catch {
-      return false;
-    }
-  }, WAIT, `click ${css}`);
+  await driver.wait(
+    async () => {
+      try {
+        const element = await driver.findElement(By.css(css));
+        if (!(await element.isEnabled())) return false;
+        await element.click();
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    WAIT,
+    `click ${css}`,
+  );
 }
 async function waitForText(driver: WebDriver, text: string | RegExp) {
-  await driver.wait(async () => {
-    const body = await driver.findElement(By.css("body")).getText().catch(() => "");
-    return typeof text === "string" ? body.includes(text) : text.test(body);
-  }, WAIT, `text ${text}`);
+  await driver.wait(
+    async () => {
+      const body = await driver.findElement(By.css("body")).getText().catch(() => "");
+      return typeof text === "string" ? body.includes(text) : text.test(body);
+    },
+    WAIT,
+    `text ${text}`,
+  );
 }
 const textOf = async (driver: WebDriver, css: string) =>
   (await driver.findElements(By.css(css))).length ? await driver.findElement(By.css(css)).getText() : null;
@@ -136,7 +144,10 @@ describe.skipIf(!webkitAvailable)("the till in WebKit", () => {
     } finally {
       setNetwork(true);
     }
-    await ipad.wait(async () => (await ipad.findElements(By.css('[data-testid="pending-count"]'))).length === 0, 40_000);
+    await ipad.wait(
+      async () => (await ipad.findElements(By.css('[data-testid="pending-count"]'))).length === 0,
+      40_000,
+    );
     await ipad.wait(async () => (await adds(CUSTOMER_A[1], PRODUCT_A[1])) === 3, WAIT);
     await new Promise((resolve) => setTimeout(resolve, 1_000));
     expect(await adds(CUSTOMER_A[1], PRODUCT_A[1])).toBe(3);

@@ -54,10 +54,14 @@ export async function productName(db: TestDatabase, productId: string): Promise<
 
 /** The service worker has taken over the page, so a reload can come from its cache. */
 export async function controlledByWorker(page: Page): Promise<void> {
-  await page.waitForFunction(async () => {
-    await navigator.serviceWorker.ready;
-    return !!navigator.serviceWorker.controller;
-  }, undefined, { timeout: 20_000 });
+  await page.waitForFunction(
+    async () => {
+      await navigator.serviceWorker.ready;
+      return !!navigator.serviceWorker.controller;
+    },
+    undefined,
+    { timeout: 20_000 },
+  );
 }
 
 export async function expectNoSeriousViolations(page: Page, where: string): Promise<void> {

@@ -16,7 +16,9 @@ function onPath(name: string): string | null {
 }
 
 function findMiniBrowser(): string | null {
-  if (process.env.MINIBROWSER_PATH) return existsSync(process.env.MINIBROWSER_PATH) ? process.env.MINIBROWSER_PATH : null;
+  if (process.env.MINIBROWSER_PATH) {
+    return existsSync(process.env.MINIBROWSER_PATH) ? process.env.MINIBROWSER_PATH : null;
+  }
   for (const lib of ["/usr/lib", "/usr/lib64", "/usr/libexec"]) {
     if (!existsSync(lib)) continue;
     const dirs = [lib, ...readdirSync(lib).map((d) => `${lib}/${d}`)];
@@ -77,7 +79,7 @@ export async function startWebKit(): Promise<WebKit> {
   // Also when the test worker exits without running its hooks: a detached group outlives it otherwise.
   process.once("exit", stop);
   const server = `http://127.0.0.1:${port}`;
-  for (let i = 0; ; i++) {
+  for (let i = 0;; i++) {
     try {
       const response = await fetch(`${server}/status`);
       if (response.ok) break;
