@@ -234,6 +234,7 @@ describe.skipIf(!chromiumPath)("the POS app in Chromium", () => {
       await page.getByRole("button", { name: "Apply" }).click();
       await page.getByText("Release lock: done.").waitFor();
       await expect.poll(() => page.getByText("Checkout lock expired but not released").count()).toBe(0);
+      till.expectNoConsoleErrors(page, "store health on a Mac");
 
       const [after] = await db.sql`select status from pos.carts where id = ${cart.id}`;
       expect(after.status).toBe("active");
