@@ -3,7 +3,7 @@
 // while the network is there; the last list stays while it is not.
 import { useEffect, useState } from "react";
 import type { Cart } from "@onecart/client";
-import { useOnecart } from "@onecart/client/react";
+import { useCart, useOnecart } from "@onecart/client/react";
 import type { StoreHome } from "./home.ts";
 import { deviceId } from "./home.ts";
 import { cents, STATUS_WORDS } from "./format.ts";
@@ -56,28 +56,46 @@ export function OpenCarts({ locationId, home, currentCartId, online, onPick }: {
         : (
           <ul aria-label="Open carts at this location">
             {shown.map((cart) => (
-              <li key={cart.id} aria-label={`Cart of ${nameOf(cart)}`}>
-                <span className="grow">
-                  <strong>{nameOf(cart)}</strong>
-                  <br />
-                  <span className="muted">
-                    {STATUS_WORDS[cart.status]} · {cart.item_count} {cart.item_count === 1 ? "item" : "items"} ·{" "}
-                    {cents(cart.subtotal_cents)}
-                  </span>
-                </span>
-                {cart.id === currentCartId ? <span className="badge">On screen</span> : (
-                  <button
-                    type="button"
-                    aria-label={`Pick up the cart of ${nameOf(cart)}`}
-                    onClick={() => onPick(cart.id)}
-                  >
-                    Pick up
-                  </button>
-                )}
-              </li>
+              <OpenCartRow
+                key={cart.id}
+                listed={cart}
+                name={nameOf(cart)}
+                onScreen={cart.id === currentCartId}
+                onPick={() => onPick(cart.id)}
+              />
             ))}
           </ul>
         )}
     </section>
+  );
+}
+
+/** One listed cart, as this device holds it now (the list is read every few seconds; the cart on screen changes faster). */
+function OpenCartRow({ listed, name, onScreen, onPick }: {
+  listed: Cart;
+  name: string;
+  onScreen: boolean;
+  onPick: () => void;
+}) {
+  const [state] = useCart(listed.id, { live: false });
+  const cart = state.cart && state.cart.version >= listed.version ? state.cart : listed;
+  return (
+    <li aria-label={`Cart of ${name}`}>
+      <span className="grow">
+        <strong>{name}</strong>
+        <br />
+        <span className="muted">
+          {STATUS_WORDS[cart.status]} · {cart.item_count} {cart.item_count === 1 ? "item" : "items"} ·{" "}
+          {cents(cart.subtotal_cents)}
+        </span>
+      </span>
+      {onScreen
+        ? <span className="badge">On screen</span>
+        : (
+          <button type="button" aria-label={`Pick up the cart of ${name}`} onClick={onPick}>
+            Pick up
+          </button>
+        )}
+    </li>
   );
 }

@@ -105,6 +105,8 @@ export async function startWebKit(): Promise<WebKit> {
         })
         .build();
       sessions.push(session);
+      // Bounded, so a hung load fails the test with a reason rather than at the test's own timeout.
+      await session.manage().setTimeouts({ pageLoad: 30_000, script: 30_000 });
       await session.manage().window().setRect(size);
       return session;
     },
