@@ -108,6 +108,15 @@ describe.skipIf(!chromiumPath)("the till offline, in Chromium", () => {
     expect(await headers("apple-touch-icon.png")).toMatchObject({ status: 200, type: "image/png" });
     expect(await page.locator('link[rel="apple-touch-icon"]').count()).toBe(1);
     expect(await page.locator('meta[name="apple-mobile-web-app-capable"]').getAttribute("content")).toBe("yes");
+    // config.json goes through the worker, network-first, and its copy is kept for a start without network.
+    await page.reload();
+    await page.getByRole("heading", { name: "Queue" }).waitFor();
+    await expect.poll(() =>
+      page.evaluate(async () => {
+        const kept = await (await caches.open("onecart-config")).match("config.json");
+        return kept ? (await kept.json()).supabase_url : null;
+      })
+    ).toBe(server.apiUrl);
     till.expectNoConsoleErrors(page, "the till with its worker");
     await context.close();
   }, 120_000);
@@ -186,6 +195,24 @@ describe.skipIf(!chromiumPath)("the till offline, in Chromium", () => {
     },
     180_000,
   );
+
+  it("the header never says Online while the project is out of reach, and does once it answers", async () => {
+    const context = await newDevice(browser, "mac");
+    const page = await till.signIn(context, server.apiUrl, STAFF_A1);
+    await till.controlledByWorker(page);
+    // The shop's router is up (the browser thinks it is online), the project is not reachable.
+    const cut = (route: { abort: (code: string) => Promise<void> }) => route.abort("connectionrefused");
+    await context.route(/\/(functions|rest)\/v1\//, cut);
+    await page.reload();
+    await page.getByRole("heading", { name: "Queue" }).waitFor();
+    for (let i = 0; i < 5; i++) {
+      expect(await page.getByTestId("network").textContent()).not.toBe("Online");
+      await page.waitForTimeout(300);
+    }
+    await context.unroute(/\/(functions|rest)\/v1\//, cut);
+    await expect.poll(() => page.getByTestId("network").textContent(), { timeout: 30_000 }).toBe("Online");
+    await context.close();
+  }, 90_000);
 
   it("a first start that never reached the project says in one sentence what it needs", async () => {
     const context = await newDevice(browser, "ipad");
