@@ -1,7 +1,7 @@
 // Two windows of a web till in real Chromium, on one IndexedDB and one set
 // of Web Locks: both offline, taps in both, both closed without a word; a
 // window opened later sends every tap of both, each once.
-import { build } from "esbuild";
+import { build } from "vite";
 import { beforeAll, expect, it } from "vitest";
 import { assertInvariants, freshDatabase, type TestDatabase } from "../helpers/db.ts";
 import { chromiumPath, launchBrowser } from "../helpers/browser.ts";
@@ -16,14 +16,20 @@ let script: string;
 beforeAll(async () => {
   db = await freshDatabase();
   server = await startTestServer(db);
-  const bundle = await build({
-    entryPoints: [new URL("./browser-till.ts", import.meta.url).pathname],
-    bundle: true,
-    format: "esm",
-    platform: "browser",
-    write: false,
+  // Bundled by Vite, as a web till is.
+  const output = await build({
+    configFile: false,
+    logLevel: "silent",
+    // Library mode leaves process.env in; a page has none.
+    define: { "process.env.NODE_ENV": JSON.stringify("production") },
+    build: {
+      write: false,
+      minify: false,
+      lib: { entry: new URL("./browser-till.ts", import.meta.url).pathname, formats: ["es"], fileName: "till" },
+    },
   });
-  script = bundle.outputFiles[0].text;
+  const [result] = Array.isArray(output) ? output : [output];
+  script = (result as { output: Array<{ type: string; code?: string }> }).output.find((o) => o.type === "chunk")!.code!;
 });
 
 it.skipIf(!chromiumPath)("two windows offline, both closed: a third sends every tap of both exactly once", async () => {
