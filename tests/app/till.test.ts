@@ -1,15 +1,14 @@
 // The reference POS app as a shop uses it, in real Chromium: an iPad and a Mac
 // signed in through supabase-js Auth, over the real functions, Realtime and
 // Postgres. Skipped, loudly, where no Chromium is installed.
-import { mkdir, readFile, writeFile } from "node:fs/promises";
+import type { BrowserContext } from "playwright-core";
+import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
-import { createRequire } from "node:module";
-import type { BrowserContext, Page } from "playwright-core";
 import { beforeAll, describe, expect, it } from "vitest";
-import { ensureAppBuilt } from "../scripts/lib/app.ts";
-import { repoRoot } from "../scripts/lib/database.ts";
-import { freshDatabase, type TestDatabase } from "./helpers/db.ts";
-import { chromiumPath, launchBrowser, newDevice } from "./helpers/browser.ts";
+import { ensureAppBuilt } from "../../scripts/lib/app.ts";
+import { repoRoot } from "../../scripts/lib/database.ts";
+import { freshDatabase, type TestDatabase } from "../helpers/db.ts";
+import { chromiumPath, launchBrowser, newDevice } from "../helpers/browser.ts";
 import {
   CUSTOMER_A,
   LOCAL_PASSWORD,
@@ -18,10 +17,10 @@ import {
   STAFF_A1,
   STAFF_A2,
   STAFF_EMAILS,
-} from "./helpers/fixture.ts";
-import { startTestServer, type TestServer } from "./helpers/server.ts";
+} from "../helpers/fixture.ts";
+import { startTestServer, type TestServer } from "../helpers/server.ts";
+import * as till from "../helpers/till.ts";
 
-const axeSource = await readFile(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
 const SHOTS = join(repoRoot, process.env.ONECART_RECORD_SCREENSHOTS === "1" ? "docs/screenshots" : "tmp/screenshots");
 
 let db: TestDatabase;
@@ -36,40 +35,15 @@ describe.skipIf(!chromiumPath)("the POS app in Chromium", () => {
     browser = await launchBrowser();
   });
 
-  async function signIn(context: BrowserContext, userId: string): Promise<Page> {
-    const page = await context.newPage();
-    page.on("pageerror", (error) => console.error(`[browser] ${error.message}`));
-    await page.goto(`${server.apiUrl}/pos/`);
-    await page.getByLabel("E-mail").fill(STAFF_EMAILS[userId]);
-    await page.getByLabel("Password").fill(LOCAL_PASSWORD);
-    await page.getByRole("button", { name: "Sign in" }).click();
-    await page.getByRole("heading", { name: "Queue" }).waitFor();
-    return page;
-  }
-
-  async function openCustomerCart(page: Page, customerId: string) {
-    await page.getByLabel("Open the cart of").selectOption(customerId);
-    await page.getByRole("heading", { name: /^Cart:/ }).waitFor();
-  }
-
-  const qty = (page: Page, productId: string) => page.getByTestId(`qty-${productId}`);
-  const productName = async (n: number) =>
-    (await db.sql`select name from pos.products where id = ${PRODUCT_A[n]}`)[0].name as string;
+  const signIn = (context: BrowserContext, userId: string) => till.signIn(context, server.apiUrl, userId);
+  const openCustomerCart = till.openCustomerCart;
+  const qty = till.qty;
+  const productName = (n: number) => till.productName(db, PRODUCT_A[n]);
+  const expectNoSeriousViolations = till.expectNoSeriousViolations;
 
   async function openCart(customerId: string) {
     return (await db.sql`select id, version, status from pos.carts
       where customer_id = ${customerId} and status in ('active', 'locked')`);
-  }
-
-  async function expectNoSeriousViolations(page: Page, where: string) {
-    await page.addScriptTag({ content: axeSource });
-    const violations = await page.evaluate(async () => {
-      const result = await (window as any).axe.run(document, { resultTypes: ["violations"] });
-      return result.violations
-        .filter((v: any) => v.impact === "serious" || v.impact === "critical")
-        .map((v: any) => `${v.id}: ${v.nodes.map((n: any) => n.target.join(" ")).join(", ")}`);
-    });
-    expect(violations, `accessibility on ${where}`).toEqual([]);
   }
 
   it("an add on the iPad shows on the Mac, and 20 fast taps give 20 units, once each", async () => {
@@ -99,7 +73,7 @@ describe.skipIf(!chromiumPath)("the POS app in Chromium", () => {
     const adds = await db
       .sql`select count(*)::int as n from pos.cart_events where cart_id = ${cart.id} and kind = 'item_added'`;
     expect(adds[0].n).toBe(21); // 1 + 20: each tap applied once
-    expect(await mac.getByTestId("cart-version").textContent()).toBe(`v${cart.version}`);
+    await expect.poll(() => mac.locator("section.cart").getAttribute("data-version")).toBe(String(cart.version));
 
     await mkdir(SHOTS, { recursive: true });
     await ipad.screenshot({ path: join(SHOTS, "pos-ipad.png") });
@@ -111,7 +85,7 @@ describe.skipIf(!chromiumPath)("the POS app in Chromium", () => {
   }, 120_000);
 
   it(
-    "a checkout lock shows on the other device, refuses its add with a message, and completes the queue entry",
+    "the paying till and the other both turn editing off under the lock; the receipt leads to the next customer",
     async () => {
       const ipad = await signIn(await newDevice(browser, "ipadAir"), STAFF_A1);
       const mac = await signIn(await newDevice(browser, "mac"), STAFF_A2);
@@ -131,15 +105,23 @@ describe.skipIf(!chromiumPath)("the POS app in Chromium", () => {
       await expect.poll(() => qty(mac, PRODUCT_A[2]).textContent(), { timeout: 10_000 }).toBe("1");
 
       await ipad.getByRole("button", { name: "Checkout" }).click();
-      await mac.getByText("Locked for checkout on another device").waitFor();
-      await mac.getByRole("button", { name: new RegExp(`^Add ${name},`) }).click();
-      await mac.getByRole("alert").filter({ hasText: "locked for checkout on another device" }).waitFor();
-      // The refused add rolled back on the Mac.
-      await expect.poll(() => qty(mac, PRODUCT_A[2]).textContent(), { timeout: 10_000 }).toBe("1");
+      // The paying device says the checkout is its own; the other shows the lock; neither can edit.
+      await ipad.getByText("Checkout in progress on this till").waitFor();
+      await mac.getByText("Being paid on another till").waitFor();
+      for (const page of [ipad, mac]) {
+        expect(await page.getByRole("button", { name: new RegExp(`^Add ${name},`) }).isDisabled()).toBe(true);
+        expect(await page.getByRole("button", { name: `Remove ${name}` }).isDisabled()).toBe(true);
+        expect(await page.getByRole("button", { name: `One more ${name}` }).isDisabled()).toBe(true);
+        expect(await page.getByTestId("cart-status").textContent()).toBe("Being paid");
+      }
+      await expectNoSeriousViolations(mac, "a cart being paid on another till");
+      await mkdir(SHOTS, { recursive: true });
+      await ipad.screenshot({ path: join(SHOTS, "pos-checkout-ipad.png") });
+      await mac.screenshot({ path: join(SHOTS, "pos-being-paid-mac.png") });
 
       await ipad.getByRole("button", { name: /^Take card payment/ }).click();
-      await ipad.getByText(/^Paid /).waitFor();
-      await mac.getByText("This cart is checked out.").waitFor();
+      await ipad.getByText(/^Paid \$.* by card \(pay_sim_/).waitFor();
+      await mac.getByText(/^Paid \$.* on another till/).waitFor();
       await expect.poll(async () => (await ipad.getByText(/Being served/).count()), { timeout: 10_000 }).toBe(0);
       await expect.poll(async () => (await mac.getByText(/Being served/).count()), { timeout: 10_000 }).toBe(0);
 
@@ -148,7 +130,15 @@ describe.skipIf(!chromiumPath)("the POS app in Chromium", () => {
       const [cart] = await db.sql`select status, subtotal_cents from pos.carts where customer_id = ${customer}
       order by created_at desc limit 1`;
       expect(cart.status).toBe("checked_out");
-      await expectNoSeriousViolations(mac, "a locked cart");
+      await expectNoSeriousViolations(ipad, "the receipt");
+      await ipad.screenshot({ path: join(SHOTS, "pos-receipt-ipad.png") });
+      // The receipt stays through a switch of screens and a reload, and leads on to the next customer.
+      await ipad.reload();
+      await ipad.getByRole("heading", { name: /^Paid:/ }).waitFor();
+      await ipad.getByRole("button", { name: "Next customer" }).click();
+      await ipad.getByRole("heading", { name: "No cart open" }).waitFor();
+      till.expectNoConsoleErrors(ipad, "a sale on the iPad");
+      till.expectNoConsoleErrors(mac, "a sale on the Mac");
       await ipad.context().close();
       await mac.context().close();
     },
@@ -165,13 +155,14 @@ describe.skipIf(!chromiumPath)("the POS app in Chromium", () => {
 
     await ipadContext.setOffline(true);
     await ipad.getByText("Offline:").waitFor();
+    expect(await ipad.getByRole("button", { name: "Checkout" }).isDisabled()).toBe(true);
     const names = [await productName(0), await productName(3), await productName(4)];
     for (const [n, product] of [[0, 0], [1, 3], [2, 4], [0, 0], [1, 3]] as const) {
       void product;
       await ipad.getByRole("button", { name: new RegExp(`^Add ${names[n]},`) }).click();
     }
-    await expect.poll(() => ipad.getByTestId("pending-count").textContent()).toBe("5 pending");
-    expect(await mac.getByTestId("cart-version").textContent()).toBe("v1");
+    await expect.poll(() => ipad.getByTestId("pending-count").textContent()).toBe("5 taps to send");
+    expect(await mac.locator("section.cart").getAttribute("data-version")).toBe("1");
 
     await ipadContext.setOffline(false);
     for (const page of [ipad, mac]) {
@@ -215,16 +206,35 @@ describe.skipIf(!chromiumPath)("the POS app in Chromium", () => {
       const page = await signIn(await newDevice(browser, "mac"), STAFF_A1);
       await page.getByRole("button", { name: "Store health" }).click();
       await page.getByRole("heading", { name: /^Store health/ }).waitFor();
-      const figure = (label: string) => page.getByRole("row", { name: new RegExp(`^${label}`) }).locator("td");
+      const figure = (label: string) => page.locator(".headline div", { hasText: label }).locator("dd");
       await expect.poll(() => figure("Changes to carts").textContent()).not.toBe("0");
       await page.getByText("Checkout lock expired but not released").waitFor();
+      await page.getByRole("img", { name: /by hour today/ }).waitFor();
+      // What needs a person comes before the figures.
+      const [alerts, today] = await Promise.all([
+        page.getByRole("heading", { name: "Needs a person now" }).boundingBox(),
+        page.getByRole("heading", { name: "Today" }).boundingBox(),
+      ]);
+      expect(alerts!.y).toBeLessThan(today!.y);
       await expectNoSeriousViolations(page, "store health");
+      await mkdir(SHOTS, { recursive: true });
+      await page.screenshot({ path: join(SHOTS, "pos-health-mac.png"), fullPage: true });
+      const portrait = await signIn(await newDevice(browser, "ipadPortrait"), STAFF_A1);
+      await portrait.getByRole("button", { name: "Store health" }).click();
+      await portrait.getByText("Checkout lock expired but not released").waitFor();
+      await portrait.getByRole("img", { name: /by hour today/ }).waitFor();
+      expect(await portrait.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(810);
+      await portrait.screenshot({ path: join(SHOTS, "pos-health-ipad-portrait.png"), fullPage: true });
+      await expectNoSeriousViolations(portrait, "store health on an iPad in portrait");
+      till.expectNoConsoleErrors(portrait, "store health on an iPad in portrait");
+      await portrait.context().close();
 
       await page.getByRole("button", { name: "Release lock" }).click();
       await page.getByLabel(/^Reason for/).fill("terminal 7 lost power during the payment");
       await page.getByRole("button", { name: "Apply" }).click();
       await page.getByText("Release lock: done.").waitFor();
       await expect.poll(() => page.getByText("Checkout lock expired but not released").count()).toBe(0);
+      till.expectNoConsoleErrors(page, "store health on a Mac");
 
       const [after] = await db.sql`select status from pos.carts where id = ${cart.id}`;
       expect(after.status).toBe("active");
@@ -239,8 +249,7 @@ describe.skipIf(!chromiumPath)("the POS app in Chromium", () => {
 
   it("staff see no Store health screen; the sign-in page has no serious accessibility violations", async () => {
     const context = await newDevice(browser, "ipad");
-    const page = await context.newPage();
-    await page.goto(`${server.apiUrl}/pos/`);
+    const page = await till.openTill(context, server.apiUrl);
     await page.getByLabel("E-mail").waitFor();
     await expectNoSeriousViolations(page, "the sign-in page");
     await page.getByLabel("E-mail").fill(STAFF_EMAILS[STAFF_A2]);
@@ -251,6 +260,10 @@ describe.skipIf(!chromiumPath)("the POS app in Chromium", () => {
     await page.getByRole("button", { name: "Sign in" }).click();
     await page.getByRole("heading", { name: "Queue" }).waitFor();
     expect(await page.getByRole("button", { name: "Store health" }).count()).toBe(0);
+    // The empty queue: "Call next" is off and says why.
+    expect(await page.getByRole("button", { name: "Call next" }).isDisabled()).toBe(true);
+    await page.getByText("No one to call").waitFor();
+    till.expectNoConsoleErrors(page, "sign-in and the till", [/status of 400/]);
     await context.close();
   }, 60_000);
 });
