@@ -140,12 +140,9 @@ describe("the keyed RPCs, read from the catalog", () => {
       const key = `keyed-${rpc}-${randomUUID()}`;
       const answer = await call(rpc, { ...first, [KEY]: key });
 
-      // The stored request names every argument with the value sent.
+      // The stored request holds every argument, in the catalog's order, as sent.
       const [stored] = await db.sql`select request from pos.idempotency_keys where key = ${key}`;
-      expect(stored?.request, `${rpc} stored its request`).toEqual({
-        rpc,
-        ...Object.fromEntries(params.map((p) => [p.slice(2), first[p]])),
-      });
+      expect(stored?.request, `${rpc} stored its request`).toEqual({ rpc, args: params.map((p) => first[p]) });
       // The same request again is a replay, not a refusal: the key was taken.
       expect(await call(rpc, { ...first, [KEY]: key }), `${rpc} replays`).toEqual(answer);
 
@@ -158,6 +155,22 @@ describe("the keyed RPCs, read from the catalog", () => {
           });
         expect(refused.api.details, `${rpc}.${param}`).toEqual({ first_request: rpc });
       }
+    }
+  });
+
+  it("each still replays a request stored before the arguments were kept as one list, and refuses a changed one", async () => {
+    for (const { rpc, params } of keyed) {
+      const first = await firstRequest[rpc]();
+      const key = `keyed-named-${rpc}-${randomUUID()}`;
+      const answer = await call(rpc, { ...first, [KEY]: key });
+      // The shape the RPCs stored before: each argument by its name without `p_`.
+      await db.sql`update pos.idempotency_keys
+                      set request = ${db.sql.json({ rpc, ...Object.fromEntries(params.map((p) => [p.slice(2), first[p]])) } as never)}
+                    where key = ${key}`;
+      expect(await call(rpc, { ...first, [KEY]: key }), `${rpc} replays`).toEqual(answer);
+      const param = params[params.length - 1];
+      const changed = { ...first, [param]: await anotherValue[param](first[param]), [KEY]: key };
+      await expectError(call(rpc, changed), "idempotency_key_reused");
     }
   });
 
