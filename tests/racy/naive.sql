@@ -33,7 +33,7 @@ begin
   else
     insert into pos.cart_items (cart_id, product_id, name, quantity, unit_price_cents, options)
     values (p_cart_id, p_product_id, v_name, p_quantity, v_price, coalesce(p_options, '{}'))
-    on conflict (cart_id, product_id, options_key) do update set quantity = excluded.quantity;
+    on conflict (cart_id, product_id, options_key) do update set quantity = pos.cart_items.quantity + excluded.quantity;
   end if;
   update pos.carts c set version = v_version + 1,
     subtotal_cents = (select coalesce(sum(quantity * unit_price_cents), 0) from pos.cart_items where cart_id = p_cart_id),
@@ -46,6 +46,8 @@ begin
     select c.store_id, p_idempotency_key, '{}', '{}' from pos.carts c where c.id = p_cart_id
     on conflict do nothing;
   end if;
+  -- Broadcast as onecart does, so a test watching the cart fails on the race, not on silence.
+  perform realtime.send(pos.cart_snapshot(p_cart_id), 'cart_updated', 'cart:' || p_cart_id::text, true);
   return pos.cart_snapshot(p_cart_id);
 end $$;
 
