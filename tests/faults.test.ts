@@ -287,8 +287,10 @@ describe.skipIf(!own)("with this file's own Postgres", () => {
         from pos.carts c where c.id = any(${carts.map((c) => c.id)}::uuid[])`;
     const adds = (cartId: string) => acked.filter((t) => t.cartId === cartId).length + (cartId === carts[0].id ? 1 : 0);
     expect(counted.map((c) => ({ ...c })).sort((a, b) => a.id.localeCompare(b.id)))
-      .toEqual(carts.map((c) => ({ id: c.id, version: 1 + adds(c.id), adds: adds(c.id) }))
-        .sort((a, b) => a.id.localeCompare(b.id)));
+      .toEqual(
+        carts.map((c) => ({ id: c.id, version: 1 + adds(c.id), adds: adds(c.id) }))
+          .sort((a, b) => a.id.localeCompare(b.id)),
+      );
     expect(figures.seconds_to_recover).toBeLessThan(10);
     await assertInvariants(admin);
     expect(kills).toBeGreaterThan(0);

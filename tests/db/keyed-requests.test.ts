@@ -165,7 +165,9 @@ describe("the keyed RPCs, read from the catalog", () => {
       const answer = await call(rpc, { ...first, [KEY]: key });
       // The shape the RPCs stored before: each argument by its name without `p_`.
       await db.sql`update pos.idempotency_keys
-                      set request = ${db.sql.json({ rpc, ...Object.fromEntries(params.map((p) => [p.slice(2), first[p]])) } as never)}
+                      set request = ${
+        db.sql.json({ rpc, ...Object.fromEntries(params.map((p) => [p.slice(2), first[p]])) } as never)
+      }
                     where key = ${key}`;
       expect(await call(rpc, { ...first, [KEY]: key }), `${rpc} replays`).toEqual(answer);
       const param = params[params.length - 1];

@@ -43,7 +43,10 @@ describe("a line's price", () => {
     });
     // Other options make another line, first added now: at the product's price now.
     const other = await ann.rpc("add_item", { p_cart_id: cart.id, p_product_id: id, p_options: { size: "L" } });
-    expect(line(other, id, { size: "L" })).toMatchObject({ name: `${before.name} (new)`, unit_price_cents: before.price + 250 });
+    expect(line(other, id, { size: "L" })).toMatchObject({
+      name: `${before.name} (new)`,
+      unit_price_cents: before.price + 250,
+    });
     expect(other.subtotal_cents).toBe(3 * before.price + before.price + 250);
     expect(await ann.rpc("get_cart", { p_cart_id: cart.id })).toEqual(other);
     await assertInvariants(db.sql);

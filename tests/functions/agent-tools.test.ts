@@ -118,7 +118,10 @@ describe("a voice order: 'a burger and fries and a coke'", () => {
     await deliverTwice(calls, cart.id);
 
     const order = (await runToolCall({ id: "toolu_show", name: "show_order", input: {} }, cart.id)).body;
-    expect(order.items.map((i: any) => [i.name, i.quantity]).sort()).toEqual([["Burger", 1], ["Coke", 1], ["Fries", 1]]);
+    expect(order.items.map((i: any) => [i.name, i.quantity]).sort()).toEqual([["Burger", 1], ["Coke", 1], [
+      "Fries",
+      1,
+    ]]);
     expect(order).toMatchObject({ version: cart.version + 3, item_count: 3, subtotal_cents: 899 + 349 + 250 });
     const [{ adds }] = await db.sql`select count(*)::int as adds from pos.cart_events
                                      where cart_id = ${cart.id} and kind = 'item_added'`;
@@ -127,8 +130,16 @@ describe("a voice order: 'a burger and fries and a coke'", () => {
     // "Make that two cokes, and no fries": two more calls, delivered twice as well.
     const line = (name: string) => order.items.find((i: any) => i.name === name).id;
     await deliverTwice([
-      { id: `toolu_02coke${crypto.randomUUID().slice(0, 8)}`, name: "change_quantity", input: { item_id: line("Coke"), quantity: 2 } },
-      { id: `toolu_02fries${crypto.randomUUID().slice(0, 8)}`, name: "remove_from_order", input: { item_id: line("Fries") } },
+      {
+        id: `toolu_02coke${crypto.randomUUID().slice(0, 8)}`,
+        name: "change_quantity",
+        input: { item_id: line("Coke"), quantity: 2 },
+      },
+      {
+        id: `toolu_02fries${crypto.randomUUID().slice(0, 8)}`,
+        name: "remove_from_order",
+        input: { item_id: line("Fries") },
+      },
     ], cart.id);
     const after = (await runToolCall({ id: "toolu_show", name: "show_order", input: {} }, cart.id)).body;
     expect(after.items.map((i: any) => [i.name, i.quantity]).sort()).toEqual([["Burger", 1], ["Coke", 2]]);
