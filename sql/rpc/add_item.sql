@@ -15,7 +15,7 @@ set search_path = ''
 as $$
 declare
   v_options jsonb := '{}';
-  v_request jsonb;
+  v_keyed pos.keyed_mutation;
   v_target record;
   v_response jsonb;
   v_cart pos.carts;
@@ -39,15 +39,10 @@ begin
 
   -- The cart's store, the caller's access and the product in one probe.
   v_target := pos.cart_target(p_cart_id, p_product_id);
-  -- Without a key there is nothing to replay or record: the request is built,
-  -- and the key table touched, only for a key.
-  if p_idempotency_key is not null then
-    v_request := jsonb_build_object('rpc', 'add_item', 'cart_id', p_cart_id, 'product_id', p_product_id,
-      'quantity', p_quantity, 'options', p_options, 'expected_version', p_expected_version);
-    v_response := pos.idempotency_replay(v_target.store_id, p_idempotency_key, v_request);
-    if v_response is not null then
-      return v_response;
-    end if;
+  v_keyed := pos.keyed_open('add_item', v_target.store_id, p_idempotency_key,
+    jsonb_build_array(p_cart_id, p_product_id, p_quantity, p_options, p_expected_version));
+  if v_keyed.replay is not null then
+    return v_keyed.replay;
   end if;
   if v_target.product_name is null then
     perform pos.raise('not_found', 'No such product.');
@@ -88,10 +83,7 @@ begin
 
   v_response := pos.publish_cart_change(p_cart_id, 'item_added', jsonb_build_object(
     'item_id', v_item_id, 'product_id', p_product_id, 'quantity', p_quantity, 'options', v_options));
-  if p_idempotency_key is not null then
-    perform pos.idempotency_save(v_target.store_id, p_idempotency_key, v_request, v_response);
-  end if;
-  return v_response;
+  return pos.keyed_close(v_keyed, v_response);
 end;
 $$;
 grant execute on function public.add_item(uuid, uuid, integer, jsonb, bigint, text) to authenticated, service_role;

@@ -11,7 +11,7 @@ security definer
 set search_path = ''
 as $$
 declare
-  v_request jsonb := jsonb_build_object('rpc', 'add_to_queue', 'location_id', p_location_id, 'customer_id', p_customer_id);
+  v_keyed pos.keyed_mutation;
   v_store_id uuid;
   v_response jsonb;
   v_cart_id uuid;
@@ -23,9 +23,10 @@ begin
   end if;
   select l.store_id into v_store_id from pos.locations l where l.id = p_location_id;
   perform pos.assert_store_access(v_store_id, 'location');
-  v_response := pos.idempotency_replay(v_store_id, p_idempotency_key, v_request);
-  if v_response is not null then
-    return v_response;
+  v_keyed := pos.keyed_open('add_to_queue', v_store_id, p_idempotency_key,
+    jsonb_build_array(p_location_id, p_customer_id));
+  if v_keyed.replay is not null then
+    return v_keyed.replay;
   end if;
 
   -- One queue change at a time per location: the ticket counter row is the lock.
@@ -53,8 +54,7 @@ begin
   end if;
 
   v_response := jsonb_build_object('entry', pos.queue_entry_json(v_entry), 'cart', pos.cart_snapshot(v_cart_id));
-  perform pos.idempotency_save(v_store_id, p_idempotency_key, v_request, v_response);
-  return v_response;
+  return pos.keyed_close(v_keyed, v_response);
 end;
 $$;
 grant execute on function public.add_to_queue(uuid, uuid, text) to authenticated, service_role;

@@ -10,7 +10,7 @@ security definer
 set search_path = ''
 as $$
 declare
-  v_request jsonb := jsonb_build_object('rpc', 'call_next', 'location_id', p_location_id);
+  v_keyed pos.keyed_mutation;
   v_store_id uuid;
   v_response jsonb;
   v_entry pos.queue_entries;
@@ -20,9 +20,10 @@ begin
   end if;
   select l.store_id into v_store_id from pos.locations l where l.id = p_location_id;
   perform pos.assert_store_access(v_store_id, 'location');
-  v_response := pos.idempotency_replay(v_store_id, p_idempotency_key, v_request);
-  if v_response is not null then
-    return v_response;
+  v_keyed := pos.keyed_open('call_next', v_store_id, p_idempotency_key,
+    jsonb_build_array(p_location_id));
+  if v_keyed.replay is not null then
+    return v_keyed.replay;
   end if;
 
   -- Two devices calling "next" at once: each skips the entry the other holds.
@@ -38,8 +39,7 @@ begin
     perform pos.publish_queue(p_location_id);
     v_response := pos.queue_entry_json(v_entry);
   end if;
-  perform pos.idempotency_save(v_store_id, p_idempotency_key, v_request, coalesce(v_response, 'null'::jsonb));
-  return v_response;
+  return pos.keyed_close(v_keyed, v_response);
 end;
 $$;
 grant execute on function public.call_next(uuid, text) to authenticated, service_role;

@@ -14,8 +14,7 @@ security definer
 set search_path = ''
 as $$
 declare
-  v_request jsonb := jsonb_build_object('rpc', 'complete_checkout', 'cart_id', p_cart_id, 'lock_token', p_lock_token,
-    'checkout_ref', p_checkout_ref, 'paid_total_cents', p_paid_total_cents, 'expected_version', p_expected_version);
+  v_keyed pos.keyed_mutation;
   v_store_id uuid;
   v_response jsonb;
   v_cart pos.carts;
@@ -35,9 +34,10 @@ begin
   end if;
 
   v_store_id := pos.cart_store(p_cart_id);
-  v_response := pos.idempotency_replay(v_store_id, p_idempotency_key, v_request);
-  if v_response is not null then
-    return v_response;
+  v_keyed := pos.keyed_open('complete_checkout', v_store_id, p_idempotency_key,
+    jsonb_build_array(p_cart_id, p_lock_token, p_checkout_ref, p_paid_total_cents, p_expected_version));
+  if v_keyed.replay is not null then
+    return v_keyed.replay;
   end if;
 
   -- No lazy release of an expired lock here: its token may still complete.
@@ -80,8 +80,7 @@ begin
     perform pos.publish_queue(v_cart.location_id);
   end if;
 
-  perform pos.idempotency_save(v_store_id, p_idempotency_key, v_request, v_response);
-  return v_response;
+  return pos.keyed_close(v_keyed, v_response);
 end;
 $$;
 grant execute on function public.complete_checkout(uuid, uuid, text, bigint, bigint, text) to authenticated, service_role;

@@ -14,8 +14,7 @@ set search_path = ''
 as $$
 declare
   v_ttl integer := coalesce(p_ttl_seconds, 600);
-  v_request jsonb := jsonb_build_object('rpc', 'lock_cart', 'cart_id', p_cart_id, 'checkout_ref', p_checkout_ref,
-    'ttl_seconds', p_ttl_seconds, 'expected_version', p_expected_version);
+  v_keyed pos.keyed_mutation;
   v_store_id uuid;
   v_response jsonb;
   v_cart pos.carts;
@@ -32,9 +31,10 @@ begin
   end if;
 
   v_store_id := pos.cart_store(p_cart_id);
-  v_response := pos.idempotency_replay(v_store_id, p_idempotency_key, v_request);
-  if v_response is not null then
-    return v_response;
+  v_keyed := pos.keyed_open('lock_cart', v_store_id, p_idempotency_key,
+    jsonb_build_array(p_cart_id, p_checkout_ref, p_ttl_seconds, p_expected_version));
+  if v_keyed.replay is not null then
+    return v_keyed.replay;
   end if;
 
   v_cart := pos.lock_cart_row(p_cart_id, p_expected_version, p_checkout_ref);
@@ -59,8 +59,7 @@ begin
   end if;
   -- Only the caller of lock_cart ever sees the token.
   v_response := jsonb_set(v_response, '{lock,token}', to_jsonb(v_cart.lock_token));
-  perform pos.idempotency_save(v_store_id, p_idempotency_key, v_request, v_response);
-  return v_response;
+  return pos.keyed_close(v_keyed, v_response);
 end;
 $$;
 grant execute on function public.lock_cart(uuid, text, integer, bigint, text) to authenticated, service_role;

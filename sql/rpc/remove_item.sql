@@ -12,7 +12,7 @@ security definer
 set search_path = ''
 as $$
 declare
-  v_request jsonb;
+  v_keyed pos.keyed_mutation;
   v_cart pos.carts;
   v_store_id uuid;
   v_response jsonb;
@@ -26,13 +26,10 @@ begin
   end if;
 
   v_store_id := pos.cart_store(p_cart_id);
-  if p_idempotency_key is not null then
-    v_request := jsonb_build_object('rpc', 'remove_item', 'cart_id', p_cart_id, 'item_id', p_item_id,
-      'expected_version', p_expected_version);
-    v_response := pos.idempotency_replay(v_store_id, p_idempotency_key, v_request);
-    if v_response is not null then
-      return v_response;
-    end if;
+  v_keyed := pos.keyed_open('remove_item', v_store_id, p_idempotency_key,
+    jsonb_build_array(p_cart_id, p_item_id, p_expected_version));
+  if v_keyed.replay is not null then
+    return v_keyed.replay;
   end if;
 
   v_cart := pos.lock_cart_row(p_cart_id, p_expected_version);
@@ -44,10 +41,7 @@ begin
 
   v_response := pos.publish_cart_change(p_cart_id, 'item_removed', jsonb_build_object(
     'item_id', p_item_id, 'product_id', v_item.product_id, 'quantity_before', v_item.quantity));
-  if p_idempotency_key is not null then
-    perform pos.idempotency_save(v_store_id, p_idempotency_key, v_request, v_response);
-  end if;
-  return v_response;
+  return pos.keyed_close(v_keyed, v_response);
 end;
 $$;
 grant execute on function public.remove_item(uuid, uuid, bigint, text) to authenticated, service_role;

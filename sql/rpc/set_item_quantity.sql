@@ -13,7 +13,7 @@ security definer
 set search_path = ''
 as $$
 declare
-  v_request jsonb;
+  v_keyed pos.keyed_mutation;
   v_cart pos.carts;
   v_store_id uuid;
   v_response jsonb;
@@ -33,13 +33,10 @@ begin
   end if;
 
   v_store_id := pos.cart_store(p_cart_id);
-  if p_idempotency_key is not null then
-    v_request := jsonb_build_object('rpc', 'set_item_quantity', 'cart_id', p_cart_id, 'item_id', p_item_id,
-      'quantity', p_quantity, 'expected_version', p_expected_version);
-    v_response := pos.idempotency_replay(v_store_id, p_idempotency_key, v_request);
-    if v_response is not null then
-      return v_response;
-    end if;
+  v_keyed := pos.keyed_open('set_item_quantity', v_store_id, p_idempotency_key,
+    jsonb_build_array(p_cart_id, p_item_id, p_quantity, p_expected_version));
+  if v_keyed.replay is not null then
+    return v_keyed.replay;
   end if;
 
   v_cart := pos.lock_cart_row(p_cart_id, p_expected_version);
@@ -58,10 +55,7 @@ begin
       'item_id', p_item_id, 'product_id', v_item.product_id,
       'quantity_before', v_item.quantity, 'quantity', p_quantity));
   end if;
-  if p_idempotency_key is not null then
-    perform pos.idempotency_save(v_store_id, p_idempotency_key, v_request, v_response);
-  end if;
-  return v_response;
+  return pos.keyed_close(v_keyed, v_response);
 end;
 $$;
 grant execute on function public.set_item_quantity(uuid, uuid, integer, bigint, text) to authenticated, service_role;

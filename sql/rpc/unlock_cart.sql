@@ -12,8 +12,7 @@ security definer
 set search_path = ''
 as $$
 declare
-  v_request jsonb := jsonb_build_object('rpc', 'unlock_cart', 'cart_id', p_cart_id, 'lock_token', p_lock_token,
-    'expected_version', p_expected_version);
+  v_keyed pos.keyed_mutation;
   v_store_id uuid;
   v_response jsonb;
   v_cart pos.carts;
@@ -26,9 +25,10 @@ begin
   end if;
 
   v_store_id := pos.cart_store(p_cart_id);
-  v_response := pos.idempotency_replay(v_store_id, p_idempotency_key, v_request);
-  if v_response is not null then
-    return v_response;
+  v_keyed := pos.keyed_open('unlock_cart', v_store_id, p_idempotency_key,
+    jsonb_build_array(p_cart_id, p_lock_token, p_expected_version));
+  if v_keyed.replay is not null then
+    return v_keyed.replay;
   end if;
 
   v_cart := pos.lock_cart_row_for_token(p_cart_id, p_lock_token, p_expected_version);
@@ -39,8 +39,7 @@ begin
    where c.id = p_cart_id;
   v_response := pos.publish_cart_change(p_cart_id, 'unlocked', jsonb_build_object(
     'checkout_ref', v_cart.lock_checkout_ref, 'locked_version', v_cart.locked_version));
-  perform pos.idempotency_save(v_store_id, p_idempotency_key, v_request, v_response);
-  return v_response;
+  return pos.keyed_close(v_keyed, v_response);
 end;
 $$;
 grant execute on function public.unlock_cart(uuid, uuid, bigint, text) to authenticated, service_role;

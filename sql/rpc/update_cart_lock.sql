@@ -13,8 +13,7 @@ security definer
 set search_path = ''
 as $$
 declare
-  v_request jsonb := jsonb_build_object('rpc', 'update_cart_lock', 'cart_id', p_cart_id, 'lock_token', p_lock_token,
-    'checkout_ref', p_checkout_ref, 'expected_version', p_expected_version);
+  v_keyed pos.keyed_mutation;
   v_store_id uuid;
   v_response jsonb;
   v_cart pos.carts;
@@ -31,17 +30,17 @@ begin
   end if;
 
   v_store_id := pos.cart_store(p_cart_id);
-  v_response := pos.idempotency_replay(v_store_id, p_idempotency_key, v_request);
-  if v_response is not null then
-    return v_response;
+  v_keyed := pos.keyed_open('update_cart_lock', v_store_id, p_idempotency_key,
+    jsonb_build_array(p_cart_id, p_lock_token, p_checkout_ref, p_expected_version));
+  if v_keyed.replay is not null then
+    return v_keyed.replay;
   end if;
 
   v_cart := pos.lock_cart_row_for_token(p_cart_id, p_lock_token, p_expected_version);
   update pos.carts c set lock_checkout_ref = p_checkout_ref where c.id = p_cart_id;
   v_response := pos.publish_cart_change(p_cart_id, 'lock_updated', jsonb_build_object(
     'checkout_ref_before', v_cart.lock_checkout_ref, 'checkout_ref', p_checkout_ref));
-  perform pos.idempotency_save(v_store_id, p_idempotency_key, v_request, v_response);
-  return v_response;
+  return pos.keyed_close(v_keyed, v_response);
 end;
 $$;
 grant execute on function public.update_cart_lock(uuid, uuid, text, bigint, text) to authenticated, service_role;

@@ -1,5 +1,5 @@
--- What operations adds to the tables: a record of refusals that roll back, a
--- count of idempotent replays, and the history of alerts.
+-- The tables operations adds: a record of refusals that roll back, and the
+-- history of alerts.
 
 -- `version_conflict`, `cart_locked` and `busy` roll their transaction back, so
 -- nothing of them survives in the cart's history. The functions report each one
@@ -13,15 +13,6 @@ create table pos.refusals (
   at timestamptz not null default now()
 );
 create index refusals_store_at_idx on pos.refusals (store_id, at);
-
--- ops.store_health reads the history by time. BRIN: the history is appended in
--- time order, so the index costs next to nothing on each cart mutation.
-create index cart_events_at_brin_idx on pos.cart_events using brin (at);
-
--- A replay returns the stored response; counting it on the key's row keeps the
--- figure where the key lives (and purged with it after a week).
-alter table pos.idempotency_keys add column replays integer not null default 0;
-alter table pos.idempotency_keys add column last_replayed_at timestamptz;
 
 -- Every alert that opened, and when it closed; public.check_alerts() writes it
 -- every minute. An alert is identified by its kind and subject (a cart, a queue

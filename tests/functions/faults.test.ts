@@ -279,6 +279,18 @@ describe.skipIf(!own)("with this file's own Postgres", () => {
     expect([figures.refused, figures.gave_up]).toEqual([0, 0]);
     expect(lost.map((t) => t.key)).toEqual([]);
     expect(doubled.map((t) => t.key)).toEqual([]);
+    // No lost update (invariants 2 and 4): each cart's version counts its adds,
+    // each with its one event; the first cart also took the add after the restart.
+    const counted = await admin<{ id: string; version: number; adds: number }[]>`
+      select c.id, c.version::int, (select count(*)::int from pos.cart_events e
+                                     where e.cart_id = c.id and e.kind = 'item_added') as adds
+        from pos.carts c where c.id = any(${carts.map((c) => c.id)}::uuid[])`;
+    const adds = (cartId: string) => acked.filter((t) => t.cartId === cartId).length + (cartId === carts[0].id ? 1 : 0);
+    expect(counted.map((c) => ({ ...c })).sort((a, b) => a.id.localeCompare(b.id)))
+      .toEqual(
+        carts.map((c) => ({ id: c.id, version: 1 + adds(c.id), adds: adds(c.id) }))
+          .sort((a, b) => a.id.localeCompare(b.id)),
+      );
     expect(figures.seconds_to_recover).toBeLessThan(10);
     await assertInvariants(admin);
     expect(kills).toBeGreaterThan(0);

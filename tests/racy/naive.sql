@@ -13,6 +13,7 @@ returns jsonb language plpgsql security definer set search_path = '' as $$
 declare
   v_version bigint;
   v_line pos.cart_items;
+  v_has_line boolean;
   v_price bigint;
   v_name text;
 begin
@@ -24,13 +25,15 @@ begin
   select p.price_cents, p.name into v_price, v_name from pos.products p where p.id = p_product_id;
   select * into v_line from pos.cart_items i
    where i.cart_id = p_cart_id and i.product_id = p_product_id and i.options = coalesce(p_options, '{}');
+  -- Kept before the sleep: PERFORM sets FOUND too, and would make every add an update of no line.
+  v_has_line := found;
   perform pg_sleep(0.005);
-  if found then
+  if v_has_line then
     update pos.cart_items i set quantity = v_line.quantity + p_quantity where i.id = v_line.id;
   else
     insert into pos.cart_items (cart_id, product_id, name, quantity, unit_price_cents, options)
     values (p_cart_id, p_product_id, v_name, p_quantity, v_price, coalesce(p_options, '{}'))
-    on conflict (cart_id, product_id, options_key) do update set quantity = excluded.quantity;
+    on conflict (cart_id, product_id, options_key) do update set quantity = pos.cart_items.quantity + excluded.quantity;
   end if;
   update pos.carts c set version = v_version + 1,
     subtotal_cents = (select coalesce(sum(quantity * unit_price_cents), 0) from pos.cart_items where cart_id = p_cart_id),
@@ -43,6 +46,8 @@ begin
     select c.store_id, p_idempotency_key, '{}', '{}' from pos.carts c where c.id = p_cart_id
     on conflict do nothing;
   end if;
+  -- Broadcast as onecart does, so a test watching the cart fails on the race, not on silence.
+  perform realtime.send(pos.cart_snapshot(p_cart_id), 'cart_updated', 'cart:' || p_cart_id::text, true);
   return pos.cart_snapshot(p_cart_id);
 end $$;
 
