@@ -2,8 +2,11 @@
 // of two stores, run against onecart and against an in-memory model of carts
 // and queues written from the contract alone. After every step the real carts
 // and queues must equal the model's and the invariants must hold (ops views);
-// fast-check shrinks a failing sequence to a short one. With ONECART_RACY=1 it
-// runs against tests/racy/naive.sql, the read-modify-write variant.
+// fast-check shrinks a failing sequence to a short one. Steps run one at a
+// time, so this test proves the rules, not the absence of races (that is
+// tests/db/concurrency.test.ts's job); ONECART_RACY=1 runs it against
+// tests/racy/naive.sql, which it fails on the rules that variant skips (such as
+// the store check), not on a race.
 import { readFile } from "node:fs/promises";
 import fc from "fast-check";
 import { beforeAll, expect, it } from "vitest";
