@@ -21,6 +21,10 @@ function findChromium(): string | null {
 }
 
 export const chromiumPath = findChromium();
+if (!chromiumPath && process.env.ONECART_REQUIRE_BROWSERS === "1") {
+  // CI installs both engines; a skip there would hide a broken install.
+  throw new Error("ONECART_REQUIRE_BROWSERS=1, but no Chromium was found (CHROMIUM_PATH, or chromium on PATH).");
+}
 if (!chromiumPath) {
   console.warn(
     "\n*** No Chromium found: the POS app's browser tests are SKIPPED. Install Chromium " +

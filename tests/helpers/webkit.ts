@@ -36,6 +36,10 @@ const driverPath = onPath("WebKitWebDriver");
 const xvfbRun = onPath("xvfb-run");
 const miniBrowser = findMiniBrowser();
 export const webkitAvailable = !!(driverPath && xvfbRun && miniBrowser);
+if (!webkitAvailable && process.env.ONECART_REQUIRE_BROWSERS === "1") {
+  // CI installs both engines; a skip there would hide a broken install.
+  throw new Error("ONECART_REQUIRE_BROWSERS=1, but WebKitGTK's WebDriver, xvfb-run or MiniBrowser is missing.");
+}
 if (!webkitAvailable) {
   console.warn(
     "\n*** No WebKitGTK WebDriver found: the till's WebKit tests are SKIPPED. Install it " +
