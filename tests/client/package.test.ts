@@ -343,8 +343,8 @@ createRoot(document.getElementById("root")!).render(root);
     strict: true,
     noEmit: true,
     // As every app template has it: supabase-js's own declarations do not check
-    // without it. The @ts-expect-error lines in src/app.ts fail instead when the
-    // package's declarations do not resolve and its types fall back to \`any\`.
+    // without it. The @ts-expect-error lines in src/app.ts fail when the package's
+    // types fall back to \`any\`; a second pass checks its declarations themselves.
     skipLibCheck: true,
     types: [],
   };
