@@ -178,6 +178,7 @@ describe("the tarball", () => {
 });
 
 it("imports from plain Node 24, both entry points, with no loader", async () => {
+  expect(Number(process.versions.node.split(".")[0])).toBeGreaterThanOrEqual(24);
   const out = await sh(consumer, process.execPath, ["imports.mjs"]);
   expect(JSON.parse(out)).toEqual({
     core: expect.arrayContaining(["createOnecart", "memoryStorage", "indexedDbStorage", "OnecartError"]),
