@@ -9,7 +9,9 @@ export type {
   QueueState,
   Rejection,
 } from "./client.ts";
-export { createApi, createCaller } from "./api.ts";
+export { createApi } from "./api.ts";
+export { createCaller } from "./transport.ts";
+export type { Caller } from "./transport.ts";
 export { OPERATIONS, operationOf } from "./contract.ts";
 export type { ArgPlace, Operation, OperationName } from "./contract.ts";
 export type { ApiMethod, CallOptions, OnecartApi } from "./api.ts";
