@@ -178,6 +178,7 @@ describe("the tarball", () => {
 });
 
 it("imports from plain Node 24, both entry points, with no loader", async () => {
+  expect(Number(process.versions.node.split(".")[0])).toBeGreaterThanOrEqual(24);
   const out = await sh(consumer, process.execPath, ["imports.mjs"]);
   expect(JSON.parse(out)).toEqual({
     core: expect.arrayContaining(["createOnecart", "memoryStorage", "indexedDbStorage", "OnecartError"]),
@@ -195,6 +196,16 @@ describe("tsc --strict type-checks a POS app against the declarations", () => {
         "--strict",
       ]).catch((error: Error) => error.message);
       expect(out).toBe("");
+      // And the package's own declarations, checked as sources are: nothing in them
+      // is an error (supabase-js's declarations have some, which are not ours to judge).
+      const libraries = await sh(consumer, join(consumer, "node_modules/.bin/tsc"), [
+        "-p",
+        `tsconfig.${resolution.toLowerCase()}.json`,
+        "--strict",
+        "--skipLibCheck",
+        "false",
+      ]).catch((error: Error) => error.message);
+      expect(libraries.split("\n").filter((line) => line.includes("@onecart/client"))).toEqual([]);
     });
   }
 });
@@ -271,8 +282,7 @@ const shown = cart.getState().cart.items.map((item) => ({ product_id: item.produ
 await onecart.destroy();
 await supabase.auth.signOut();
 console.log(JSON.stringify({ cartId: cart.id, shown }));
-// Whether destroy() leaves nothing running is another test's question; this one ends here.
-process.exit(0);
+// No process.exit: with the client destroyed and the session ended, nothing is left to run.
 `,
     "src/app.ts": `
 import { createClient } from "@supabase/supabase-js";
@@ -333,8 +343,8 @@ createRoot(document.getElementById("root")!).render(root);
     strict: true,
     noEmit: true,
     // As every app template has it: supabase-js's own declarations do not check
-    // without it. The @ts-expect-error lines in src/app.ts fail instead when the
-    // package's declarations do not resolve and its types fall back to \`any\`.
+    // without it. The @ts-expect-error lines in src/app.ts fail when the package's
+    // types fall back to \`any\`; a second pass checks its declarations themselves.
     skipLibCheck: true,
     types: [],
   };
