@@ -15,6 +15,10 @@ const CORS = {
   "access-control-allow-headers": "authorization, x-client-info, apikey, content-type, content-profile, prefer",
 };
 
+// PostgREST's db-pool-acquisition-timeout default (docs/references/configuration.rst):
+// a request waits this long for a pool connection, then gets PGRST003.
+const POOL_ACQUISITION_TIMEOUT_MS = 10_000;
+
 function reply(status: number, body: unknown, headers: Record<string, string> = {}): Response {
   return new Response(JSON.stringify(body), {
     status,
@@ -59,6 +63,16 @@ export function postgrestStatus(code: string, message: string, authed: boolean):
 
 /** PostgREST's error body `{code, message, details, hint}` and status for what an RPC threw. */
 function postgrestError(error: unknown, role: string): Response {
+  if (error instanceof ApiError && error.code === "busy") {
+    // No connection within the acquisition timeout (src/PostgREST/Error.hs,
+    // AcquisitionTimeoutUsageError): 504, whatever the request was.
+    return reply(504, {
+      code: "PGRST003",
+      message: "Timed out acquiring connection from connection pool.",
+      details: null,
+      hint: null,
+    });
+  }
   if (error instanceof ApiError) {
     // onecart's own refusal before the database (input limits, text with NUL):
     // shaped as the PTnnn error the RPC would raise for it.
@@ -109,7 +123,7 @@ function settingsOf(sql: SqlClient, role: string): Promise<[string, string][]> {
 }
 
 async function callAsPostgrest(name: RpcName, args: Record<string, unknown>, claims: Claims): Promise<unknown> {
-  const sql = db();
+  const sql = db({ waitMs: POOL_ACQUISITION_TIMEOUT_MS });
   const settings = await settingsOf(sql, claims.role);
   return await callRpc(sql, name, args, claims, { lockTimeoutMs: null, statementTimeoutMs: null, settings });
 }
