@@ -42,14 +42,14 @@ describe("the project role", () => {
              pg_has_role('postgres', 'supabase_auth_admin', 'member') as auth_admin,
              pg_has_role('postgres', 'supabase_realtime_admin', 'usage') as realtime_admin_usage,
              pg_has_role('postgres', 'supabase_realtime_admin', 'set') as realtime_admin_set`;
-    // Membership in the realtime owner only for its ownership checks (policies,
-    // as supautils allows on a project), never to act as it.
+    // No membership in the realtime owner since Realtime's restrict_realtime_schema
+    // (tests/platform/bootstrap.test.ts).
     expect(member).toEqual({
       anon: true,
       authenticated: true,
       service_role: true,
       auth_admin: false,
-      realtime_admin_usage: true,
+      realtime_admin_usage: false,
       realtime_admin_set: false,
     });
   });
