@@ -221,10 +221,15 @@ describe("a queue snapshot on its way to a device", () => {
     const client = server.client(token);
     await client.realtime.setAuth();
     const received: any[] = [];
-    const channel: RealtimeChannel = client.channel(`queue:${LOCATION_A1}`, { config: { private: true } })
-      .on("broadcast", { event: "queue_updated" }, ({ payload }) => received.push(payload));
+    let replicating!: () => void;
+    const ready = new Promise<void>((resolve) => (replicating = resolve));
+    const channel: RealtimeChannel = client
+      .channel(`queue:${LOCATION_A1}`, { config: { private: true, broadcast: { replication_ready: true } } })
+      .on("broadcast", { event: "queue_updated" }, ({ payload }) => received.push(payload))
+      .on("system", {}, (message: { status?: string }) => message.status === "ok" && replicating());
     const status = await new Promise<string>((resolve) => channel.subscribe((s) => s !== "CLOSED" && resolve(s)));
     expect(status).toBe("SUBSCRIBED");
+    await ready;
 
     await db.as(STAFF_A1).rpc("add_to_queue", { p_location_id: LOCATION_A1, p_customer_id: CUSTOMER_A[2] });
     const deadline = Date.now() + 10_000;
