@@ -407,7 +407,9 @@ export async function startRealtime(
         if (sub.isPrivate) {
           // Database unreachable: keep what was granted until it answers again.
           const rights = await authorizeFresh(topic, claims).catch(() => ({ read: true, write: sub.canWrite }));
-          if (!rights.read) return closeChannel(sub, "Unauthorized: access to this topic was revoked");
+          if (!rights.read) {
+            return closeChannel(sub, `You no longer have permission to read from this Channel topic: ${topic}`);
+          }
           sub.canWrite = rights.write;
         }
         sub.claims = claims;
