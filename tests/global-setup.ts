@@ -8,6 +8,7 @@ import type { TestProject } from "vitest/node";
 import { startPostgres } from "../scripts/lib/postgres.ts";
 import { buildDatabase, createDatabase, dropDatabase, repoRoot } from "../scripts/lib/database.ts";
 import { denoBin } from "../scripts/lib/stack.ts";
+import { ensureClientBuilt } from "../scripts/lib/client.ts";
 
 declare module "vitest" {
   export interface ProvidedContext {
@@ -33,6 +34,9 @@ export default async function setup(project: TestProject) {
         "functions/queue/index.ts",
         "scripts/serve.ts",
       ], { cwd: repoRoot, env: { ...process.env, DENO_NO_UPDATE_CHECK: "1" } }),
+      // Once, before the test files: the app, `npm start` and the type-checks
+      // import @onecart/client's build, and must not rebuild it under each other.
+      ensureClientBuilt(),
     ]);
   } catch (error) {
     await pg.stop();

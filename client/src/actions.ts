@@ -12,6 +12,8 @@ interface Base {
   key: string;
   /** When the person tapped (ms since epoch). */
   createdAt: number;
+  /** Set when the app chose to send the action past `maxActionAgeMs`. */
+  sendExpired?: true;
 }
 
 export interface AddItemAction extends Base {
@@ -187,5 +189,41 @@ export function applyOptimistic(cart: Cart, action: CartAction): Cart {
       return { ...cart, status: "active", lock: null };
     case "complete_checkout":
       return { ...cart, status: "checked_out" };
+  }
+}
+
+/**
+ * The arguments an action sends, by the contract's names. `itemId` is the
+ * server's id of the line a quantity change or removal means, resolved by the
+ * caller from the confirmed cart.
+ */
+export function argsOf(action: Action, itemId?: string): Record<string, unknown> {
+  switch (action.kind) {
+    case "add_item":
+      return { cart_id: action.cartId, product_id: action.productId, quantity: action.quantity, options: action.options };
+    case "set_item_quantity":
+      return { cart_id: action.cartId, item_id: itemId, quantity: action.quantity };
+    case "remove_item":
+      return { cart_id: action.cartId, item_id: itemId };
+    case "lock_cart":
+      return { cart_id: action.cartId, checkout_ref: action.checkoutRef, ttl_seconds: action.ttlSeconds };
+    case "update_cart_lock":
+      return { cart_id: action.cartId, lock_token: action.lockToken, checkout_ref: action.checkoutRef };
+    case "unlock_cart":
+      return { cart_id: action.cartId, lock_token: action.lockToken };
+    case "complete_checkout":
+      return {
+        cart_id: action.cartId,
+        lock_token: action.lockToken,
+        checkout_ref: action.checkoutRef,
+        paid_total_cents: action.paidTotalCents,
+      };
+    case "add_to_queue":
+      return { location_id: action.locationId, customer_id: action.customerId };
+    case "call_next":
+      return { location_id: action.locationId };
+    case "complete_queue_entry":
+    case "leave_queue":
+      return { entry_id: action.entryId };
   }
 }

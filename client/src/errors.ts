@@ -29,8 +29,14 @@ export type ContractErrorCode = keyof typeof CONTRACT_ERROR_STATUS;
  * request timed out, or a gateway's 502/503/504 in its place); the action may
  * or may not have been applied, and retrying it with its key is safe.
  * `server_error`: an answer without a contract code (a 500: a defect).
+ * `expired`: not sent, because it waited longer than `maxActionAgeMs`; the
+ * app resends or discards it.
  */
-export type ErrorCode = ContractErrorCode | "network_error" | "server_error";
+export type ErrorCode = ContractErrorCode | ClientErrorCode;
+
+/** The codes a client meets on its own side, beside the contract's. */
+export const CLIENT_ERROR_CODES = ["network_error", "server_error", "expired"] as const;
+export type ClientErrorCode = (typeof CLIENT_ERROR_CODES)[number];
 
 export class OnecartError extends Error {
   override readonly name = "OnecartError";
@@ -81,7 +87,7 @@ export function isContractErrorCode(value: unknown): value is ContractErrorCode 
 export function asOnecartError(error: unknown): OnecartError {
   if (error instanceof OnecartError) return error;
   const e = error as { code?: unknown; status?: unknown; message?: unknown; details?: unknown } | null;
-  if (e && (isContractErrorCode(e.code) || e.code === "network_error" || e.code === "server_error")) {
+  if (e && (isContractErrorCode(e.code) || (CLIENT_ERROR_CODES as readonly unknown[]).includes(e.code))) {
     return new OnecartError(e.code as ErrorCode, String(e.message ?? e.code), {
       status: typeof e.status === "number" ? e.status : undefined,
       details: e.details,

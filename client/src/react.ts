@@ -2,7 +2,10 @@
 // follow a cart or a queue live while a component shows it. The core never
 // imports React; only this entry point (`@onecart/client/react`) does.
 import { createContext, createElement, type ReactNode, useContext, useEffect, useSyncExternalStore } from "react";
-import type { CartState, CartStore, Onecart, QueueState, QueueStore } from "./client.ts";
+import type { CartStore } from "./cart-store.ts";
+import type { Onecart } from "./client.ts";
+import type { QueueStore } from "./queue-store.ts";
+import type { CartState, QueueState } from "./state.ts";
 
 const OnecartContext = createContext<Onecart | null>(null);
 

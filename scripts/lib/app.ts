@@ -1,37 +1,28 @@
 // Builds the reference POS app (app/) when its build is missing or older than
-// its sources or the client library's, so `npm start` and the browser tests
-// always serve what the sources say without rebuilding every time.
+// its sources or the client library's build, so `npm start` and the browser
+// tests always serve what the sources say without rebuilding every time. The
+// app imports @onecart/client by name, from the package's built `exports`, as
+// a POS team's app does: the library is built first.
 import { execFile } from "node:child_process";
-import { existsSync } from "node:fs";
-import { readdir, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import { clientDist, ensureClientBuilt } from "./client.ts";
 import { repoRoot } from "./database.ts";
+import { newest } from "./newest.ts";
 
 const run = promisify(execFile);
 export const appDir = join(repoRoot, "app");
 export const appDist = join(appDir, "dist");
 
-async function newest(path: string): Promise<number> {
-  if (!existsSync(path)) return 0;
-  const info = await stat(path);
-  if (!info.isDirectory()) return info.mtimeMs;
-  let latest = 0;
-  for (const entry of await readdir(path)) {
-    if (entry === "node_modules" || entry === "dist") continue;
-    latest = Math.max(latest, await newest(join(path, entry)));
-  }
-  return latest;
-}
-
 /** True when it built; false when the build was already current. */
 export async function ensureAppBuilt(log: (line: string) => void = () => {}): Promise<boolean> {
+  await ensureClientBuilt(log);
   const built = await newest(join(appDist, "index.html"));
   const sources = Math.max(
     await newest(join(appDir, "src")),
     await newest(join(appDir, "index.html")),
     await newest(join(appDir, "vite.config.ts")),
-    await newest(join(repoRoot, "client", "src")),
+    await newest(clientDist),
   );
   if (built && built >= sources) return false;
   log("Building the POS app (app/)…");
