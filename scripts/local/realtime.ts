@@ -23,7 +23,7 @@
 import postgres from "npm:postgres@3.4.9";
 import type { JWTPayload } from "npm:jose@6.2.18";
 import { apiKeyRole, verifyToken } from "../../functions/_shared/auth.ts";
-import { type Replication, replicate } from "./replication.ts";
+import { replicate, type Replication } from "./replication.ts";
 import { payloadTooLarge, planFromEnv, RateCounter } from "./realtime-plan.ts";
 
 // Supabase Realtime answers a refused join after CHANNEL_ERROR_BACKOFF_MS and a

@@ -16,9 +16,9 @@ security definer
 set search_path = ''
 as $$
 begin
-  if session_user = 'postgres' or current_user = 'postgres' then
-    grant supabase_realtime_admin to postgres with inherit true, set false;
-  end if;
+  -- Whoever runs the command: inside this function the user is its owner, and
+  -- a migration may run as postgres under another session user (SET ROLE).
+  grant supabase_realtime_admin to postgres with inherit true, set false;
 end $$;
 
 create or replace function supautils_local.policy_command_end() returns event_trigger

@@ -145,7 +145,9 @@ describe("refresh-token reuse", () => {
 
   it("a refresh token of the wrong shape is validation_failed before any lookup", async () => {
     for (const token of ["short", "ABCDEFGHIJKL", "abcdefghijklmnopqrstuvwxyz", "abc-defghijk"]) {
-      const raw = await postToken("refresh_token", { refresh_token: token }, { "x-supabase-api-version": "2024-01-01" });
+      const raw = await postToken("refresh_token", { refresh_token: token }, {
+        "x-supabase-api-version": "2024-01-01",
+      });
       expect({ token, ...raw }).toEqual({
         token,
         status: 400,
@@ -208,12 +210,19 @@ describe("the /token rate limit", () => {
       Array.from({ length: 10 }, () => post("refresh_token", { refresh_token: "abcdefghijkl" }, {})),
     );
     const refused = refreshes.find((r) => r.status === 429);
-    expect(refused?.body).toEqual({ code: 429, error_code: "over_request_rate_limit", msg: "Request rate limit reached" });
+    expect(refused?.body).toEqual({
+      code: 429,
+      error_code: "over_request_rate_limit",
+      msg: "Request rate limit reached",
+    });
 
     const viaJs = await Promise.all(
-      Array.from({ length: 5 }, () =>
-        createClient(limited.apiUrl, limited.anonKey, { auth: { persistSession: false } }).auth
-          .signInWithPassword({ email: "ana@blowing-rock.example", password: PASSWORD })),
+      Array.from(
+        { length: 5 },
+        () =>
+          createClient(limited.apiUrl, limited.anonKey, { auth: { persistSession: false } }).auth
+            .signInWithPassword({ email: "ana@blowing-rock.example", password: PASSWORD }),
+      ),
     );
     expect(viaJs.map((r) => r.error).find(Boolean)).toMatchObject({ status: 429, code: "over_request_rate_limit" });
   });

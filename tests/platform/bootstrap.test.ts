@@ -26,7 +26,9 @@ describe("schema realtime for the project role", () => {
 
   it("a migration may not create, alter or drop anything in realtime", async () => {
     expect(await sqlstate(db.sql`create table realtime.onecart_notes (id int)`)).toBe("42501");
-    expect(await sqlstate(db.sql`create function realtime.onecart_x() returns int language sql as 'select 1'`)).toBe("42501");
+    expect(await sqlstate(db.sql`create function realtime.onecart_x() returns int language sql as 'select 1'`)).toBe(
+      "42501",
+    );
     expect(await sqlstate(db.sql`alter table realtime.messages add column onecart int`)).toBe("42501");
     expect(await sqlstate(db.sql`drop function realtime.topic()`)).toBe("42501");
   });
@@ -45,6 +47,8 @@ describe("schema realtime for the project role", () => {
     const [{ partition }] = await db.sql`
       select c.oid::regclass::text as partition from pg_inherits i join pg_class c on c.oid = i.inhrelid
        where i.inhparent = 'realtime.messages'::regclass limit 1`;
-    expect(await sqlstate(db.sql.unsafe(`create policy onecart_probe on ${partition} for select using (true)`))).toBe("42501");
+    expect(await sqlstate(db.sql.unsafe(`create policy onecart_probe on ${partition} for select using (true)`))).toBe(
+      "42501",
+    );
   });
 });

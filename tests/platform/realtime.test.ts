@@ -164,7 +164,8 @@ describe("the Free plan's limits", () => {
       .toBe("ok");
     // 4,000 broadcasts and their 4,000 deliveries: above 100 a second over the
     // minute Realtime averages on.
-    await db.sql`select realtime.send(jsonb_build_object('n', g), 'burst', ${topic}, true) from generate_series(1, 4000) g`;
+    await db
+      .sql`select realtime.send(jsonb_build_object('n', g), 'burst', ${topic}, true) from generate_series(1, 4000) g`;
     await until(() => broadcasts(watcher, "burst").length === 4000, "the burst, delivered before the limit counts it");
     await until(
       () => logged(free, (l) => l.limit === "events_per_second" && l.triggered === true),
