@@ -200,7 +200,12 @@ export function applyOptimistic(cart: Cart, action: CartAction): Cart {
 export function argsOf(action: Action, itemId?: string): Record<string, unknown> {
   switch (action.kind) {
     case "add_item":
-      return { cart_id: action.cartId, product_id: action.productId, quantity: action.quantity, options: action.options };
+      return {
+        cart_id: action.cartId,
+        product_id: action.productId,
+        quantity: action.quantity,
+        options: action.options,
+      };
     case "set_item_quantity":
       return { cart_id: action.cartId, item_id: itemId, quantity: action.quantity };
     case "remove_item":

@@ -3,15 +3,7 @@
 // above; here a call either answers or throws one OnecartError.
 import { type OperationName, OPERATIONS } from "./contract.ts";
 import type { Caller } from "./transport.ts";
-import type {
-  ArgsOf,
-  Cart,
-  CartHistoryEvent,
-  LockedCart,
-  QueueEntry,
-  QueueJoin,
-  QueueSnapshot,
-} from "./types.ts";
+import type { ArgsOf, Cart, CartHistoryEvent, LockedCart, QueueEntry, QueueJoin, QueueSnapshot } from "./types.ts";
 
 export interface CallOptions {
   /** Sent as `Idempotency-Key` (functions) or `p_idempotency_key` (rpc). */

@@ -69,7 +69,7 @@ export class Onecart {
   #outbox: Outbox;
   #presence: Presence;
   /** Actions refused for their age, kept in storage until the app resends or discards them. */
-  #expired = new Map<string, Action>();
+  #expired = new Map<string, Rejection>();
   /** What the stores may ask of this client. */
   #host: StoreHost;
   #cleanup: Array<() => void> = [];
@@ -234,6 +234,7 @@ export class Onecart {
     if (!store) {
       this.#carts.set(cartId, store = new CartStore(cartId, this.#host));
       if (this.#signedOut) store.suspendLive().catch(noop);
+      this.#showExpired(store, (a) => isCartAction(a) && a.cartId === cartId);
       if (!this.#base.confirmed(cartId)) {
         // After a restore the stored snapshot comes first; read only if there is none then either.
         void this.ready.then(() => {
@@ -249,8 +250,14 @@ export class Onecart {
     if (!store) {
       this.#queues.set(locationId, store = new QueueStore(locationId, this.#host));
       if (this.#signedOut) store.suspendLive().catch(noop);
+      this.#showExpired(store, (a) => !isCartAction(a) && a.locationId === locationId);
     }
     return store;
+  }
+
+  /** A store made after its actions expired (taken from storage at start) shows them too. */
+  #showExpired(store: CartStore | QueueStore, mine: (action: Action) => boolean): void {
+    for (const rejection of this.#expired.values()) if (mine(rejection.action)) store.reject(rejection);
   }
 
   /**
@@ -373,12 +380,12 @@ export class Onecart {
 
   /** Actions refused as `expired` that wait for the app to `resend` or `discard` them. */
   expiredActions(): Action[] {
-    return [...this.#expired.values()];
+    return [...this.#expired.values()].map((r) => r.action);
   }
 
   /** Sends an action refused as `expired` after all, with its own key; its rejection is dismissed. */
   resend<T = unknown>(key: string): ActionHandle<T> {
-    const action = this.#expired.get(key);
+    const action = this.#expired.get(key)?.action;
     if (!action) throw new TypeError(`No expired action has the key ${key}.`);
     this.#expired.delete(key);
     this.#storeOf(action)?.dismiss(key);
@@ -387,7 +394,7 @@ export class Onecart {
 
   /** Drops an action refused as `expired`, from storage too: the app has decided it must not apply. */
   async discard(key: string): Promise<void> {
-    const action = this.#expired.get(key);
+    const action = this.#expired.get(key)?.action;
     if (!action) throw new TypeError(`No expired action has the key ${key}.`);
     this.#expired.delete(key);
     this.#storeOf(action)?.dismiss(key);
@@ -502,7 +509,7 @@ export class Onecart {
     if (isCartAction(action)) this.#base.settle(action);
     const rejection: Rejection = { key: action.key, action, error: asOnecartError(error), at: Date.now() };
     // An expired action waits in storage for the app's decision; any other refusal is final.
-    if (rejection.error.code === "expired") this.#expired.set(action.key, action);
+    if (rejection.error.code === "expired") this.#expired.set(action.key, rejection);
     else void this.#outbox.remove(action.key);
     this.#storeOf(action)?.reject(rejection);
     for (const listener of this.#rejectionListeners) listener(rejection);

@@ -18,8 +18,10 @@ export interface Operation {
   key: boolean;
 }
 
-const carts = (method: NonNullable<Operation["route"]>["method"], path = "") => ({ fn: "carts", method, path }) as const;
-const queue = (method: NonNullable<Operation["route"]>["method"], path = "") => ({ fn: "queue", method, path }) as const;
+const carts = (method: NonNullable<Operation["route"]>["method"], path = "") =>
+  ({ fn: "carts", method, path }) as const;
+const queue = (method: NonNullable<Operation["route"]>["method"], path = "") =>
+  ({ fn: "queue", method, path }) as const;
 
 export const OPERATIONS = {
   getOrCreateCart: {

@@ -12,7 +12,7 @@ export type {
 export { createApi } from "./api.ts";
 export { createCaller } from "./transport.ts";
 export type { Caller } from "./transport.ts";
-export { OPERATIONS, operationOf } from "./contract.ts";
+export { operationOf, OPERATIONS } from "./contract.ts";
 export type { ArgPlace, Operation, OperationName } from "./contract.ts";
 export type { ApiMethod, CallOptions, OnecartApi } from "./api.ts";
 export { CLIENT_ERROR_CODES, CONTRACT_ERROR_STATUS, OnecartError } from "./errors.ts";

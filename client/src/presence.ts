@@ -42,7 +42,7 @@ export function startPresence(options: {
   const mutex = `onecart:${storageKey}:outbox`;
   if (options.coordination === "web-locks") {
     const locks = webLocks();
-    if (!locks) throw new TypeError("This platform has no Web Locks (navigator.locks); use coordination: \"lease\".");
+    if (!locks) throw new TypeError('This platform has no Web Locks (navigator.locks); use coordination: "lease".');
     let release!: () => void;
     const held = new Promise<void>((resolve) => (release = resolve));
     const granted = new Promise<void>((resolve) => {

@@ -52,8 +52,9 @@ export function indexedDbStorage(databaseName = "onecart", storeName = "kv"): Ke
     getItem: async (key) => ((await run("readonly", (s) => s.get(key))) as string | undefined) ?? null,
     setItem: (key, value) => run("readwrite", (s) => s.put(value, key)),
     removeItem: (key) => run("readwrite", (s) => s.delete(key)),
-    keys: async (prefix) =>
-      ((await run("readonly", (s) => s.getAllKeys(IDBKeyRange.bound(prefix, `${prefix}\uffff`)))) as string[]),
+    keys: async (
+      prefix,
+    ) => ((await run("readonly", (s) => s.getAllKeys(IDBKeyRange.bound(prefix, `${prefix}\uffff`)))) as string[]),
   };
 }
 

@@ -5,10 +5,10 @@ import { readFileSync } from "node:fs";
 import { beforeAll, describe, expect, it } from "vitest";
 import {
   CONTRACT_ERROR_STATUS,
+  type OnecartApi,
   type Operation,
   type OperationName,
   OPERATIONS,
-  type OnecartApi,
 } from "../../client/src/index.ts";
 import { ERROR_STATUS } from "../../functions/_shared/errors.ts";
 import { RPCS } from "../../functions/_shared/rpc.ts";
@@ -167,7 +167,9 @@ describe.each(["functions", "rpc"] as const)("every operation via %s", (via) => 
     const callKey = key();
     const serving = await api.callNext({ location_id: LOCATION_A2 }, { idempotencyKey: callKey });
     expect(serving?.id).toBe(first.entry.id);
-    if (!NAIVE) expect((await api.callNext({ location_id: LOCATION_A2 }, { idempotencyKey: callKey }))?.id).toBe(first.entry.id);
+    if (!NAIVE) {
+      expect((await api.callNext({ location_id: LOCATION_A2 }, { idempotencyKey: callKey }))?.id).toBe(first.entry.id);
+    }
     expect((await api.completeQueueEntry({ entry_id: first.entry.id })).status).toBe("done");
     expect((await api.leaveQueue({ entry_id: next.entry.id })).status).toBe("left");
 

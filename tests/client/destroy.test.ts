@@ -46,7 +46,9 @@ it.each([
   });
   expect(result, `${result.stderr}\n${result.stdout}`).toMatchObject({ code: 0 });
   const report = JSON.parse(result.stdout.trim().split("\n").at(-1)!);
-  console.log(`tapped in ${report.startedMs} ms after start, exited ${Date.now() - report.destroyedAt} ms after destroy`);
+  console.log(
+    `tapped in ${report.startedMs} ms after start, exited ${Date.now() - report.destroyedAt} ms after destroy`,
+  );
   expect(report).toMatchObject({ dom: [], webLocks: noLocks === "0", version: 2 });
   const [row] = await db.sql`select item_count::int from pos.carts where id = ${report.cartId}`;
   expect(row.item_count).toBe(1);

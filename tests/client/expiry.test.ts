@@ -60,6 +60,11 @@ it("an action older than maxActionAgeMs is reported as expired, kept, and sent o
   await second.onecart.ready;
   await until(() => again.length === 2, "both are reported again after the restart");
   expect(again).toEqual([kept.key, dropped.key]);
+  // A store opened after the restart shows them too, for the app to ask about.
+  expect(second.onecart.cart(cart.id).getState().rejected.map((r) => [r.key, r.error.code])).toEqual([
+    [kept.key, "expired"],
+    [dropped.key, "expired"],
+  ]);
 
   // The app sends one anyway, with its own key, and drops the other.
   const resent = second.onecart.resend(kept.key);
