@@ -1,4 +1,4 @@
-// bench/results/latest.md (tables), latest.svg (a chart) and the README's copy.
+// bench/results/latest.md (tables), latest.svg (a chart) and latest.json.
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { cpus, release, totalmem, type as osType } from "node:os";
 import { join } from "node:path";
@@ -329,8 +329,8 @@ export function svg(r: Results): string {
 
 /**
  * Writes latest.{md,svg,json} to bench/results/raw/ (not tracked). Recording
- * writes them to bench/results/ instead, and the README's section too: the
- * tracked files change only when someone means to record a run.
+ * writes them to bench/results/ instead, the one tracked copy of the tables:
+ * the tracked files change only when someone means to record a run.
  */
 export async function writeResults(r: Results, repoRoot: string, opts: { record: boolean }): Promise<void> {
   const out = join(repoRoot, "bench", "results", ...(opts.record ? [] : ["raw"]));
@@ -338,11 +338,6 @@ export async function writeResults(r: Results, repoRoot: string, opts: { record:
   await writeFile(join(out, "latest.md"), markdown(r));
   await writeFile(join(out, "latest.svg"), svg(r));
   await writeFile(join(out, "latest.json"), JSON.stringify(r, null, 2) + "\n");
-  if (!opts.record) return;
-  const readmePath = join(repoRoot, "README.md");
-  const readme = await readFile(readmePath, "utf8");
-  const section = `<!-- bench:start -->\n${markdownTables(r)}\n<!-- bench:end -->`;
-  await writeFile(readmePath, readme.replace(/<!-- bench:start -->[\s\S]*<!-- bench:end -->/, section));
 }
 
 /** The bullets of bench/NOTES.md. */

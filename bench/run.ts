@@ -1,8 +1,7 @@
 // npm run bench: boots its own stack and runs every benchmark against one
 // Postgres in one run, then prints the tables. It writes them to
 // bench/results/raw/ (not tracked) unless asked to record:
-//   npm run bench -- --record   also writes bench/results/latest.{md,svg,json}
-//                               and the README's results section.
+//   npm run bench -- --record   writes bench/results/latest.{md,svg,json}.
 // BENCH_ROUNDS and BENCH_SECONDS shorten or lengthen it; BENCH_ONLY=hot,tap
 // runs only the named parts (hot, race, function, fanout, growth, tap, capacity).
 import { execFileSync } from "node:child_process";
@@ -137,7 +136,7 @@ try {
   console.log("\n" + markdownTables(results));
   log(
     record
-      ? "recorded bench/results/latest.md, latest.svg, latest.json and the README's table"
+      ? "recorded bench/results/latest.md, latest.svg, latest.json"
       : "wrote bench/results/raw/latest.{md,svg,json} (not tracked); `npm run bench -- --record` records them",
   );
 } finally {

@@ -6,7 +6,7 @@
 // Mac. Each added entry names its package by version, with the os/cpu/libc its
 // name states: npm skips it where it does not apply and, where it does, fetches
 // that version from the registry (the entry has no integrity hash, so npm takes
-// the registry's). Run after every `npm install`; tests/lockfile.test.ts checks
+// the registry's). Run after every `npm install`; tests/repository.test.ts checks
 // that `npm ci` accepts the committed lockfile.
 import { readFileSync, writeFileSync } from "node:fs";
 

@@ -1,5 +1,5 @@
 // Regenerates functions/_shared/database.types.ts from a database built from
-// supabase/migrations, with the real CLI. tests/schema.test.ts fails when the
+// supabase/migrations, with the real CLI. tests/db/schema.test.ts fails when the
 // committed file differs from what this prints. @onecart/client gets the same
 // text as its own file (a package cannot import from outside itself once
 // installed); tests/client/package.test.ts fails when the two differ.

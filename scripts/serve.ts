@@ -27,7 +27,8 @@ globalThis.addEventListener("error", (event) => {
 });
 const realtime = await startRealtime(dbUrl, log);
 const posApp = createPosApp({
-  distDir: new URL("../app/dist", import.meta.url).pathname,
+  // ONECART_APP_DIST: another build to serve, as a host does after a new deploy.
+  distDir: Deno.env.get("ONECART_APP_DIST") ?? new URL("../app/dist", import.meta.url).pathname,
   anonKey: Deno.env.get("SUPABASE_ANON_KEY") ?? "",
 });
 

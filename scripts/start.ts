@@ -1,11 +1,12 @@
 // npm start: the whole onecart stack on one port, until Ctrl-C.
 import { existsSync } from "node:fs";
 import { mkdir, open, readFile, rm, writeFile } from "node:fs/promises";
-import { join } from "node:path";
+import { join, relative } from "node:path";
 import { repoRoot } from "./lib/database.ts";
 import { LOCAL_PUBLISHABLE_KEY, LOCAL_SECRET_KEY, type Stack, staffToken, startStack } from "./lib/stack.ts";
 import { runDemo } from "./lib/demo.ts";
 import { ensureAppBuilt } from "./lib/app.ts";
+import { createLogFilter, hiddenSummary } from "./lib/logs.ts";
 import { LOCAL_PASSWORD, STAFF_A1, STAFF_A2, STAFF_B1, STAFF_EMAILS } from "./lib/seed.ts";
 
 const STAFF = [
@@ -31,7 +32,13 @@ function alive(pid: number): boolean {
 // Removed again on exit when this run made it.
 const madeStateDir = !existsSync(stateDir);
 
-/** Claims .onecart/pid for this process; false when another stack holds it. */
+/** A path as a person at the repository's top types it. */
+function shown(path: string): string {
+  const inside = relative(repoRoot, path);
+  return inside && !inside.startsWith("..") ? inside : path;
+}
+
+/** Claims the pid file for this process; false when another stack holds it. */
 async function claimPidFile(): Promise<boolean> {
   await mkdir(stateDir, { recursive: true });
   for (let attempt = 0; attempt < 2; attempt++) {
@@ -57,6 +64,11 @@ if (!(await claimPidFile())) {
   process.exit(1);
 }
 
+// What the stack prints while it runs (scripts/lib/logs.ts); a line per request
+// with ONECART_LOG_REQUESTS=1. A 500 or a failed statement is never silent.
+const showRequests = process.env.ONECART_LOG_REQUESTS === "1";
+const logs = createLogFilter(showRequests);
+
 let stack: Stack | undefined;
 let stopping = false;
 // Every way out runs the same cleanup: the Deno server and Postgres stopped,
@@ -64,6 +76,8 @@ let stopping = false;
 async function stop(code: number) {
   if (stopping) return;
   stopping = true;
+  const summary = hiddenSummary(logs, showRequests);
+  if (summary) console.log(`\n${summary}`);
   console.log("\nStopping onecart…");
   await stack?.stop().catch((error) => console.error(error));
   await rm(stackFile, { force: true });
@@ -82,11 +96,6 @@ process.on("unhandledRejection", (reason) => {
   void stop(1);
 });
 
-// What the stack prints while it runs: function errors and warnings and
-// Postgres errors always, one line each; a line per request with
-// ONECART_LOG_REQUESTS=1. A 500 or a failed statement is never silent.
-const showRequests = process.env.ONECART_LOG_REQUESTS === "1";
-
 // Quiet while the stack builds (the CLI's first push probes tables that do not
 // exist yet) and while it stops (connections closing are expected then).
 let serving = false;
@@ -99,40 +108,13 @@ function showLines(text: string, format: (line: string) => string | null) {
   }
 }
 
-function functionLine(line: string): string | null {
-  let entry: Record<string, unknown>;
-  try {
-    entry = JSON.parse(line);
-  } catch {
-    return `[functions] ${line}`; // not ours: an uncaught error or a runtime message
-  }
-  const { level, msg, error, ...rest } = entry;
-  if (level === "error" || level === "warn") {
-    return `[functions] ${level}: ${msg ?? error ?? ""} ${JSON.stringify(rest)}`.trimEnd();
-  }
-  if (showRequests && entry.route) {
-    const code = entry.code ? ` ${entry.code}` : "";
-    const [method, path] = String(entry.route).split(" ");
-    const route = path === undefined ? method : `${method} /${entry.fn}${path === "/" ? "" : path}`;
-    return `[request] ${route} ${entry.status}${code} ${entry.ms} ms ${entry.request_id}`;
-  }
-  return null;
-}
-
-function postgresLine(line: string): string | null {
-  // onecart's own refusals (SQLSTATE PTnnn) are answers, shown with the requests.
-  const match = /^(\w{5}) (ERROR|FATAL|PANIC|WARNING):\s+(.*)$/.exec(line);
-  if (!match || (match[1].startsWith("PT") && !showRequests)) return null;
-  return `[postgres] ${match[2]} ${match[1]}: ${match[3]}`;
-}
-
 try {
   console.log("Starting onecart: Postgres, migrations (supabase db push), seed, functions, realtime…");
   await ensureAppBuilt((line) => console.log(line));
   stack = await startStack({
     port: Number(process.env.PORT ?? 54321),
-    onOutput: (text) => showLines(text, functionLine),
-    onPostgresLog: (text) => showLines(text, postgresLine),
+    onOutput: (text) => showLines(text, logs.functionLine),
+    onPostgresLog: (text) => showLines(text, logs.postgresLine),
   });
 } catch (error) {
   console.error(`onecart could not start: ${(error as Error).message}`);
@@ -191,7 +173,9 @@ More staff: \`npm run staff:add -- --email … --password … --store <store id>
 Staff tokens (24 h; more with \`npm run token -- <user id>\`):
 ${STAFF.map(([id, who], i) => `  ${id}  ${who}\n    ${tokens[i]}`).join("\n")}
 
-Written to .onecart/stack.json. Ctrl-C stops everything.
+Written to ${shown(stackFile)}. Ctrl-C stops everything and removes ${
+  madeStateDir ? `${shown(stateDir)} (this run made it)` : `stack.json and pid from ${shown(stateDir)}`
+}.
 `);
 
 if (process.env.ONECART_DEMO !== "0") {

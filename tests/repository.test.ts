@@ -13,7 +13,7 @@ import { repoRoot } from "../scripts/lib/database.ts";
 const run = promisify(execFile);
 const npmEnv = { ...process.env, NO_COLOR: "1", npm_config_audit: "false", npm_config_fund: "false" };
 
-// The functions are checked by deno check (tests/deno.test.ts); everything else here.
+// The functions are checked by deno check (tests/functions/deno.test.ts); everything else here.
 for (const project of ["tsconfig.json", "client/tsconfig.json", "app/tsconfig.json"]) {
   it(`tsc --strict finds nothing in ${project}`, async () => {
     const result = await run(join(repoRoot, "node_modules/.bin/tsc"), ["-p", project], { cwd: repoRoot })

@@ -1,14 +1,21 @@
-// The POS app: sign in, pick a location, then the queue board beside the cart
-// (an iPad or Mac at the till shows both; a narrow window one at a time).
-import { useEffect, useMemo, useState } from "react";
+// The POS app: sign in, pick a location, then the queue board and the
+// location's open carts beside the cart (an iPad or Mac at the till shows
+// both; a narrow window one under the other).
+import { useEffect, useMemo, useState, useSyncExternalStore } from "react";
 import type { Session, SupabaseClient } from "@supabase/supabase-js";
 import { createOnecart, indexedDbStorage } from "@onecart/client";
-import { OnecartProvider, useOnecart, useOnline } from "@onecart/client/react";
+import { OnecartProvider, useOnecart, usePendingCount } from "@onecart/client/react";
 import { SignIn } from "./SignIn.tsx";
-import { deviceId, loadHome, type StoreHome } from "./home.ts";
+import { deviceId, useHome } from "./home.ts";
 import { QueueBoard } from "./QueueBoard.tsx";
+import { OpenCarts } from "./OpenCarts.tsx";
 import { CartView } from "./CartView.tsx";
 import { StoreHealth } from "./StoreHealth.tsx";
+import { useKept } from "./kept.ts";
+import { useNetwork } from "./network.ts";
+import { useDurableStorage } from "./durable.ts";
+import { applyUpdate, updateReady } from "./update.ts";
+import { codeOf, explain } from "./messages.ts";
 
 export function App({ supabase }: { supabase: SupabaseClient }) {
   const [session, setSession] = useState<Session | null | undefined>(undefined);
@@ -39,38 +46,42 @@ function Pos({ supabase, session }: { supabase: SupabaseClient; session: Session
   );
 }
 
+const NETWORK_WORDS = {
+  online: "Online",
+  connecting: "Connecting…",
+  offline: "Offline: taps are kept",
+} as const;
+
 function Screens({ supabase, session }: { supabase: SupabaseClient; session: Session }) {
   const onecart = useOnecart();
-  const online = useOnline();
-  const [stores, setStores] = useState<StoreHome[] | null>(null);
-  const [loadError, setLoadError] = useState<string | null>(null);
-  const [locationId, setLocationId] = useState<string | null>(() => localStorage.getItem("onecart.location"));
-  const [cartId, setCartId] = useState<string | null>(null);
+  const home = useHome(supabase, session.user.id);
+  const network = useNetwork(home.fresh);
+  const durability = useDurableStorage();
+  const stores = home.stores;
+  const [locationId, setLocationId] = useKept("onecart.location");
   const [tab, setTab] = useState<Tab>("till");
-
-  useEffect(() => {
-    loadHome(supabase).then(setStores, (error) => setLoadError(String(error.message ?? error)));
-  }, [supabase]);
+  const [notice, setNotice] = useState<string | null>(null);
 
   const store = stores?.find((s) => s.locations.some((l) => l.id === locationId)) ?? stores?.[0] ?? null;
   const location = store?.locations.find((l) => l.id === locationId) ?? store?.locations[0] ?? null;
   const canRunStore = store?.role === "owner" || store?.role === "manager";
-
-  function chooseLocation(id: string) {
-    localStorage.setItem("onecart.location", id);
-    setLocationId(id);
-    setCartId(null);
-  }
+  // The cart open at this location on this device, shared by its windows and kept across a reload.
+  const [cartId, setCartId] = useKept(`onecart.cart.${location?.id ?? "none"}`);
 
   async function openCart(customerId: string | null) {
     if (!location) return;
-    const cart = await onecart.openCart({
-      locationId: location.id,
-      customerId,
-      deviceId: customerId ? null : deviceId(),
-    });
-    setCartId(cart.id);
-    setTab("till");
+    setNotice(null);
+    try {
+      const cart = await onecart.openCart({
+        locationId: location.id,
+        customerId,
+        deviceId: customerId ? null : deviceId(),
+      });
+      setCartId(cart.id);
+      setTab("till");
+    } catch (error) {
+      setNotice(`The cart could not be opened: ${explain(codeOf(error))}`);
+    }
   }
 
   return (
@@ -80,7 +91,7 @@ function Screens({ supabase, session }: { supabase: SupabaseClient; session: Ses
         {store && (
           <label className="row">
             <span className="visually-hidden">Location</span>
-            <select value={location?.id ?? ""} onChange={(e) => chooseLocation(e.target.value)} aria-label="Location">
+            <select value={location?.id ?? ""} onChange={(e) => setLocationId(e.target.value)} aria-label="Location">
               {stores!.flatMap((s) =>
                 s.locations.map((l) => (
                   <option key={l.id} value={l.id}>{stores!.length > 1 ? `${s.name}: ${l.name}` : l.name}</option>
@@ -89,9 +100,10 @@ function Screens({ supabase, session }: { supabase: SupabaseClient; session: Ses
             </select>
           </label>
         )}
-        <span className={`network ${online ? "online" : "offline"}`} role="status" aria-live="polite">
-          {online ? "Online" : "Offline: changes are kept and sent when the network returns"}
+        <span className={`network ${network}`} role="status" aria-live="polite" data-testid="network">
+          {NETWORK_WORDS[network]}
         </span>
+        <UpdateButton />
         <span>{session.user.email}</span>
         <button type="button" onClick={() => supabase.auth.signOut()}>Sign out</button>
       </header>
@@ -105,24 +117,49 @@ function Screens({ supabase, session }: { supabase: SupabaseClient; session: Ses
           </button>
         </nav>
       )}
-      {loadError && <p className="message error" role="alert">Could not load your store: {loadError}</p>}
+      {home.failing && (
+        <p className="message warn" role="status">
+          The till needs the network once to load your store, and keeps trying until it answers.
+        </p>
+      )}
+      {notice && <p className="message error" role="alert">{notice}</p>}
       {stores && stores.length === 0 && (
         <p className="message warn" role="alert">This account is not staff of any store yet.</p>
       )}
       {store && location && tab === "till" && (
         <main className="workspace split">
-          <QueueBoard
-            key={location.id}
-            locationId={location.id}
-            customers={store.customers}
-            onOpenCart={(customerId) => void openCart(customerId)}
-          />
+          <div className="column">
+            <QueueBoard
+              key={location.id}
+              locationId={location.id}
+              customers={store.customers}
+              onOpenCart={(customerId) => void openCart(customerId)}
+            />
+            <OpenCarts
+              key={`carts-${location.id}`}
+              locationId={location.id}
+              home={store}
+              currentCartId={cartId}
+              online={network === "online"}
+              onPick={(id) => setCartId(id)}
+            />
+          </div>
           {cartId
-            ? <CartView key={cartId} cartId={cartId} home={store} onClose={() => setCartId(null)} />
+            ? (
+              <CartView
+                key={cartId}
+                cartId={cartId}
+                home={store}
+                online={network !== "offline"}
+                onClose={() => setCartId(null)}
+              />
+            )
             : (
               <section className="panel" aria-labelledby="no-cart">
                 <h2 id="no-cart">No cart open</h2>
-                <p className="muted">Open a customer's cart from the queue, or start a walk-in sale.</p>
+                <p className="muted">
+                  Open a customer's cart from the queue, pick up an open cart, or start a walk-in sale.
+                </p>
                 <div className="row">
                   <button type="button" className="primary" onClick={() => void openCart(null)}>
                     New walk-in sale
@@ -148,6 +185,33 @@ function Screens({ supabase, session }: { supabase: SupabaseClient; session: Ses
           <StoreHealth supabase={supabase} store={store} />
         </main>
       )}
+      {durability === "refused" && (
+        <footer className="footnote" role="note">
+          This browser keeps the till's data only while it has room: install the till (Add to Home Screen, or Install in
+          the browser's menu) so taps not yet sent are never cleared.
+        </footer>
+      )}
     </>
+  );
+}
+
+/** "Update ready": taken when the cashier says so, once this device has no pending taps. */
+function UpdateButton() {
+  const onecart = useOnecart();
+  const ready = useSyncExternalStore(updateReady.subscribe, updateReady.get);
+  const pending = usePendingCount();
+  const [asked, setAsked] = useState(false);
+  useEffect(() => {
+    if (asked && ready && pending === 0) void applyUpdate(() => onecart.flush());
+  }, [asked, ready, pending, onecart]);
+  if (!ready) return null;
+  return (
+    <button type="button" className="update" disabled={asked} onClick={() => setAsked(true)}>
+      {!asked
+        ? "Update ready"
+        : pending > 0
+        ? `Update waits for ${pending} pending ${pending === 1 ? "tap" : "taps"}`
+        : "Updating…"}
+    </button>
   );
 }

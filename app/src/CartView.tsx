@@ -1,8 +1,9 @@
 import { useState } from "react";
-import { useCart } from "@onecart/client/react";
+import { useCart, useOnecart } from "@onecart/client/react";
 import type { StoreHome } from "./home.ts";
 import { codeOf, explain, rejectionText } from "./messages.ts";
-import { cents } from "./format.ts";
+import { cents, STATUS_WORDS } from "./format.ts";
+import { useKept } from "./kept.ts";
 
 /** A checkout this device started: its lock token survives a reload, for the expired-lock recovery. */
 interface Checkout {
@@ -11,14 +12,8 @@ interface Checkout {
   paymentId?: string;
 }
 const checkoutKey = (cartId: string) => `onecart.checkout.${cartId}`;
-function savedCheckout(cartId: string): Checkout | null {
-  const text = localStorage.getItem(checkoutKey(cartId));
-  return text ? JSON.parse(text) as Checkout : null;
-}
-function saveCheckout(cartId: string, checkout: Checkout | null) {
-  if (checkout) localStorage.setItem(checkoutKey(cartId), JSON.stringify(checkout));
-  else localStorage.removeItem(checkoutKey(cartId));
-}
+/** The payment of a cart paid on this device, for its receipt. */
+const paidKey = (cartId: string) => `onecart.paid.${cartId}`;
 
 /** Stands in for a card terminal: approves after a short wait and names the payment. */
 async function simulatedCardPayment(totalCents: number): Promise<{ paymentId: string; paidTotalCents: number }> {
@@ -26,17 +21,24 @@ async function simulatedCardPayment(totalCents: number): Promise<{ paymentId: st
   return { paymentId: `pay_sim_${crypto.randomUUID().slice(0, 8)}`, paidTotalCents: totalCents };
 }
 
-export function CartView({ cartId, home, onClose }: { cartId: string; home: StoreHome; onClose: () => void }) {
+export function CartView({ cartId, home, online, onClose }: {
+  cartId: string;
+  home: StoreHome;
+  online: boolean;
+  onClose: () => void;
+}) {
+  const onecart = useOnecart();
   const [state, followed] = useCart(cartId);
   const store = followed!; // a cart id is given, so there is a store
-  const [checkout, setCheckout] = useState<Checkout | null>(() => savedCheckout(store.id));
+  // Kept per cart and shared by this till's windows: every window of it knows the checkout is its own.
+  const [checkoutText, setCheckoutText] = useKept(checkoutKey(cartId));
+  const checkout = checkoutText ? JSON.parse(checkoutText) as Checkout : null;
   const [working, setWorking] = useState(false);
-  const [notice, setNotice] = useState<{ kind: "error" | "info"; text: string } | null>(null);
+  const [notice, setNotice] = useState<string | null>(null);
   const cart = state.cart;
 
   function remember(next: Checkout | null) {
-    saveCheckout(store.id, next);
-    setCheckout(next);
+    setCheckoutText(next ? JSON.stringify(next) : null);
   }
 
   async function startCheckout() {
@@ -46,7 +48,7 @@ export function CartView({ cartId, home, onClose }: { cartId: string; home: Stor
       const locked = await store.lock({ checkoutRef: `till-${crypto.randomUUID().slice(0, 8)}`, ttlSeconds: 300 }).done;
       remember({ lockToken: locked.lock.token, totalCents: locked.lock.total_cents });
     } catch (error) {
-      setNotice({ kind: "error", text: explain(codeOf(error)) });
+      setNotice(explain(codeOf(error)));
     } finally {
       setWorking(false);
     }
@@ -63,12 +65,12 @@ export function CartView({ cartId, home, onClose }: { cartId: string; home: Stor
       remember({ ...checkout, paymentId: payment.paymentId });
       // Also the recovery path: if the lock expired meanwhile, the same token still completes while no item changed.
       await store.completePaid({ lockToken: checkout.lockToken, ...payment });
+      localStorage.setItem(paidKey(cartId), payment.paymentId);
       remember(null);
-      setNotice({ kind: "info", text: `Paid ${cents(payment.paidTotalCents)} (${payment.paymentId}).` });
     } catch (error) {
       const code = codeOf(error);
       if (code === "cart_changed" || code === "lock_mismatch" || code === "cart_closed") remember(null);
-      setNotice({ kind: "error", text: explain(code) });
+      setNotice(explain(code));
     } finally {
       setWorking(false);
     }
@@ -90,7 +92,8 @@ export function CartView({ cartId, home, onClose }: { cartId: string; home: Stor
   if (!cart) {
     return (
       <section className="panel" aria-busy="true">
-        <p role="status">Opening the cart…</p>
+        <p role="status">{online ? "Opening the cart…" : "This cart opens when the network is back."}</p>
+        <button type="button" onClick={onClose}>Close</button>
       </section>
     );
   }
@@ -98,47 +101,96 @@ export function CartView({ cartId, home, onClose }: { cartId: string; home: Stor
   const customer = cart.customer_id
     ? home.customers.find((c) => c.id === cart.customer_id)?.name ?? "Customer"
     : "Walk-in";
-  const lockedHere = checkout !== null && cart.status === "locked";
+  // This till runs the checkout from the moment it asks for the lock until it is paid or cancelled.
+  const lockedHere = (checkout !== null || working) && cart.status !== "checked_out";
   const lockedElsewhere = cart.status === "locked" && !lockedHere;
-  const closed = cart.status === "checked_out" || cart.status === "abandoned" || cart.status === "merged";
+  const editable = cart.status === "active" && !lockedHere;
   const pendingKeys = new Set(state.pending.map((p) => p.action.kind === "add_item" ? p.action.productId : ""));
 
+  if (cart.status === "checked_out") {
+    const paymentId = localStorage.getItem(paidKey(cartId));
+    return (
+      <section className="panel cart receipt" aria-labelledby="cart-title" data-version={cart.version}>
+        <div className="row">
+          <h2 id="cart-title" className="grow">Paid: {customer}</h2>
+          <span className="badge paid" data-testid="cart-status">{STATUS_WORDS[cart.status]}</span>
+        </div>
+        <p className="message info" role="status">
+          Paid {cents(cart.subtotal_cents)}
+          {paymentId ? ` by card (${paymentId})` : " on another till"}.
+        </p>
+        <table className="lines">
+          <caption className="visually-hidden">Receipt</caption>
+          <tbody>
+            {cart.items.map((item) => (
+              <tr key={item.id}>
+                <td>{item.quantity} × {item.name}</td>
+                <td className="num">{cents(item.line_total_cents)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+        <p className="totals">
+          <span>{cart.item_count} {cart.item_count === 1 ? "item" : "items"}</span>
+          <span data-testid="cart-total">{cents(cart.subtotal_cents)}</span>
+        </p>
+        <button type="button" className="primary" onClick={onClose}>
+          {cart.customer_id ? "Next customer" : "New sale"}
+        </button>
+      </section>
+    );
+  }
+
   return (
-    <section className="panel cart" aria-labelledby="cart-title">
+    <section className="panel cart" aria-labelledby="cart-title" data-version={cart.version}>
       <div className="row">
         <h2 id="cart-title" className="grow">Cart: {customer}</h2>
         <span className={`badge ${cart.status === "locked" ? "locked" : ""}`} data-testid="cart-status">
-          {cart.status}
+          {STATUS_WORDS[cart.status]}
         </span>
-        <span className="badge" data-testid="cart-version">v{cart.version}</span>
         {state.pending.length > 0 && (
-          <span className="badge pending" data-testid="pending-count">{state.pending.length} pending</span>
+          <span className="badge pending" data-testid="pending-count">
+            {state.pending.length} {state.pending.length === 1 ? "tap" : "taps"} to send
+          </span>
         )}
         <button type="button" onClick={onClose}>Close</button>
       </div>
 
+      {lockedHere && (
+        <p className="message info" role="status">
+          Checkout in progress on this till. The cart cannot change until it is paid or the checkout is cancelled.
+        </p>
+      )}
       {lockedElsewhere && (
         <p className="message warn" role="status">
-          Locked for checkout on another device ({cents(cart.lock?.total_cents ?? 0)}). Changes are refused until it is
-          paid or cancelled.
+          Being paid on another till ({cents(cart.lock?.total_cents ?? 0)}). Editing is off until it is paid or
+          cancelled there.
         </p>
       )}
-      {closed && <p className="message info" role="status">This cart is {cart.status.replace("_", " ")}.</p>}
+      {(cart.status === "abandoned" || cart.status === "merged") && (
+        <p className="message info" role="status">This cart was {STATUS_WORDS[cart.status].toLowerCase()}.</p>
+      )}
       {state.rejected.map((r) => (
         <p key={r.key} className="message error" role="alert">
-          {rejectionText(r)} <button type="button" onClick={() => store.dismiss(r.key)}>Dismiss</button>
+          {rejectionText(r)} {r.error.code === "expired"
+            ? (
+              <>
+                <button type="button" onClick={() => onecart.resend(r.key)}>Send anyway</button>{" "}
+                <button type="button" onClick={() => void onecart.discard(r.key)}>Drop it</button>
+              </>
+            )
+            : <button type="button" onClick={() => store.dismiss(r.key)}>Dismiss</button>}
         </p>
       ))}
-      {notice && (
-        <p className={`message ${notice.kind}`} role={notice.kind === "error" ? "alert" : "status"}>{notice.text}</p>
-      )}
+      {notice && <p className="message error" role="alert">{notice}</p>}
 
-      {!closed && (
+      {(cart.status === "active" || cart.status === "locked") && (
         <div className="products" role="group" aria-label="Products">
           {home.products.map((p) => (
             <button
               type="button"
               key={p.id}
+              disabled={!editable}
               aria-label={`Add ${p.name}, ${cents(p.price_cents)}`}
               onClick={() => store.addItem(p.id, { display: { name: p.name, unitPriceCents: p.price_cents } })}
             >
@@ -174,7 +226,7 @@ export function CartView({ cartId, home, onClose }: { cartId: string; home: Stor
                     <button
                       type="button"
                       aria-label={`One less ${item.name}`}
-                      disabled={closed}
+                      disabled={!editable}
                       onClick={() => store.setQuantity(item.id, item.quantity - 1)}
                     >
                       −
@@ -185,7 +237,7 @@ export function CartView({ cartId, home, onClose }: { cartId: string; home: Stor
                     <button
                       type="button"
                       aria-label={`One more ${item.name}`}
-                      disabled={closed}
+                      disabled={!editable}
                       onClick={() => store.setQuantity(item.id, item.quantity + 1)}
                     >
                       +
@@ -197,7 +249,7 @@ export function CartView({ cartId, home, onClose }: { cartId: string; home: Stor
                   <button
                     type="button"
                     className="danger"
-                    disabled={closed}
+                    disabled={!editable}
                     aria-label={`Remove ${item.name}`}
                     onClick={() => store.removeItem(item.id)}
                   >
@@ -214,17 +266,20 @@ export function CartView({ cartId, home, onClose }: { cartId: string; home: Stor
         <span data-testid="cart-total">{cents(cart.subtotal_cents)}</span>
       </p>
 
-      {!closed && (
+      {(cart.status === "active" || lockedHere) && (
         <div className="row">
           {!checkout && (
-            <button
-              type="button"
-              className="primary"
-              disabled={working || cart.items.length === 0 || lockedElsewhere}
-              onClick={() => void startCheckout()}
-            >
-              Checkout
-            </button>
+            <>
+              <button
+                type="button"
+                className="primary"
+                disabled={working || !online || cart.items.length === 0 || state.pending.length > 0}
+                onClick={() => void startCheckout()}
+              >
+                Checkout
+              </button>
+              {!online && <span className="muted">Checkout needs the network.</span>}
+            </>
           )}
           {checkout && (
             <>

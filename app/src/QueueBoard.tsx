@@ -2,7 +2,7 @@ import { useState } from "react";
 import { useQueue } from "@onecart/client/react";
 import type { Named } from "./home.ts";
 import { rejectionText } from "./messages.ts";
-import { since } from "./format.ts";
+import { ago } from "./format.ts";
 
 export function QueueBoard({ locationId, customers, onOpenCart }: {
   locationId: string;
@@ -15,16 +15,26 @@ export function QueueBoard({ locationId, customers, onOpenCart }: {
   const nameOf = (id: string) => customers.find((c) => c.id === id)?.name ?? "Customer";
   const entries = state.queue?.entries ?? [];
   const waiting = new Set(entries.map((e) => e.customer_id));
+  const anyoneWaiting = entries.some((e) => e.status === "waiting");
 
   return (
     <section className="panel queue" aria-labelledby="queue-title">
       <div className="row">
         <h2 id="queue-title" className="grow">Queue</h2>
         {state.pending.length > 0 && <span className="badge pending">{state.pending.length} pending</span>}
-        <button type="button" className="primary" onClick={() => store.callNext()}>Call next</button>
+        {!anyoneWaiting && <span className="muted" id="call-next-why">No one to call</span>}
+        <button
+          type="button"
+          className="primary"
+          disabled={!anyoneWaiting}
+          aria-describedby={anyoneWaiting ? undefined : "call-next-why"}
+          onClick={() => store.callNext()}
+        >
+          Call next
+        </button>
       </div>
       <form
-        className="row"
+        className="row nowrap"
         onSubmit={(e) => {
           e.preventDefault();
           if (joining) store.join(joining);
@@ -59,8 +69,8 @@ export function QueueBoard({ locationId, customers, onOpenCart }: {
                 <br />
                 <span className="muted">
                   {entry.status === "serving"
-                    ? `Being served · called ${since(entry.called_at)} ago`
-                    : `Waiting · #${entry.position} · ${since(entry.joined_at)}`}
+                    ? `Being served · called ${ago(entry.called_at)}`
+                    : `Waiting · #${entry.position} · ${ago(entry.joined_at)}`}
                 </span>
               </span>
               <span className="row">

@@ -14,7 +14,13 @@ export function SignIn({ supabase }: { supabase: SupabaseClient }) {
     const { error } = await supabase.auth.signInWithPassword({ email, password });
     setBusy(false);
     if (error) {
-      setError(error.code === "invalid_credentials" ? "That e-mail and password do not match." : error.message);
+      setError(
+        error.code === "invalid_credentials"
+          ? "That e-mail and password do not match."
+          : error.name === "AuthRetryableFetchError" || !navigator.onLine
+          ? "Signing in needs the network: connect this device and try again."
+          : error.message,
+      );
     }
   }
 

@@ -5,6 +5,7 @@ import { type FormEvent, useCallback, useEffect, useState } from "react";
 import type { SupabaseClient } from "@supabase/supabase-js";
 import type { StoreHome } from "./home.ts";
 import { cents, since } from "./format.ts";
+import { HourChart, hoursOfToday } from "./HourChart.tsx";
 
 interface HourFigures {
   hour: string;
@@ -110,6 +111,12 @@ export function StoreHealth({ supabase, store }: { supabase: SupabaseClient; sto
     await load();
   }
 
+  // The few an owner reads first, big, beside the day's shape; the rest in the table under them.
+  const headline: Array<[string, string]> = [
+    ["Taken today", cents(sum(hours, "checkout_value_cents"))],
+    ["Checkouts", String(sum(hours, "checkouts"))],
+    ["Changes to carts", String(sum(hours, "mutations"))],
+  ];
   const figures: Array<[string, string]> = [
     ["Changes to carts", String(sum(hours, "mutations"))],
     ["Checkouts", String(sum(hours, "checkouts"))],
@@ -122,48 +129,43 @@ export function StoreHealth({ supabase, store }: { supabase: SupabaseClient; sto
     ["Retried taps answered once", String(sum(hours, "idempotent_replays"))],
     ["Carts merged", String(sum(hours, "merges"))],
   ];
+  const ordered = [...alerts].sort((a, b) =>
+    (a.severity === b.severity ? 0 : a.severity === "critical" ? -1 : 1) || Date.parse(a.since) - Date.parse(b.since)
+  );
 
   return (
     <section className="panel health" aria-labelledby="health-title">
       <h2 id="health-title">Store health: {store.name}</h2>
       {error && <p className="message error" role="alert">{error}</p>}
       {done && <p className="message info" role="status">{done}</p>}
-      <h3>Today</h3>
-      <table>
-        <caption className="visually-hidden">Today's figures</caption>
-        <tbody>
-          {figures.map(([label, value]) => (
-            <tr key={label}>
-              <th scope="row">{label}</th>
-              <td className="num">{value}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
       <h3>Needs a person now</h3>
-      {alerts.length === 0 ? <p className="muted">Nothing needs attention.</p> : (
-        <ul aria-label="Open alerts">
-          {alerts.map((alert, i) => (
-            <li key={`${alert.kind}-${alert.cart_id ?? i}`} className="row">
-              <span className={`badge ${alert.severity === "critical" ? "locked" : ""}`}>{alert.severity}</span>
-              <span className="grow">
-                <strong>{ALERT_TITLES[alert.kind] ?? alert.kind}</strong>
-                {alert.location_name ? ` · ${alert.location_name}` : ""}
-                {alert.customer_name ? ` · ${alert.customer_name}` : ""} · for {since(alert.since)}
-              </span>
-              {fixesFor(alert).map((fix) => (
-                <button
-                  type="button"
-                  key={fix.label}
-                  onClick={() => setFixing({ fix, reason: "" })}
-                >
-                  {fix.label}
-                </button>
-              ))}
-            </li>
-          ))}
-        </ul>
-      )}
+      {ordered.length === 0
+        ? <p className="muted">Nothing needs attention.</p>
+        : (
+          <ul aria-label="Open alerts" className="alerts">
+            {ordered.map((alert, i) => (
+              <li key={`${alert.kind}-${alert.cart_id ?? i}`} className={`row ${alert.severity}`}>
+                <span className={`badge ${alert.severity === "critical" ? "locked" : ""}`}>
+                  {alert.severity === "critical" ? "Now" : "Soon"}
+                </span>
+                <span className="grow">
+                  <strong>{ALERT_TITLES[alert.kind] ?? alert.kind}</strong>
+                  {alert.location_name ? ` · ${alert.location_name}` : ""}
+                  {alert.customer_name ? ` · ${alert.customer_name}` : ""} · for {since(alert.since)}
+                </span>
+                {fixesFor(alert).map((fix) => (
+                  <button
+                    type="button"
+                    key={fix.label}
+                    onClick={() => setFixing({ fix, reason: "" })}
+                  >
+                    {fix.label}
+                  </button>
+                ))}
+              </li>
+            ))}
+          </ul>
+        )}
       {fixing && (
         <form onSubmit={apply} className="row" aria-label={`${fixing.fix.label}: give a reason`}>
           <label className="grow">
@@ -180,6 +182,32 @@ export function StoreHealth({ supabase, store }: { supabase: SupabaseClient; sto
           <button type="button" onClick={() => setFixing(null)}>Cancel</button>
         </form>
       )}
+      <h3>Today</h3>
+      <div className="today">
+        <dl className="headline">
+          {headline.map(([label, value]) => (
+            <div key={label}>
+              <dt>{label}</dt>
+              <dd>{value}</dd>
+            </div>
+          ))}
+        </dl>
+        <HourChart points={hoursOfToday(hours)} />
+      </div>
+      <details>
+        <summary>All of today's figures</summary>
+        <table>
+          <caption className="visually-hidden">Today's figures</caption>
+          <tbody>
+            {figures.map(([label, value]) => (
+              <tr key={label}>
+                <th scope="row">{label}</th>
+                <td className="num">{value}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </details>
     </section>
   );
 }

@@ -3,18 +3,15 @@ import { StrictMode } from "react";
 import { createRoot } from "react-dom/client";
 import { createClient } from "@supabase/supabase-js";
 import { App } from "./App.tsx";
+import { loadConfig } from "./config.ts";
+import { startUpdates } from "./update.ts";
 import "./styles.css";
 
-interface Config {
-  supabase_url: string;
-  anon_key: string;
-}
-
+// The worker first: it is what lets the next start work without network.
+startUpdates();
 const root = createRoot(document.getElementById("root")!);
-try {
-  const response = await fetch("./config.json", { cache: "no-store" });
-  if (!response.ok) throw new Error(`config.json: HTTP ${response.status}`);
-  const config = (await response.json()) as Config;
+const config = await loadConfig();
+if (config) {
   const supabase = createClient(config.supabase_url, config.anon_key, {
     auth: { persistSession: true, storageKey: "onecart.auth" },
   });
@@ -23,11 +20,14 @@ try {
       <App supabase={supabase} />
     </StrictMode>,
   );
-} catch (error) {
+} else {
   root.render(
     <main className="fatal" role="alert">
-      <h1>onecart cannot start</h1>
-      <p>This page needs a config.json beside it naming the Supabase project ({String(error)}).</p>
+      <h1>The till cannot start yet</h1>
+      <p>
+        This device has never reached onecart: connect it to the network and reload once, and from then on the till also
+        starts offline.
+      </p>
     </main>,
   );
 }

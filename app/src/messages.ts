@@ -18,6 +18,8 @@ const BY_CODE: Record<string, string> = {
   network_error: "The network did not answer in time; the change was not confirmed.",
   not_authenticated: "Your session has ended. Sign in again.",
   forbidden: "Your role may not do that.",
+  expired: "It waited over a day without network, so it was not sent on its own: send it anyway or drop it.",
+  server_error: "onecart could not do it right now; the change was not made.",
 };
 
 const WHAT: Record<string, string> = {

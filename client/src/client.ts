@@ -597,9 +597,17 @@ export class Onecart {
     });
   }
 
+  /**
+   * Any answer from onecart means the network is there. The probe reads a cart
+   * this device holds, which answers 200: a browser logs every 4xx to its
+   * console, and a till's console should show only what needs a look. Only a
+   * device that holds no cart yet asks for the nil cart, which answers 404.
+   */
   async #reachable(): Promise<boolean> {
+    const held = this.queryClient.getQueryCache().findAll({ queryKey: ["onecart", "cart"] })
+      .map((q) => q.state.data as Cart | undefined).find((cart) => !!cart);
     try {
-      await this.api.getCart({ cart_id: NIL_CART }, { signal: AbortSignal.timeout(3_000) });
+      await this.api.getCart({ cart_id: held?.id ?? NIL_CART }, { signal: AbortSignal.timeout(3_000) });
       return true;
     } catch (error) {
       return asOnecartError(error).code !== "network_error";

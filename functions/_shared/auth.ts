@@ -19,7 +19,7 @@ import { ApiError } from "./errors.ts";
 import type { Claims } from "./rpc.ts";
 
 /** The name under which a project's legacy HS256 secret is given to the functions. */
-export const LEGACY_JWT_SECRET_ENV = "ONECART_JWT_SECRET";
+const LEGACY_JWT_SECRET_ENV = "ONECART_JWT_SECRET";
 
 const API_ROLES = new Set(["authenticated", "service_role"]);
 
@@ -77,13 +77,10 @@ export async function verifyToken(token: string): Promise<JWTPayload> {
   return payload;
 }
 
-/** The role an `sb_…` API key stands for, or null when it is no key of this project. */
-export async function apiKeyRole(key: string): Promise<"service_role" | "anon" | null> {
-  for (const [mode, role] of [["secret:*", "service_role"], ["publishable:*", "anon"]] as const) {
-    const { data } = await verifyCredentials({ token: null, apikey: key }, { auth: mode });
-    if (data) return role;
-  }
-  return null;
+/** Whether `key` is one of the project's `sb_secret_…` keys. */
+async function isSecretKey(key: string): Promise<boolean> {
+  const { data } = await verifyCredentials({ token: null, apikey: key }, { auth: "secret:*" });
+  return Boolean(data);
 }
 
 /** The claims of a valid staff or service_role caller; anything else is not_authenticated. */
@@ -94,7 +91,7 @@ export async function authenticate(request: Request): Promise<Claims> {
   // with no Authorization, decides the role by itself.
   const key = bearer?.startsWith("sb_") ? bearer : !bearer && apikey?.startsWith("sb_") ? apikey : null;
   if (key) {
-    if (await apiKeyRole(key) === "service_role") return { role: "service_role" };
+    if (await isSecretKey(key)) return { role: "service_role" };
     throw new ApiError("not_authenticated", "Sign in as staff to use onecart; a publishable key identifies no one.");
   }
   if (!bearer) throw new ApiError("not_authenticated", "A Bearer token is required.");

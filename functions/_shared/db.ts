@@ -247,8 +247,3 @@ function ensureScheduleNowAndThen(db: Database): void {
         "select pos.ensure_maintenance_schedule()",
     ).simple()).catch(() => {});
 }
-
-/** The pool as a plain SqlClient, for callers with no request to admit (the local /rest/v1). */
-export function db(admission: Admission = {}): SqlClient {
-  return { unsafe: (text) => ({ simple: () => withDatabase(admission, (sql) => sql.unsafe(text).simple()) }) };
-}

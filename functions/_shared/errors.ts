@@ -1,5 +1,5 @@
 // The contract's error codes and their HTTP statuses: the TypeScript side of the
-// pos.errors table (tests/schema.test.ts keeps the two equal). Nothing here
+// pos.errors table (tests/db/schema.test.ts keeps the two equal). Nothing here
 // reads an error's text; codes come from MESSAGE of a PTnnn SQLSTATE.
 
 export const ERROR_STATUS = {

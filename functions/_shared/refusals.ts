@@ -5,7 +5,7 @@
 // count cannot delay or fail an answer. One call at a time, so counting never
 // holds more than one pooled connection, and at most MAX_PENDING waiting, so a
 // storm of refusals cannot grow memory; what is dropped or fails is logged.
-import { db } from "./db.ts";
+import { withDatabase } from "./db.ts";
 import { ApiError, fromPostgresError } from "./errors.ts";
 import { callRpc, type RpcName } from "./rpc.ts";
 
@@ -60,7 +60,7 @@ async function drain(): Promise<void> {
   try {
     for (let refusal = pending.shift(); refusal; refusal = pending.shift()) {
       try {
-        await callRpc(db(), "record_refusal", { ...refusal }, { role: "service_role" });
+        await withDatabase({}, (sql) => callRpc(sql, "record_refusal", { ...refusal }, { role: "service_role" }));
       } catch (error) {
         console.error(
           JSON.stringify({ level: "error", msg: "refusal not counted", code: refusal.p_code, error: String(error) }),

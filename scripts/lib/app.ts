@@ -21,6 +21,7 @@ export async function ensureAppBuilt(log: (line: string) => void = () => {}): Pr
   const sources = Math.max(
     await newest(join(appDir, "src")),
     await newest(join(appDir, "index.html")),
+    await newest(join(appDir, "public")),
     await newest(join(appDir, "vite.config.ts")),
     await newest(clientDist),
   );
@@ -34,6 +35,8 @@ export async function ensureAppBuilt(log: (line: string) => void = () => {}): Pr
     "warn",
   ], {
     cwd: appDir,
+    // Under the test runner NODE_ENV is "test": the till is built as it ships, whoever builds it.
+    env: { ...process.env, NODE_ENV: "production" },
     maxBuffer: 16 * 1024 * 1024,
   });
   return true;

@@ -19,6 +19,7 @@ import { tmpdir, userInfo } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { runTied, spawnTied } from "./process.ts";
+import { POSTGRES_LOG_PREFIX } from "./logs.ts";
 
 const run = promisify(execFile);
 
@@ -258,9 +259,10 @@ async function launch(
     max_wal_senders: "64",
     // As on a project; realtime.messages is partitioned by UTC day.
     timezone: "UTC",
-    // The SQLSTATE first, so a reader can tell onecart's own refusals (PTnnn,
-    // ordinary answers) from errors that need a look.
-    log_line_prefix: "%e ",
+    // The SQLSTATE and the application first, so a reader can tell onecart's own
+    // refusals and the local Realtime's checks from errors that need a look
+    // (scripts/lib/logs.ts).
+    log_line_prefix: POSTGRES_LOG_PREFIX,
     ...opts.settings,
   };
   const args = ["-D", dataDir, "-p", String(port)];

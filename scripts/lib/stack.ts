@@ -106,6 +106,8 @@ export async function startServer(opts: {
       // What the local Auth publishes: it signs with the HS256 secret, so no public keys.
       SUPABASE_JWKS: JSON.stringify({ keys: [] }),
       ONECART_JWT_SECRET: opts.jwtSecret,
+      // The same secret for the local Auth, under the name GoTrue reads.
+      GOTRUE_JWT_SECRET: opts.jwtSecret,
       ...authRateLimitEnv(),
       DENO_NO_UPDATE_CHECK: "1",
       NO_COLOR: "1",

@@ -7,7 +7,8 @@
 // exactly as they verify a project's legacy tokens.
 import postgres from "npm:postgres@3.4.9";
 import { SignJWT } from "npm:jose@6.2.18";
-import { apiKeyRole, LEGACY_JWT_SECRET_ENV, verifyToken } from "../../functions/_shared/auth.ts";
+import { verifyToken } from "../../functions/_shared/auth.ts";
+import { apiKeyRole } from "./api-keys.ts";
 import { RateLimiter } from "./rate-limit.ts";
 
 const ACCESS_TOKEN_SECONDS = 3600;
@@ -129,8 +130,9 @@ function userJson(u: UserRow) {
   };
 }
 
+/** The project's JWT secret, under the name GoTrue reads it by. */
 function secret(): Uint8Array {
-  return new TextEncoder().encode(Deno.env.get(LEGACY_JWT_SECRET_ENV)!);
+  return new TextEncoder().encode(Deno.env.get("GOTRUE_JWT_SECRET")!);
 }
 
 /** GoTrue's v1 refresh token: 12 characters of lower-case base32. */

@@ -5,7 +5,8 @@
 // run, so the local stack does too: a client that forgets its key fails here
 // as it would there. Edge functions are not behind this check on a project,
 // and CORS preflights pass before it.
-import { apiKeyRole, verifyToken } from "../../functions/_shared/auth.ts";
+import { verifyToken } from "../../functions/_shared/auth.ts";
+import { apiKeyRole } from "./api-keys.ts";
 
 /** Auth routes a project serves without a key: links opened from email, OAuth, the published key set. */
 const OPEN_AUTH_ROUTES = new Set([

@@ -35,7 +35,8 @@ export function createPosApp(opts: { distDir: string; anonKey: string }) {
       return new Response(body, {
         headers: {
           "content-type": TYPES[extname(path)] ?? "application/octet-stream",
-          // Hashed asset names never change content; the page itself always revalidates.
+          // Hashed asset names never change content; the page, the manifest and the
+          // service worker always revalidate (a cached sw.js would hide a new version).
           "cache-control": relative.startsWith("assets/") ? "public, max-age=31536000, immutable" : "no-cache",
         },
       });

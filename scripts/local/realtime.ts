@@ -22,9 +22,11 @@
 // nothing.
 import postgres from "npm:postgres@3.4.9";
 import type { JWTPayload } from "npm:jose@6.2.18";
-import { apiKeyRole, verifyToken } from "../../functions/_shared/auth.ts";
+import { verifyToken } from "../../functions/_shared/auth.ts";
+import { apiKeyRole } from "./api-keys.ts";
 import { replicate, type Replication } from "./replication.ts";
 import { payloadTooLarge, planFromEnv, RateCounter } from "./realtime-plan.ts";
+import { LOCAL_REALTIME_APPLICATION } from "../lib/logs.ts";
 
 // Supabase Realtime answers a refused join after CHANNEL_ERROR_BACKOFF_MS and a
 // refused connection after CONNECT_ERROR_BACKOFF_MS (config/runtime.exs), so a
@@ -79,7 +81,14 @@ export async function startRealtime(
   options: { allowPublic?: boolean } = {},
 ): Promise<RealtimeServer> {
   const allowPublic = options.allowPublic ?? Deno.env.get("ONECART_REALTIME_ALLOW_PUBLIC") === "1";
-  const sql = postgres(dbUrl, { max: 4, prepare: false, onnotice: () => {}, connect_timeout: 5 });
+  const sql = postgres(dbUrl, {
+    max: 4,
+    prepare: false,
+    onnotice: () => {},
+    connect_timeout: 5,
+    // Named, so that the join checks RLS refuses are told apart in the logs.
+    connection: { application_name: LOCAL_REALTIME_APPLICATION },
+  });
   const byTopic = new Map<string, Set<Subscription>>();
   const bySocket = new Map<WebSocket, Map<string, Subscription>>();
 

@@ -10,6 +10,7 @@
 // the replication protocol is spoken here directly.
 import postgres from "npm:postgres@3.4.9";
 import { Buffer } from "node:buffer";
+import { LOCAL_REALTIME_APPLICATION } from "../lib/logs.ts";
 import type { Duplex } from "node:stream";
 
 export type Row = Record<string, string | null>;
@@ -66,7 +67,7 @@ export function replicate(dbUrl: string, options: ReplicationOptions): Replicati
       connect_timeout: 5,
       onnotice: () => {},
       onclose: () => done(),
-      connection: { replication: "database", application_name: "onecart_local_realtime" },
+      connection: { replication: "database", application_name: LOCAL_REALTIME_APPLICATION },
     });
     current = { sql, done };
     try {

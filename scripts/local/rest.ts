@@ -3,8 +3,9 @@
 // Only RPCs, only POST with named arguments; tables are not exposed (onecart has
 // none in public). Same role, same claims, same transaction shape as PostgREST
 // and as the edge functions (functions/_shared/rpc.ts).
-import { apiKeyRole, verifyToken } from "../../functions/_shared/auth.ts";
-import { db } from "../../functions/_shared/db.ts";
+import { verifyToken } from "../../functions/_shared/auth.ts";
+import { apiKeyRole } from "./api-keys.ts";
+import { withDatabase } from "../../functions/_shared/db.ts";
 import { ApiError } from "../../functions/_shared/errors.ts";
 import { decodeUtf8, scanJson } from "../../functions/_shared/json.ts";
 import { callRpc, type Claims, literal, type RpcName, RPCS, type SqlClient } from "../../functions/_shared/rpc.ts";
@@ -122,8 +123,17 @@ function settingsOf(sql: SqlClient, role: string): Promise<[string, string][]> {
   return settings;
 }
 
+/**
+ * The server's pool, one statement at a time, with no request of the functions' to
+ * admit; each statement waits PostgREST's acquisition timeout, not the functions' 3 s.
+ */
+function db(): SqlClient {
+  const admission = { waitMs: POOL_ACQUISITION_TIMEOUT_MS };
+  return { unsafe: (text) => ({ simple: () => withDatabase(admission, (sql) => sql.unsafe(text).simple()) }) };
+}
+
 async function callAsPostgrest(name: RpcName, args: Record<string, unknown>, claims: Claims): Promise<unknown> {
-  const sql = db({ waitMs: POOL_ACQUISITION_TIMEOUT_MS });
+  const sql = db();
   const settings = await settingsOf(sql, claims.role);
   return await callRpc(sql, name, args, claims, { lockTimeoutMs: null, statementTimeoutMs: null, settings });
 }

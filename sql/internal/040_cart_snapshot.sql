@@ -2,7 +2,7 @@
 -- (the lines and their totals, one scan), pos.cart_json (the shape, from a cart
 -- row and its lines) and pos.cart_snapshot (both). A mutation builds the same
 -- shape inside its one statement (pos.publish_cart_change), from what it already
--- holds; tests/snapshot.test.ts holds the two equal. A lock past its expires_at counts as released everywhere, so it shows
+-- holds; tests/db/snapshot.test.ts holds the two equal. A lock past its expires_at counts as released everywhere, so it shows
 -- as `active`, lock null, even before a mutation or expire_cart_locks records
 -- the release.
 -- PL/pgSQL, not SQL, here and in the other hot helpers: Postgres 17 plans a SQL

@@ -100,6 +100,13 @@ export async function expectError(promise: Promise<unknown>, code: string) {
   return { error: thrown as { code: string; message: string; detail?: string; hint?: string }, api: mapped! };
 }
 
+/** The cart's row as stored: the columns a test compares before and after a call. */
+export async function cartRow(sql: Sql, cartId: string) {
+  const [row] = await sql`select status, version::int, subtotal_cents::int, item_count::int, lock_token
+                            from pos.carts where id = ${cartId}`;
+  return row;
+}
+
 /** The invariants every test can assert after it has run its load. */
 export async function assertInvariants(sql: Sql): Promise<void> {
   expect(await sql`select * from ops.duplicate_open_carts`).toEqual([]);

@@ -1,16 +1,19 @@
-// The local Auth against GoTrue's current rules (internal/tokens/service.go,
-// internal/api/token.go, token_refresh.go, apilimiter): refresh-token reuse,
-// reuse detection, the shape of a refresh token, a ban before the password, and
-// the per-IP limit on POST /token that supabase/config.toml sets.
+// The local /auth/v1 through unmodified supabase-js, as a POS app and a server
+// integration use Supabase Auth on a project: sign-in, getUser, refresh with
+// rotation, sign-out, the admin create-user call, and `npm run staff:add`.
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
 import { createClient, type SupabaseClient } from "@supabase/supabase-js";
+import { decodeJwt } from "jose";
 import { beforeAll, describe, expect, it } from "vitest";
-import { authRateLimitEnv } from "../../scripts/lib/stack.ts";
-import { freshDatabase, type TestDatabase } from "../helpers/db.ts";
-import { LOCATION_A1, STAFF_A2 } from "../helpers/fixture.ts";
+import { repoRoot } from "../../scripts/lib/database.ts";
+import { LOCAL_SECRET_KEY } from "../../scripts/lib/stack.ts";
+import { addStaffMember } from "../../scripts/staff-add.ts";
+import { expectError, freshDatabase, type TestDatabase } from "../helpers/db.ts";
+import { LOCATION_A1, LOCATION_B1, STAFF_A1, STAFF_A2, STAFF_B1, STORE_B } from "../helpers/fixture.ts";
 import { startTestServer, type TestServer } from "../helpers/server.ts";
-import { until } from "../helpers/until.ts";
 
-const PASSWORD = "onecart-local";
+const run = promisify(execFile);
 let db: TestDatabase;
 let server: TestServer;
 
@@ -19,211 +22,271 @@ beforeAll(async () => {
   server = await startTestServer(db);
 });
 
-function client(options: { storage?: Map<string, string>; fetch?: typeof fetch } = {}): SupabaseClient {
-  const { storage, fetch: customFetch } = options;
+function client(key = server.anonKey): SupabaseClient {
+  return createClient(server.apiUrl, key, { auth: { persistSession: false, autoRefreshToken: false } });
+}
+
+/** A client acting with a user's access token; its API key stays the project's anon key, as the gateway asks. */
+function asUser(accessToken: string): SupabaseClient {
   return createClient(server.apiUrl, server.anonKey, {
-    auth: {
-      autoRefreshToken: false,
-      persistSession: !!storage,
-      ...(storage
-        ? {
-          storage: {
-            getItem: (k: string) => storage.get(k) ?? null,
-            setItem: (k: string, v: string) => void storage.set(k, v),
-            removeItem: (k: string) => void storage.delete(k),
-          },
-        }
-        : {}),
-    },
-    ...(customFetch ? { global: { fetch: customFetch } } : {}),
+    auth: { persistSession: false, autoRefreshToken: false },
+    global: { headers: { Authorization: `Bearer ${accessToken}` } },
   });
 }
 
-async function signIn(email = "ana@blowing-rock.example") {
-  const { data, error } = await client().auth.signInWithPassword({ email, password: PASSWORD });
-  expect(error).toBeNull();
-  return data.session!;
+async function listCarts(token: string, location = LOCATION_A1) {
+  return await server.call("GET", `/carts?location_id=${location}`, { token });
 }
 
-async function refresh(refreshToken: string) {
-  return await client().auth.refreshSession({ refresh_token: refreshToken });
-}
-
-/** The time that passes for a till between two refreshes, without waiting for it. */
-async function age(refreshToken: string) {
-  await db.admin()`update auth.refresh_tokens set updated_at = now() - interval '1 minute'
-                    where token = ${refreshToken}`;
-}
-
-async function postToken(grant: string, body: unknown, headers: Record<string, string> = {}) {
-  const response = await fetch(`${server.apiUrl}/auth/v1/token?grant_type=${grant}`, {
-    method: "POST",
-    headers: { "content-type": "application/json", apikey: server.anonKey, ...headers },
-    body: JSON.stringify(body),
+describe("the seeded staff", () => {
+  it.each([
+    ["ana@blowing-rock.example", STAFF_A1],
+    ["ben@blowing-rock.example", STAFF_A2],
+    ["cruz@valle-crucis.example", STAFF_B1],
+  ])("%s signs in with the local password", async (email, id) => {
+    const { data, error } = await client().auth.signInWithPassword({ email, password: "onecart-local" });
+    expect(error).toBeNull();
+    expect(data.user!.id).toBe(id);
+    const claims = decodeJwt(data.session!.access_token);
+    expect(claims).toMatchObject({ sub: id, role: "authenticated", aud: "authenticated", email });
+    expect(typeof claims.exp).toBe("number");
+    expect(typeof claims.session_id).toBe("string");
   });
-  return { status: response.status, body: await response.json() };
-}
 
-describe("refresh-token reuse", () => {
-  it("the parent of the active token gets the active session back, however long after", async () => {
-    const first = await signIn();
-    const second = (await refresh(first.refresh_token)).data.session!;
-    await age(first.refresh_token);
+  it("a wrong password is GoTrue's invalid_credentials, and nothing is signed in", async () => {
+    const sessions = async () => (await db.sql`select count(*)::int as n from auth.sessions`)[0].n;
+    const before = await sessions();
+    const { data, error } = await client().auth.signInWithPassword({
+      email: "ana@blowing-rock.example",
+      password: "not-the-password",
+    });
+    expect(data.session).toBeNull();
+    expect(error).toMatchObject({ status: 400, code: "invalid_credentials", message: "Invalid login credentials" });
+    expect(await sessions()).toBe(before);
 
-    const again = await refresh(first.refresh_token);
+    // The raw bodies, by API version, as GoTrue answers them.
+    const post = (headers: Record<string, string>) =>
+      fetch(`${server.apiUrl}/auth/v1/token?grant_type=password`, {
+        method: "POST",
+        headers: { "content-type": "application/json", apikey: server.anonKey, ...headers },
+        body: JSON.stringify({ email: "nobody@blowing-rock.example", password: "onecart-local" }),
+      });
+    const current = await post({ "x-supabase-api-version": "2024-01-01" });
+    expect(current.status).toBe(400);
+    expect(current.headers.get("x-supabase-api-version")).toBe("2024-01-01");
+    expect(await current.json()).toEqual({ code: "invalid_credentials", message: "Invalid login credentials" });
+    const initial = await post({});
+    expect(await initial.json()).toEqual({
+      code: 400,
+      error_code: "invalid_credentials",
+      msg: "Invalid login credentials",
+    });
+  });
+});
+
+describe("a session", () => {
+  it("signs in, reads its user, calls a function, refreshes with rotation and signs out", async () => {
+    const supabase = client();
+    const signIn = await supabase.auth.signInWithPassword({
+      email: "ana@blowing-rock.example",
+      password: "onecart-local",
+    });
+    expect(signIn.error).toBeNull();
+    const first = signIn.data.session!;
+
+    const { data: got, error: getError } = await supabase.auth.getUser();
+    expect(getError).toBeNull();
+    expect(got.user).toMatchObject({ id: STAFF_A1, email: "ana@blowing-rock.example", aud: "authenticated" });
+
+    expect((await listCarts(first.access_token)).status).toBe(200);
+
+    const refreshed = await supabase.auth.refreshSession();
+    expect(refreshed.error).toBeNull();
+    const second = refreshed.data.session!;
+    expect(second.refresh_token).not.toBe(first.refresh_token);
+    expect(decodeJwt(second.access_token).session_id).toBe(decodeJwt(first.access_token).session_id);
+    expect((await listCarts(second.access_token)).status).toBe(200);
+
+    // Within GoTrue's reuse interval the rotated token returns its replacement.
+    const again = await client().auth.refreshSession({ refresh_token: first.refresh_token });
     expect(again.error).toBeNull();
     expect(again.data.session!.refresh_token).toBe(second.refresh_token);
-    // Nothing was rotated: the active token is still the active one.
-    const next = await refresh(second.refresh_token);
-    expect(next.error).toBeNull();
-    expect(next.data.session!.refresh_token).not.toBe(second.refresh_token);
+
+    expect((await supabase.auth.signOut()).error).toBeNull();
+    const after = await client().auth.getUser(second.access_token);
+    expect(after.data.user).toBeNull();
+    expect(after.error?.name).toBe("AuthSessionMissingError");
+    const gone = await client().auth.refreshSession({ refresh_token: second.refresh_token });
+    expect(gone.error).toMatchObject({ status: 400, code: "refresh_token_not_found" });
   });
 
-  it("a till whose refresh answer was lost recovers its session through supabase-js", async () => {
-    const storage = new Map<string, string>();
-    const till = client({ storage });
-    expect((await till.auth.signInWithPassword({ email: "ana@blowing-rock.example", password: PASSWORD })).error)
-      .toBeNull();
-    const stored = (await till.auth.getSession()).data.session!;
-
-    // The refresh reaches Auth, which rotates the token; the till is closed
-    // before the answer arrives, so what it saved is the token it sent.
-    let sent = false;
-    const losing = client({
-      storage,
-      fetch: async (input, init) => {
-        await fetch(input, init);
-        sent = true;
-        return await new Promise<Response>(() => {});
-      },
+  it("a banned user's refresh is refused, and nothing is rotated; lifted, it works again", async () => {
+    const supabase = client();
+    const { data } = await supabase.auth.signInWithPassword({
+      email: "ben@blowing-rock.example",
+      password: "onecart-local",
     });
-    void losing.auth.refreshSession();
-    await until(() => sent, "the refresh is answered, to nobody");
-    const [{ revoked }] = await db.admin()`select revoked from auth.refresh_tokens
-                                           where token = ${stored.refresh_token}`;
-    expect(revoked).toBe(true);
-    await age(stored.refresh_token);
+    const session = data.session!;
+    const admin = db.admin();
+    await admin`update auth.users set banned_until = now() + interval '1 hour' where id = ${session.user.id}`;
+    try {
+      const banned = await client().auth.refreshSession({ refresh_token: session.refresh_token });
+      expect(banned.error).toMatchObject({ status: 400, code: "user_banned" });
+      const [{ revoked }] = await admin`select revoked from auth.refresh_tokens where token = ${session.refresh_token}`;
+      expect(revoked).toBe(false);
+    } finally {
+      await admin`update auth.users set banned_until = null where id = ${session.user.id}`;
+    }
+    const lifted = await client().auth.refreshSession({ refresh_token: session.refresh_token });
+    expect(lifted.error).toBeNull();
+  });
 
-    // Opened again, the till refreshes with what it saved and goes on.
-    const reopened = client({ storage });
-    const recovered = await reopened.auth.refreshSession();
-    expect(recovered.error).toBeNull();
-    expect(recovered.data.session!.user.id).toBe(stored.user.id);
-    const carts = await server.call("GET", `/carts?location_id=${LOCATION_A1}`, {
-      token: recovered.data.session!.access_token,
+  it("a rotated refresh token used again after the reuse interval revokes the session's tokens", async () => {
+    // The parent of the active token is the allowed reuse (a lost answer); an
+    // older one, past GoTrue's reuse interval, is reuse.
+    const supabase = client();
+    const { data } = await supabase.auth.signInWithPassword({
+      email: "ben@blowing-rock.example",
+      password: "onecart-local",
     });
-    expect(carts.status).toBe(200);
-  });
+    const first = data.session!;
+    await supabase.auth.refreshSession();
+    const third = (await supabase.auth.refreshSession()).data.session!;
+    await db
+      .sql`update auth.refresh_tokens set updated_at = now() - interval '1 minute' where token in (${first.refresh_token}, ${third.refresh_token})`;
 
-  it("a revoked token that is not the active one's parent is swapped inside the reuse interval", async () => {
-    // Two tabs refreshing at once: the older one still gets a session.
-    const first = await signIn();
-    const second = (await refresh(first.refresh_token)).data.session!;
-    await refresh(second.refresh_token);
-    const swapped = await refresh(first.refresh_token);
-    expect(swapped.error).toBeNull();
-    expect(swapped.data.session!.refresh_token).toMatch(/^[a-z0-9]{12}$/);
-  });
-
-  it("any other reuse revokes every token of the session, which the holder of the newest learns", async () => {
-    const first = await signIn("ben@blowing-rock.example");
-    const second = (await refresh(first.refresh_token)).data.session!;
-    const third = (await refresh(second.refresh_token)).data.session!;
-    await age(first.refresh_token);
-
-    const reuse = await refresh(first.refresh_token);
+    const reuse = await client().auth.refreshSession({ refresh_token: first.refresh_token });
     expect(reuse.error).toMatchObject({ status: 400, code: "refresh_token_already_used" });
-    const tokens = await db.admin()`select bool_and(revoked) as all_revoked, count(*)::int as n
-                                      from auth.refresh_tokens
-                                     where session_id = (select session_id from auth.refresh_tokens
-                                                          where token = ${third.refresh_token})`;
-    expect(tokens[0]).toEqual({ all_revoked: true, n: 3 });
-    await age(third.refresh_token);
-    const stolen = await refresh(third.refresh_token);
+    await db
+      .sql`update auth.refresh_tokens set updated_at = now() - interval '1 minute' where token = ${third.refresh_token}`;
+    const stolen = await client().auth.refreshSession({ refresh_token: third.refresh_token });
     expect(stolen.error).toMatchObject({ status: 400, code: "refresh_token_already_used" });
   });
 
-  it("a refresh token of the wrong shape is validation_failed before any lookup", async () => {
-    for (const token of ["short", "ABCDEFGHIJKL", "abcdefghijklmnopqrstuvwxyz", "abc-defghijk"]) {
-      const raw = await postToken("refresh_token", { refresh_token: token }, {
-        "x-supabase-api-version": "2024-01-01",
-      });
-      expect({ token, ...raw }).toEqual({
-        token,
-        status: 400,
-        body: { code: "validation_failed", message: "Refresh token is not valid" },
-      });
-    }
-    const unknown = await refresh("abcdefghijkl");
-    expect(unknown.error).toMatchObject({ status: 400, code: "refresh_token_not_found" });
+  it("getUser without a valid token is refused as GoTrue refuses it", async () => {
+    const { error } = await client().auth.getUser("not-a-jwt");
+    expect(error).toMatchObject({ status: 403, code: "bad_jwt" });
   });
 });
 
-describe("the password grant", () => {
-  it("a banned user learns of the ban whatever the password", async () => {
-    const admin = db.admin();
-    await admin`update auth.users set banned_until = now() + interval '1 hour' where id = ${STAFF_A2}`;
-    try {
-      const { error } = await client().auth.signInWithPassword({
-        email: "ben@blowing-rock.example",
-        password: "not-the-password",
-      });
-      expect(error).toMatchObject({ status: 400, code: "user_banned" });
-    } finally {
-      await admin`update auth.users set banned_until = null where id = ${STAFF_A2}`;
-    }
-  });
-});
-
-describe("the /token rate limit", () => {
-  let limited: TestServer;
-  beforeAll(async () => {
-    limited = await startTestServer(db);
-  });
-
-  it("is config.toml's token_refresh per five minutes", () => {
-    expect(authRateLimitEnv()).toEqual({ GOTRUE_RATE_LIMIT_TOKEN_REFRESH: "150" });
-  });
-
-  it("answers 429 over_request_rate_limit past GoTrue's burst of 30, for sign-ins and refreshes from one IP", async () => {
-    const post = (grant: string, body: unknown, headers: Record<string, string>) =>
-      fetch(`${limited.apiUrl}/auth/v1/token?grant_type=${grant}`, {
-        method: "POST",
-        // A caller cannot pick its own key: the limit is by the address the gateway saw.
-        headers: { "content-type": "application/json", apikey: limited.anonKey, ...headers },
-        body: JSON.stringify(body),
-      }).then(async (r) => ({ status: r.status, body: await r.json() }));
-    const v2024 = { "x-supabase-api-version": "2024-01-01" };
-    const signIns = await Promise.all(
-      Array.from({ length: 40 }, (_, i) =>
-        post("password", { email: "nobody@blowing-rock.example", password: "x" }, {
-          ...v2024,
-          "x-forwarded-for": `10.0.0.${i}`,
-        })),
-    );
-    expect(signIns.filter((r) => r.status === 400).length).toBeGreaterThanOrEqual(30);
-    const over = signIns.filter((r) => r.status === 429);
-    expect(over.length).toBeGreaterThan(0);
-    expect(over[0].body).toEqual({ code: "over_request_rate_limit", message: "Request rate limit reached" });
-
-    const refreshes = await Promise.all(
-      Array.from({ length: 10 }, () => post("refresh_token", { refresh_token: "abcdefghijkl" }, {})),
-    );
-    const refused = refreshes.find((r) => r.status === 429);
-    expect(refused?.body).toEqual({
-      code: 429,
-      error_code: "over_request_rate_limit",
-      msg: "Request rate limit reached",
+describe("the admin API", () => {
+  it("creates a user with the service role key, who signs in", async () => {
+    const admin = client(server.serviceRoleKey);
+    const { data, error } = await admin.auth.admin.createUser({
+      email: "dee@blowing-rock.example",
+      password: "dee-password",
+      email_confirm: true,
     });
+    expect(error).toBeNull();
+    expect(data.user).toMatchObject({ email: "dee@blowing-rock.example", aud: "authenticated", role: "authenticated" });
+    const [row] = await db.sql`select encrypted_password from auth.users where id = ${data.user!.id}`;
+    expect(row.encrypted_password).toMatch(/^\$2a\$10\$/);
+    const signIn = await client().auth.signInWithPassword({
+      email: "dee@blowing-rock.example",
+      password: "dee-password",
+    });
+    expect(signIn.error).toBeNull();
 
-    const viaJs = await Promise.all(
-      Array.from(
-        { length: 5 },
-        () =>
-          createClient(limited.apiUrl, limited.anonKey, { auth: { persistSession: false } }).auth
-            .signInWithPassword({ email: "ana@blowing-rock.example", password: PASSWORD }),
-      ),
+    const duplicate = await admin.auth.admin.createUser({ email: "dee@blowing-rock.example", password: "x-password" });
+    expect(duplicate.error).toMatchObject({ status: 422, code: "email_exists" });
+  });
+
+  it("refuses a staff member's token", async () => {
+    const { data } = await client().auth.signInWithPassword({
+      email: "ana@blowing-rock.example",
+      password: "onecart-local",
+    });
+    const asStaff = asUser(data.session!.access_token);
+    const { error } = await asStaff.auth.admin.createUser({
+      email: "eve@blowing-rock.example",
+      password: "eve-password",
+    });
+    expect(error).toMatchObject({ status: 403, code: "not_admin" });
+    expect(await db.sql`select id from auth.users where email = 'eve@blowing-rock.example'`).toEqual([]);
+  });
+});
+
+describe("staff:add", () => {
+  it("creates the user through Auth and staffs them through the RPC, with the sb_secret key", async () => {
+    const staff = await addStaffMember({ url: server.apiUrl, key: LOCAL_SECRET_KEY }, {
+      email: "finn@valle-crucis.example",
+      password: "finn-password",
+      store: STORE_B,
+      role: "manager",
+    });
+    expect(staff).toMatchObject({ store_id: STORE_B, role: "manager" });
+    const { data } = await client().auth.signInWithPassword({
+      email: "finn@valle-crucis.example",
+      password: "finn-password",
+    });
+    expect(data.user!.id).toBe(staff.user_id);
+    const carts = await listCarts(data.session!.access_token, LOCATION_B1);
+    expect(carts.status).toBe(200);
+    const created = await server.call("POST", "/carts", {
+      token: data.session!.access_token,
+      body: { location_id: LOCATION_B1, device_id: "finn-till" },
+    });
+    expect(created.status).toBe(200);
+    expect(created.body.store_id).toBe(STORE_B);
+    // Staff of B, not of A.
+    expect(
+      (await server.call("POST", "/carts", {
+        token: data.session!.access_token,
+        body: { location_id: LOCATION_A1, device_id: "finn-till" },
+      })).body.error.code,
+    ).toBe("not_found");
+  });
+
+  it("takes the user back when the staff row is refused (unknown store)", async () => {
+    await expect(addStaffMember({ url: server.apiUrl, key: LOCAL_SECRET_KEY }, {
+      email: "gus@valle-crucis.example",
+      password: "gus-password",
+      store: "00000000-0000-4000-8000-00000000dead",
+      role: "staff",
+    })).rejects.toThrow(/not_found/);
+    expect(await db.sql`select id from auth.users where email = 'gus@valle-crucis.example'`).toEqual([]);
+  });
+
+  it("runs as `npm run staff:add` against a URL and key from the environment", async () => {
+    const { stdout } = await run(process.execPath, [
+      "--import",
+      "tsx",
+      "scripts/staff-add.ts",
+      "--email",
+      "hal@blowing-rock.example",
+      "--password",
+      "hal-password",
+      "--store",
+      "5a000000-0000-4000-8000-000000000001",
+      "--role",
+      "staff",
+    ], { cwd: repoRoot, env: { ...process.env, SUPABASE_URL: server.apiUrl, SUPABASE_SECRET_KEY: LOCAL_SECRET_KEY } });
+    expect(stdout).toMatch(/Added hal@blowing-rock\.example .* as staff of store 5a000000/);
+    const [row] = await db.sql`select s.role from pos.staff s join auth.users u on u.id = s.user_id
+                               where u.email = 'hal@blowing-rock.example'`;
+    expect(row.role).toBe("staff");
+  });
+
+  it("staff may not call add_staff_member themselves", async () => {
+    const { data } = await client().auth.signInWithPassword({
+      email: "ana@blowing-rock.example",
+      password: "onecart-local",
+    });
+    const { error } = await asUser(data.session!.access_token).rpc("add_staff_member", {
+      p_user_id: STAFF_A2,
+      p_store_id: STORE_B,
+      p_role: "owner",
+    });
+    expect(error).toMatchObject({ code: "42501" });
+    // Through a function's error mapping it is the contract's forbidden.
+    await expectError(
+      db.as(STAFF_A1).rpc("add_staff_member", {
+        p_user_id: STAFF_A2,
+        p_store_id: STORE_B,
+        p_role: "owner",
+      }),
+      "forbidden",
     );
-    expect(viaJs.map((r) => r.error).find(Boolean)).toMatchObject({ status: 429, code: "over_request_rate_limit" });
+    expect(await db.sql`select 1 from pos.staff where user_id = ${STAFF_A2} and store_id = ${STORE_B}`).toEqual([]);
   });
 });

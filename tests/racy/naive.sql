@@ -1,6 +1,6 @@
 -- The deliberately racy variant the concurrency tests must catch: what app code
 -- builds by hand. Read, think, write, no row locks, no unique indexes, no SKIP
--- LOCKED. Applied only when ONECART_RACY=1 (see tests/concurrency.test.ts).
+-- LOCKED. Applied only when ONECART_RACY=1 (see tests/db/concurrency.test.ts).
 -- The pg_sleep stands for the app's round trip between its read and its write.
 drop index pos.carts_one_open_per_customer_idx;
 drop index pos.carts_one_open_per_device_idx;
