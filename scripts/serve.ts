@@ -34,7 +34,7 @@ const posApp = createPosApp({
 
 const server = Deno.serve(
   { port, hostname: "127.0.0.1", onListen: () => log({ level: "info", listening: port }) },
-  async (request) => {
+  async (request, info) => {
     const url = new URL(request.url);
     const { pathname } = url;
     const refusal = await gatewayRefusal(request, url);
@@ -46,7 +46,7 @@ const server = Deno.serve(
       return realtime.handle(request);
     }
     if (pathname.startsWith("/rest/v1/")) return handleRest(request, pathname);
-    if (pathname.startsWith("/auth/v1/")) return handleAuth(request, pathname);
+    if (pathname.startsWith("/auth/v1/")) return handleAuth(request, pathname, info.remoteAddr.hostname);
     if (pathname === "/pos" || pathname.startsWith("/pos/")) return posApp(request, pathname);
     const match = /^\/functions\/v1\/([^/]+)/.exec(pathname);
     const fn = match && FUNCTIONS[match[1]];

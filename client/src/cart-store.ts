@@ -183,6 +183,16 @@ export class CartStore extends Observable<CartState> {
     return this.#live.shutdown();
   }
 
+  /** @internal Leaves the channel until resumeLive(): the user signed out. */
+  suspendLive(): Promise<unknown> {
+    return this.#live.suspend();
+  }
+
+  /** @internal */
+  resumeLive(): void {
+    this.#live.resume();
+  }
+
   #lineRef(line: LineRef | string): LineRef {
     const ref: LineRef = typeof line === "string" ? { itemId: line } : line;
     if ("itemId" in ref && ref.itemId.startsWith("pending:")) {

@@ -75,6 +75,8 @@ export class Onecart {
   #cleanup: Array<() => void> = [];
   #usedRealtime = false;
   #destroyed = false;
+  /** Signed out: nothing is followed live or read again until someone signs in. */
+  #signedOut = false;
   #isReady = false;
 
   constructor(options: OnecartOptions) {
@@ -231,6 +233,7 @@ export class Onecart {
     let store = this.#carts.get(cartId);
     if (!store) {
       this.#carts.set(cartId, store = new CartStore(cartId, this.#host));
+      if (this.#signedOut) store.suspendLive().catch(noop);
       this.#showExpired(store, (a) => isCartAction(a) && a.cartId === cartId);
       if (!this.#base.confirmed(cartId)) {
         // After a restore the stored snapshot comes first; read only if there is none then either.
@@ -246,6 +249,7 @@ export class Onecart {
     let store = this.#queues.get(locationId);
     if (!store) {
       this.#queues.set(locationId, store = new QueueStore(locationId, this.#host));
+      if (this.#signedOut) store.suspendLive().catch(noop);
       this.#showExpired(store, (a) => !isCartAction(a) && a.locationId === locationId);
     }
     return store;
@@ -341,6 +345,7 @@ export class Onecart {
 
   /** Reads again every cart and queue followed live: after a reconnect or a new token. */
   refetchLive(): void {
+    if (this.#signedOut) return;
     for (const store of this.#carts.values()) if (store.isLive) store.refetch().catch(noop);
     for (const store of this.#queues.values()) if (store.isLive) store.refetch().catch(noop);
   }
@@ -612,6 +617,18 @@ export class Onecart {
   #watchAuth(): void {
     try {
       const { data } = this.supabase.auth.onAuthStateChange((event) => {
+        const stores = () => [...this.#carts.values(), ...this.#queues.values()];
+        if (event === "SIGNED_OUT") {
+          // Realtime ignores the key supabase-js pushes on sign-out: left
+          // joined, the channels would go on delivering to a signed-out till.
+          this.#signedOut = true;
+          for (const store of stores()) store.suspendLive().catch(noop);
+          return;
+        }
+        if (event === "SIGNED_IN" && this.#signedOut) {
+          this.#signedOut = false;
+          for (const store of stores()) store.resumeLive();
+        }
         if (event === "TOKEN_REFRESHED" || event === "SIGNED_IN") {
           // A refreshed token reaches Realtime through supabase-js; what was missed meanwhile is read again.
           setTimeout(() => this.refetchLive(), 0);

@@ -1,6 +1,9 @@
 // Following one topic over Realtime for as long as anyone asks: the channel is
 // joined on the first follow and left on the last, and what changed while it
-// was not subscribed is read again once it is.
+// was not subscribed is read again once it is, and again once Realtime says
+// its replication is ready (a cold project does not broadcast what was
+// committed before). Suspended (signed out), it leaves the channel and keeps
+// who follows, to join again on resume.
 import type { RealtimeChannel, SupabaseClient } from "@supabase/supabase-js";
 import type { LiveStatus } from "./state.ts";
 
@@ -15,6 +18,7 @@ export class LiveChannel {
   #channel: RealtimeChannel | null = null;
   #generation = 0;
   #status: LiveStatus = "off";
+  #suspended = false;
   readonly #host: LiveHost;
   readonly #topic: string;
   readonly #event: string;
@@ -27,7 +31,10 @@ export class LiveChannel {
     topic: string;
     event: string;
     onPayload: (payload: unknown) => void;
-    /** Called on every (re)subscription: what changed meanwhile never arrives as a broadcast. */
+    /**
+     * Called on every (re)subscription and on `replication_ready`: what changed
+     * meanwhile never arrives as a broadcast.
+     */
     onSubscribed: () => void;
     onStatus: () => void;
   }) {
@@ -49,7 +56,7 @@ export class LiveChannel {
 
   /** Follows the topic until the returned function is called. */
   follow(): () => void {
-    if (++this.#refs === 1) void this.#start();
+    if (++this.#refs === 1 && !this.#suspended) void this.#start();
     let stopped = false;
     return () => {
       if (stopped) return;
@@ -62,6 +69,23 @@ export class LiveChannel {
   shutdown(): Promise<unknown> {
     this.#refs = 0;
     return this.#stop();
+  }
+
+  /**
+   * Leaves the channel but keeps its followers: Realtime ignores the key
+   * supabase-js pushes on sign-out, so a channel left joined would go on
+   * receiving with the signed-out user's token until it expires.
+   */
+  suspend(): Promise<unknown> {
+    this.#suspended = true;
+    return this.#stop();
+  }
+
+  /** Joins again for whoever still follows, after a sign-in. */
+  resume(): void {
+    if (!this.#suspended) return;
+    this.#suspended = false;
+    if (this.#refs > 0 && !this.#channel) void this.#start();
   }
 
   #setStatus(status: LiveStatus): void {
@@ -77,9 +101,17 @@ export class LiveChannel {
     await this.#host.authorizeRealtime();
     // Stopped (and maybe started again) meanwhile: that later start owns the channel.
     if (generation !== this.#generation) return;
-    const channel = this.#host.supabase.channel(this.#topic, { config: { private: true } });
+    const channel = this.#host.supabase.channel(this.#topic, {
+      config: { private: true, broadcast: { replication_ready: true } },
+    });
     this.#channel = channel;
     channel.on("broadcast", { event: this.#event }, ({ payload }) => this.#onPayload(payload))
+      .on("system", {}, (message: { extension?: string; status?: string }) => {
+        // replication_ready: from now on every change is broadcast; read what came before.
+        if (this.#channel === channel && message?.extension === "system" && message.status === "ok") {
+          this.#onSubscribed();
+        }
+      })
       .subscribe((status) => {
         if (this.#channel !== channel) return;
         if (status === "SUBSCRIBED") {

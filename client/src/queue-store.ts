@@ -100,4 +100,14 @@ export class QueueStore extends Observable<QueueState> {
   shutdown(): Promise<unknown> {
     return this.#live.shutdown();
   }
+
+  /** @internal Leaves the channel until resumeLive(): the user signed out. */
+  suspendLive(): Promise<unknown> {
+    return this.#live.suspend();
+  }
+
+  /** @internal */
+  resumeLive(): void {
+    this.#live.resume();
+  }
 }

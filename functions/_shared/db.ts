@@ -177,6 +177,8 @@ export interface Admission {
   target?: string | null;
   /** The request's signal: a request whose client has gone is not sent. */
   signal?: AbortSignal;
+  /** How long it may wait for a connection, when not the contract's 3 s (the local PostgREST's 10 s). */
+  waitMs?: number;
 }
 
 /**
@@ -194,7 +196,7 @@ export async function withDatabase<T>(
   const db = open();
   ensureScheduleNowAndThen(db);
   const { signal } = admission;
-  const deadline = performance.now() + db.settings.lockWaitMs;
+  const deadline = performance.now() + (admission.waitMs ?? db.settings.lockWaitMs);
   let release: Release;
   try {
     release = await db.gate.acquire(admission.target ?? null, { deadline, signal });

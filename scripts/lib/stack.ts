@@ -3,7 +3,9 @@
 // Realtime, which connects as `postgres`, the project role, as on a project.
 // Used by `npm start`, by the tests and by the benchmarks.
 import type { ChildProcess } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { parse as parseToml } from "smol-toml";
 import { SignJWT } from "jose";
 import { freePort, type RunningPostgres, startPostgres } from "./postgres.ts";
 import { buildDatabase, maintainRealtimePartitions, repoRoot } from "./database.ts";
@@ -54,6 +56,18 @@ export interface RunningServer {
   stop(): Promise<void>;
 }
 
+/**
+ * What the CLI hands GoTrue from supabase/config.toml's [auth.rate_limit], under
+ * GoTrue's own variable names; the local Auth reads them the same way.
+ */
+export function authRateLimitEnv(): Record<string, string> {
+  const config = parseToml(readFileSync(join(repoRoot, "supabase", "config.toml"), "utf8")) as {
+    auth?: { rate_limit?: { token_refresh?: number } };
+  };
+  const tokenRefresh = config.auth?.rate_limit?.token_refresh;
+  return tokenRefresh === undefined ? {} : { GOTRUE_RATE_LIMIT_TOKEN_REFRESH: String(tokenRefresh) };
+}
+
 /** Starts scripts/serve.ts under Deno and waits until it answers. */
 export async function startServer(opts: {
   dbUrl: string;
@@ -94,6 +108,7 @@ export async function startServer(opts: {
       ONECART_JWT_SECRET: opts.jwtSecret,
       // The same secret for the local Auth, under the name GoTrue reads.
       GOTRUE_JWT_SECRET: opts.jwtSecret,
+      ...authRateLimitEnv(),
       DENO_NO_UPDATE_CHECK: "1",
       NO_COLOR: "1",
       ...opts.env,

@@ -9,14 +9,31 @@ import postgres from "npm:postgres@3.4.9";
 import { SignJWT } from "npm:jose@6.2.18";
 import { verifyToken } from "../../functions/_shared/auth.ts";
 import { apiKeyRole } from "./api-keys.ts";
+import { RateLimiter } from "./rate-limit.ts";
 
 const ACCESS_TOKEN_SECONDS = 3600;
-// GoTrue's default: a rotated refresh token may be used again this long after its
-// rotation (two tabs refreshing at once), and returns the token that replaced it.
+// GoTrue's default GOTRUE_SECURITY_REFRESH_TOKEN_REUSE_INTERVAL: a rotated token
+// that is not the parent of the active one may still be swapped this long after
+// its rotation (two tabs refreshing at once); later it is reuse.
 const REFRESH_TOKEN_REUSE_SECONDS = 10;
+// GoTrue's legacy (v1) refresh tokens, its default algorithm: crypto.SecureAlphanumeric(12).
+const REFRESH_TOKEN_PATTERN = /^[a-z0-9]{12}$/;
 const MIN_PASSWORD_LENGTH = 6;
 const API_VERSION_HEADER = "x-supabase-api-version";
 const API_VERSION_2024 = "2024-01-01";
+
+// POST /token (password and refresh grants alike) is limited per IP by the
+// limiter GoTrue calls Token: GOTRUE_RATE_LIMIT_TOKEN_REFRESH requests per five
+// minutes (config.toml's [auth.rate_limit] token_refresh; GoTrue's default 150),
+// with a burst of 30.
+const TOKEN_LIMIT_DEFAULT_PER_5_MIN = 150;
+const TOKEN_LIMIT_BURST = 30;
+let tokenLimiter: RateLimiter | undefined;
+function tokenLimit(): RateLimiter {
+  const per5Min = Number(Deno.env.get("GOTRUE_RATE_LIMIT_TOKEN_REFRESH") ?? TOKEN_LIMIT_DEFAULT_PER_5_MIN);
+  tokenLimiter ??= new RateLimiter(per5Min / (5 * 60), TOKEN_LIMIT_BURST);
+  return tokenLimiter;
+}
 
 const CORS = {
   "access-control-allow-origin": "*",
@@ -118,10 +135,10 @@ function secret(): Uint8Array {
   return new TextEncoder().encode(Deno.env.get("GOTRUE_JWT_SECRET")!);
 }
 
+/** GoTrue's v1 refresh token: 12 characters of lower-case base32. */
 function randomToken(): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(9));
-  return Array.from(bytes, (b) => "abcdefghijklmnopqrstuvwxyz234567"[b % 32]).join("") +
-    crypto.randomUUID().slice(0, 4);
+  const bytes = crypto.getRandomValues(new Uint8Array(12));
+  return Array.from(bytes, (b) => "abcdefghijklmnopqrstuvwxyz234567"[b % 32]).join("");
 }
 
 async function accessToken(user: UserRow, sessionId: string, signedInAt: number) {
@@ -182,9 +199,15 @@ async function passwordGrant(request: Request): Promise<Response> {
          from auth.users where lower(email) = $1 and deleted_at is null`,
       [email, password],
     );
-    if (!user || !user.password_ok) throw new AuthError(400, "invalid_credentials", "Invalid login credentials");
-    if (!user.email_confirmed_at) throw new AuthError(400, "email_not_confirmed", "Email not confirmed");
+    // GoTrue's order (internal/api/token.go, ResourceOwnerPasswordGrant): an
+    // unknown user or one without a password, then a ban, then the password,
+    // then the confirmation. A banned user learns of the ban whatever the password.
+    if (!user || user.password_ok === null) {
+      throw new AuthError(400, "invalid_credentials", "Invalid login credentials");
+    }
     if (user.banned_until && user.banned_until > new Date()) throw new AuthError(400, "user_banned", "User is banned");
+    if (!user.password_ok) throw new AuthError(400, "invalid_credentials", "Invalid login credentials");
+    if (!user.email_confirmed_at) throw new AuthError(400, "email_not_confirmed", "Email not confirmed");
     const sessionId = crypto.randomUUID();
     const refreshToken = randomToken();
     await tx.unsafe(
@@ -212,18 +235,23 @@ async function passwordGrant(request: Request): Promise<Response> {
 async function refreshGrant(request: Request): Promise<Response> {
   const params = await body(request);
   const presented = typeof params.refresh_token === "string" ? params.refresh_token : "";
-  if (!presented) throw new AuthError(400, "validation_failed", "refresh_token required");
+  // As RefreshTokenGrantParams.Validate (internal/api/token_refresh.go): the
+  // token's shape is checked before any lookup. Only v1 tokens are issued here,
+  // so anything else is what GoTrue fails to parse.
+  if (!REFRESH_TOKEN_PATTERN.test(presented)) {
+    throw new AuthError(400, "validation_failed", "Refresh token is not valid");
+  }
   const notFound = new AuthError(400, "refresh_token_not_found", "Invalid Refresh Token: Refresh Token Not Found");
   const result = await db().begin(async (tx) => {
     const [token] = await tx.unsafe<
-      { id: string; token: string; revoked: boolean; session_id: string; user_id: string; recently: boolean }[]
+      { id: string; token: string; revoked: boolean; session_id: string; user_id: string; reusable: boolean }[]
     >(
       `select id, token, revoked, session_id, user_id,
-              updated_at > now() - make_interval(secs => $2::int) as recently
+              now() <= updated_at + make_interval(secs => $2::int) as reusable
          from auth.refresh_tokens where token = $1 for update`,
       [presented, REFRESH_TOKEN_REUSE_SECONDS],
     );
-    if (!token || !token.session_id) throw notFound;
+    if (!token) throw notFound;
     // As GoTrue's RefreshTokenGrant: a banned user is refused before anything
     // about the session is looked at, so nothing is rotated or revoked.
     const [owner] = await tx.unsafe<{ banned_until: Date | null }[]>(
@@ -234,25 +262,36 @@ async function refreshGrant(request: Request): Promise<Response> {
       throw new AuthError(400, "user_banned", "Invalid Refresh Token: User Banned");
     }
     // One refresh at a time per session, as GoTrue locks the session row.
-    const [session] = await tx.unsafe<{ created_at: Date }[]>(
-      `select created_at from auth.sessions where id = $1 for update`,
-      [token.session_id],
-    );
-    if (!session) throw notFound;
-    let next: string;
+    const [session] = token.session_id
+      ? await tx.unsafe<{ created_at: Date }[]>(`select created_at from auth.sessions where id = $1 for update`, [
+        token.session_id,
+      ])
+      : [];
+    if (!session) throw new AuthError(400, "session_not_found", "Invalid Refresh Token: No Valid Session Found");
+    // internal/tokens/service.go, RefreshTokenGrant, for v1 tokens.
+    let next: string | undefined;
     if (token.revoked) {
-      const [child] = await tx.unsafe<{ token: string }[]>(
-        `select token from auth.refresh_tokens where parent = $1 and session_id = $2 and not revoked`,
-        [token.token, token.session_id],
+      const [active] = await tx.unsafe<{ token: string; parent: string | null }[]>(
+        `select token, parent from auth.refresh_tokens
+          where session_id = $1 and not revoked order by id desc limit 1`,
+        [token.session_id],
       );
-      if (!child || !token.recently) {
-        // A rotated token used again: someone else may hold the family. GoTrue
-        // ends the session; whoever has its newest token must sign in again.
-        await tx.unsafe(`delete from auth.sessions where id = $1`, [token.session_id]);
+      if (active && active.parent === token.token) {
+        // The parent of the active token: the client lost or failed to save the
+        // last refresh's answer. It gets the active token back, at any age.
+        next = active.token;
+      } else if (!token.reusable) {
+        // Reuse: every token of the session is revoked (the session and its
+        // access tokens stay until they expire), and that is committed.
+        await tx.unsafe(
+          `update auth.refresh_tokens set revoked = true, updated_at = now() where session_id = $1 and not revoked`,
+          [token.session_id],
+        );
         return { reused: true as const };
       }
-      next = child.token;
-    } else {
+      // Otherwise, inside the reuse interval, it is swapped like an active token.
+    }
+    if (next === undefined) {
       next = randomToken();
       await tx.unsafe(`update auth.refresh_tokens set revoked = true, updated_at = now() where id = $1`, [token.id]);
       await tx.unsafe(
@@ -420,7 +459,8 @@ function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
-export async function handleAuth(request: Request, pathname: string): Promise<Response> {
+/** `clientIp` is the caller's address, the key GoTrue limits by (the gateway forwards it). */
+export async function handleAuth(request: Request, pathname: string, clientIp: string): Promise<Response> {
   if (request.method === "OPTIONS") return new Response(null, { status: 204, headers: CORS });
   const url = new URL(request.url);
   const route = `${request.method} ${pathname.replace(/^\/auth\/v1/, "").replace(/\/+$/, "")}`;
@@ -437,10 +477,16 @@ export async function handleAuth(request: Request, pathname: string): Promise<Re
         // the HS256 secret, so there are none.
         return json(200, { keys: [] });
       case "POST /token": {
+        // As GoTrue's Token (internal/api/token.go): the grant is known, then the
+        // limit is taken, then the grant runs.
         const grant = url.searchParams.get("grant_type");
-        if (grant === "password") return await passwordGrant(request);
-        if (grant === "refresh_token") return await refreshGrant(request);
-        throw new AuthError(400, "validation_failed", "unsupported_grant_type");
+        if (grant !== "password" && grant !== "refresh_token") {
+          throw new AuthError(400, "invalid_credentials", "unsupported_grant_type");
+        }
+        if (!tokenLimit().take(clientIp)) {
+          throw new AuthError(429, "over_request_rate_limit", "Request rate limit reached");
+        }
+        return grant === "password" ? await passwordGrant(request) : await refreshGrant(request);
       }
       case "GET /user":
         return json(200, userJson((await authenticatedUser(request)).user));

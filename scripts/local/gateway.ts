@@ -16,6 +16,9 @@ const OPEN_AUTH_ROUTES = new Set([
   "/auth/v1/.well-known/jwks.json",
 ]);
 
+const INVALID_KEY = "Invalid API key";
+const INVALID_KEY_HINT = "Double check your Supabase `anon` or `service_role` API key.";
+
 function refuse(message: string, hint: string): Response {
   return new Response(JSON.stringify({ message, hint }), {
     status: 401,
@@ -28,12 +31,15 @@ export async function gatewayRefusal(request: Request, url: URL): Promise<Respon
   if (request.method === "OPTIONS") return null;
   if (!/^\/(rest|auth|realtime)\/v1\//.test(url.pathname)) return null;
   if (OPEN_AUTH_ROUTES.has(url.pathname.replace(/\/+$/, ""))) return null;
-  // A secret or publishable key sent as the bearer alone stands for the key too.
-  const bearer = /^Bearer\s+(sb_\S+)$/i.exec(request.headers.get("authorization") ?? "")?.[1];
-  const key = request.headers.get("apikey") ?? url.searchParams.get("apikey") ?? bearer;
+  const key = request.headers.get("apikey") ?? url.searchParams.get("apikey");
   if (!key) return refuse("No API key found in request", "No `apikey` request header or url param was found.");
+  // A publishable or secret key is never a bearer token on its own: in
+  // Authorization it passes only as the very key of `apikey` (supabase-js sends
+  // both), so a secret key cannot ride beside another key into the API.
+  const bearer = /^Bearer\s+(sb_\S+)$/i.exec(request.headers.get("authorization") ?? "")?.[1];
+  if (bearer && bearer !== key) return refuse(INVALID_KEY, INVALID_KEY_HINT);
   if (key.startsWith("sb_") ? await apiKeyRole(key) : await signedByProject(key)) return null;
-  return refuse("Invalid API key", "Double check your Supabase `anon` or `service_role` API key.");
+  return refuse(INVALID_KEY, INVALID_KEY_HINT);
 }
 
 /**

@@ -24,8 +24,22 @@ import postgres from "npm:postgres@3.4.9";
 import type { JWTPayload } from "npm:jose@6.2.18";
 import { verifyToken } from "../../functions/_shared/auth.ts";
 import { apiKeyRole } from "./api-keys.ts";
-import { replicate } from "./replication.ts";
+import { replicate, type Replication } from "./replication.ts";
+import { payloadTooLarge, planFromEnv, RateCounter } from "./realtime-plan.ts";
 import { LOCAL_REALTIME_APPLICATION } from "../lib/logs.ts";
+
+// Supabase Realtime answers a refused join after CHANNEL_ERROR_BACKOFF_MS and a
+// refused connection after CONNECT_ERROR_BACKOFF_MS (config/runtime.exs), so a
+// client that retries at once cannot hammer it; the same names set them here.
+const CHANNEL_ERROR_BACKOFF_MS = 5000;
+const CONNECT_ERROR_BACKOFF_MS = 2000;
+// config/config.exs: replication_ready_timeout.
+const REPLICATION_READY_TIMEOUT_MS = 60_000;
+
+function msFromEnv(name: string, fallback: number): number {
+  const value = Deno.env.get(name);
+  return value === undefined || value === "" ? fallback : Number(value);
+}
 
 type Frame = [string | null, string | null, string, string, Record<string, unknown>];
 
@@ -40,7 +54,11 @@ interface Subscription {
   canWrite: boolean;
   self: boolean;
   claims: JWTPayload;
+  /** The token the channel was authorized with (a repeated push of it is ignored, as upstream). */
+  token: string | null;
   expiryTimer?: ReturnType<typeof setTimeout>;
+  /** Set while a join that opted into `replication_ready` waits for the replication to start. */
+  replicationDeadline?: ReturnType<typeof setTimeout>;
 }
 
 interface Message {
@@ -53,7 +71,7 @@ interface Message {
 }
 
 export interface RealtimeServer {
-  handle(request: Request): Response;
+  handle(request: Request): Promise<Response>;
   close(): Promise<void>;
 }
 
@@ -81,32 +99,93 @@ export async function startRealtime(
         "ALTER SYSTEM SET wal_level = logical, then restart Postgres",
     );
   }
-  // A temporary replication slot on its own connection; Postgres decodes each
-  // committed transaction whole, in commit order.
-  const replication = replicate(dbUrl, {
-    publication: "onecart_local_realtime",
-    onRow(row, table) {
-      // A partition's name when the publication does not publish through the root.
-      if (table !== "realtime.messages" && !table.startsWith("realtime.messages_")) return;
-      let payload: unknown = null;
-      try {
-        payload = row.payload === null ? null : JSON.parse(row.payload);
-      } catch {
-        return;
+  const plan = planFromEnv();
+  const channelErrorBackoffMs = msFromEnv("CHANNEL_ERROR_BACKOFF_MS", CHANNEL_ERROR_BACKOFF_MS);
+  const connectErrorBackoffMs = msFromEnv("CONNECT_ERROR_BACKOFF_MS", CONNECT_ERROR_BACKOFF_MS);
+  // The tenant's counters (Tenants.events_per_second_rate, joins_per_second_rate).
+  const events = new RateCounter(plan.maxEventsPerSecond, (triggered, avg) =>
+    log({
+      level: triggered ? "error" : "info",
+      realtime: "limit",
+      limit: "events_per_second",
+      triggered,
+      avg,
+      ...(triggered ? { msg: "MessagePerSecondRateLimitReached: Too many messages per second" } : {}),
+    }));
+  const joins = new RateCounter(plan.maxJoinsPerSecond, (triggered, avg) =>
+    log({
+      level: triggered ? "error" : "info",
+      realtime: "limit",
+      limit: "joins_per_second",
+      triggered,
+      avg,
+      ...(triggered ? { msg: "ClientJoinRateLimitReached: Too many joins per second" } : {}),
+    }));
+  log({ level: "info", realtime: "plan", plan: plan.name });
+
+  // Supabase Realtime starts a tenant's replication when the tenant is first
+  // connected to, not before; until its slot exists, nothing committed is
+  // decoded for anyone. So does the local one.
+  let replication: Replication | undefined;
+  function ensureReplication(): void {
+    if (replication) return;
+    const started = replicate(dbUrl, {
+      publication: "onecart_local_realtime",
+      onRow(row, table) {
+        // A partition's name when the publication does not publish through the root.
+        if (table !== "realtime.messages" && !table.startsWith("realtime.messages_")) return;
+        fromDatabase(row);
+      },
+      onRestored: () => rejoinAll(),
+      log,
+    });
+    replication = started;
+    waitForFirstSlot(sql, started.ready, log).then(() => notifyReplicationReady(), (error) => {
+      log({ level: "error", realtime: "replication", event: "start_failed", error: String(error) });
+      // The next connection tries again.
+      if (replication === started) replication = undefined;
+    });
+  }
+
+  /** ReplicationConnection.handle_message for an insert: checked against the plan, then fanned out. */
+  function fromDatabase(row: Record<string, string | null>) {
+    const body = row.payload ?? "";
+    if (payloadTooLarge(plan, new TextEncoder().encode(body).length)) {
+      log({ level: "error", realtime: "broadcast", msg: "UnableToBroadcastChanges: payload_size_exceeded" });
+      return;
+    }
+    if (events.triggered) {
+      log({ level: "error", realtime: "broadcast", msg: "UnableToBroadcastChanges: too_many_requests" });
+      return;
+    }
+    let payload: unknown = null;
+    try {
+      payload = row.payload === null ? null : JSON.parse(row.payload);
+    } catch {
+      return;
+    }
+    events.add();
+    deliver({
+      id: row.id ?? "",
+      topic: row.topic ?? "",
+      event: row.event ?? "",
+      private: row.private === "t",
+      extension: row.extension ?? "",
+      payload,
+    });
+  }
+
+  /** RealtimeChannel's :notify_replication_ready, for every channel that opted in and waits. */
+  function notifyReplicationReady() {
+    for (const subs of bySocket.values()) {
+      for (const sub of subs.values()) {
+        if (sub.replicationDeadline === undefined) continue;
+        clearTimeout(sub.replicationDeadline);
+        sub.replicationDeadline = undefined;
+        pushSystem(sub, "ok", "Replication connection established");
       }
-      deliver({
-        id: row.id ?? "",
-        topic: row.topic ?? "",
-        event: row.event ?? "",
-        private: row.private === "t",
-        extension: row.extension ?? "",
-        payload,
-      });
-    },
-    onRestored: () => rejoinAll(),
-    log,
-  });
-  await waitForFirstSlot(sql, replication.ready, log);
+    }
+  }
 
   function send(socket: WebSocket, frame: Frame) {
     if (socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify(frame));
@@ -114,7 +193,7 @@ export async function startRealtime(
 
   function deliver(message: Message, except?: WebSocket) {
     if (message.extension !== "broadcast") return;
-    for (const sub of byTopic.get(message.topic) ?? []) {
+    for (const sub of [...byTopic.get(message.topic) ?? []]) {
       // Supabase Realtime keeps the two apart ("<tenant>-private:<topic>" and
       // "<tenant>:<topic>"): a public message never reaches a private channel,
       // nor a private one a public channel.
@@ -126,6 +205,10 @@ export async function startRealtime(
         payload: message.payload,
         meta: { id: message.id },
       }]);
+      // Each delivery counts (MessageDispatcher's :update_rate_counter), and a
+      // channel that receives one while the tenant is over its limit is shut.
+      events.add();
+      if (events.triggered) closeChannel(sub, "Too many messages per second");
     }
   }
 
@@ -162,17 +245,23 @@ export async function startRealtime(
 
   function unsubscribe(sub: Subscription) {
     clearTimeout(sub.expiryTimer);
+    clearTimeout(sub.replicationDeadline);
     byTopic.get(sub.topic)?.delete(sub);
     bySocket.get(sub.socket)?.delete(sub.channelTopic);
   }
 
-  function closeChannel(sub: Subscription, reason: string) {
+  function pushSystem(sub: Subscription, status: "ok" | "error", message: string) {
     send(sub.socket, [sub.joinRef, null, sub.channelTopic, "system", {
-      message: reason,
-      status: "error",
+      message,
+      status,
       extension: "system",
       channel: sub.topic,
     }]);
+  }
+
+  /** RealtimeChannel's shutdown_response: a system error, then the channel stops. */
+  function closeChannel(sub: Subscription, reason: string) {
+    pushSystem(sub, "error", reason);
     send(sub.socket, [sub.joinRef, null, sub.channelTopic, "phx_close", {}]);
     unsubscribe(sub);
   }
@@ -237,31 +326,49 @@ export async function startRealtime(
     const topic = channelTopic.replace(/^realtime:/, "");
 
     if (event === "phx_join") {
-      const config = (payload.config ?? {}) as { private?: boolean; broadcast?: { self?: boolean } };
+      // A refused join is answered after the back-off (RealtimeChannel.join_error);
+      // the socket's other frames go on meanwhile, as each channel is its own process there.
+      const refuse = (reason: string, after?: () => void) => {
+        setTimeout(() => {
+          reply("error", { reason });
+          after?.();
+        }, channelErrorBackoffMs);
+      };
+      const config = (payload.config ?? {}) as {
+        private?: boolean;
+        broadcast?: { self?: boolean; replication_ready?: boolean };
+      };
       const isPrivate = config.private === true;
-      if (!isPrivate && !allowPublic) {
-        return reply("error", { reason: "PrivateOnly: This project only allows private channels" });
+      if (!isPrivate && !allowPublic) return refuse("PrivateOnly: This project only allows private channels");
+      if (joins.triggered) {
+        // The socket is disconnected too.
+        return refuse("ClientJoinRateLimitReached: Too many joins per second", () => socket.close(1000));
       }
-      const claims = await claimsFor(payload.access_token ?? apiKey);
-      if (!claims) return reply("error", { reason: "Invalid or expired token" });
+      joins.add();
+      const existing = subs.get(channelTopic);
+      if (subs.size - (existing ? 1 : 0) >= plan.maxChannelsPerClient) {
+        return refuse("ChannelRateLimitReached: Too many channels");
+      }
+      // An API key pushed as the token stands for the connection's own key (assign_access_token).
+      const pushed = typeof payload.access_token === "string" && !payload.access_token.startsWith("sb_")
+        ? payload.access_token
+        : null;
+      const claims = await claimsFor(pushed ?? apiKey);
+      if (!claims) return refuse("Invalid or expired token");
       let rights = { read: true, write: true };
       if (isPrivate) {
         try {
           rights = await authorizeFresh(topic, claims);
         } catch (error) {
           log({ level: "warn", realtime: "join", error: String(error) });
-          return reply("error", {
-            reason: "UnableToConnectToProject: Realtime was unable to connect to the project database",
-          });
+          return refuse("UnableToConnectToProject: Realtime was unable to connect to the project database");
         }
       }
       if (!rights.read) {
-        return reply("error", {
-          reason: `Unauthorized: You do not have permissions to read from this Channel topic: ${topic}`,
-        });
+        return refuse(`Unauthorized: You do not have permissions to read from this Channel topic: ${topic}`);
       }
-      const existing = subs.get(channelTopic);
-      if (existing) unsubscribe(existing);
+      const again = subs.get(channelTopic);
+      if (again) unsubscribe(again);
       const sub: Subscription = {
         socket,
         joinRef,
@@ -271,12 +378,24 @@ export async function startRealtime(
         canWrite: rights.write,
         self: config.broadcast?.self === true,
         claims,
+        token: pushed,
       };
       subs.set(channelTopic, sub);
       if (!byTopic.has(topic)) byTopic.set(topic, new Set());
       byTopic.get(topic)!.add(sub);
       scheduleExpiry(sub);
-      return reply("ok", { postgres_changes: [] });
+      reply("ok", { postgres_changes: [] });
+      if (config.broadcast?.replication_ready === true) {
+        if (replication?.streaming) {
+          pushSystem(sub, "ok", "Replication connection established");
+        } else {
+          sub.replicationDeadline = setTimeout(
+            () => closeChannel(sub, "Replication connection was not established in time"),
+            REPLICATION_READY_TIMEOUT_MS,
+          );
+        }
+      }
+      return;
     }
 
     const sub = subs.get(channelTopic);
@@ -287,15 +406,23 @@ export async function startRealtime(
         reply("ok");
         return send(socket, [joinRef, ref, channelTopic, "phx_close", {}]);
       case "access_token": {
-        const claims = await claimsFor(payload.access_token);
+        // As upstream: an API key pushed as the token (supabase-js pushes its key on
+        // SIGNED_OUT), the same token again, or none, changes nothing; the channel
+        // goes on with what it was authorized with until that expires.
+        const token = payload.access_token;
+        if (typeof token !== "string" || token.startsWith("sb_") || token === sub.token) return;
+        const claims = await claimsFor(token);
         if (!claims) return closeChannel(sub, "Token has expired or is invalid");
         if (sub.isPrivate) {
           // Database unreachable: keep what was granted until it answers again.
           const rights = await authorizeFresh(topic, claims).catch(() => ({ read: true, write: sub.canWrite }));
-          if (!rights.read) return closeChannel(sub, "Unauthorized: access to this topic was revoked");
+          if (!rights.read) {
+            return closeChannel(sub, `You no longer have permission to read from this Channel topic: ${topic}`);
+          }
           sub.canWrite = rights.write;
         }
         sub.claims = claims;
+        sub.token = token;
         scheduleExpiry(sub);
         return;
       }
@@ -304,6 +431,10 @@ export async function startRealtime(
           return ref ? reply("error", { reason: "Unauthorized: cannot send on this topic" }) : undefined;
         }
         const message = payload as { event?: string; payload?: unknown };
+        events.add();
+        if (payloadTooLarge(plan, new TextEncoder().encode(JSON.stringify(message.payload ?? null)).length)) {
+          return ref ? reply("error", { reason: "payload_size_exceeded" }) : undefined;
+        }
         deliver({
           id: crypto.randomUUID(),
           topic,
@@ -321,13 +452,21 @@ export async function startRealtime(
   }
 
   return {
-    handle(request: Request): Response {
+    async handle(request: Request): Promise<Response> {
       const url = new URL(request.url);
+      // TenantRateLimiters.check_tenant at connect: past the plan's concurrent
+      // connections, 429 after the connect back-off (UserSocket.connect_error).
+      if (bySocket.size >= plan.maxConcurrentUsers) {
+        await new Promise((resolve) => setTimeout(resolve, connectErrorBackoffMs));
+        return Response.json({ error: "Too many connected users" }, { status: 429 });
+      }
+      ensureReplication();
       const { socket, response } = Deno.upgradeWebSocket(request);
       socket.binaryType = "arraybuffer";
       const apiKey = url.searchParams.get("apikey");
       let inbox = Promise.resolve();
-      socket.onopen = () => bySocket.set(socket, new Map());
+      // Counted from the upgrade, so a burst of connections meets the limit at once.
+      bySocket.set(socket, new Map());
       socket.onmessage = (event) => {
         let frame: Frame | null = null;
         try {
@@ -347,7 +486,9 @@ export async function startRealtime(
       return response;
     },
     async close() {
-      await replication.close();
+      events.stop();
+      joins.stop();
+      await replication?.close();
       for (const socket of bySocket.keys()) socket.close(1001, "server shutting down");
       await sql.end({ timeout: 2 });
     },

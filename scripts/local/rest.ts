@@ -16,6 +16,10 @@ const CORS = {
   "access-control-allow-headers": "authorization, x-client-info, apikey, content-type, content-profile, prefer",
 };
 
+// PostgREST's db-pool-acquisition-timeout default (docs/references/configuration.rst):
+// a request waits this long for a pool connection, then gets PGRST003.
+const POOL_ACQUISITION_TIMEOUT_MS = 10_000;
+
 function reply(status: number, body: unknown, headers: Record<string, string> = {}): Response {
   return new Response(JSON.stringify(body), {
     status,
@@ -60,6 +64,16 @@ export function postgrestStatus(code: string, message: string, authed: boolean):
 
 /** PostgREST's error body `{code, message, details, hint}` and status for what an RPC threw. */
 function postgrestError(error: unknown, role: string): Response {
+  if (error instanceof ApiError && error.code === "busy") {
+    // No connection within the acquisition timeout (src/PostgREST/Error.hs,
+    // AcquisitionTimeoutUsageError): 504, whatever the request was.
+    return reply(504, {
+      code: "PGRST003",
+      message: "Timed out acquiring connection from connection pool.",
+      details: null,
+      hint: null,
+    });
+  }
   if (error instanceof ApiError) {
     // onecart's own refusal before the database (input limits, text with NUL):
     // shaped as the PTnnn error the RPC would raise for it.
@@ -109,9 +123,13 @@ function settingsOf(sql: SqlClient, role: string): Promise<[string, string][]> {
   return settings;
 }
 
-/** The server's pool, one statement at a time, with no request of the functions' to admit. */
+/**
+ * The server's pool, one statement at a time, with no request of the functions' to
+ * admit; each statement waits PostgREST's acquisition timeout, not the functions' 3 s.
+ */
 function db(): SqlClient {
-  return { unsafe: (text) => ({ simple: () => withDatabase({}, (sql) => sql.unsafe(text).simple()) }) };
+  const admission = { waitMs: POOL_ACQUISITION_TIMEOUT_MS };
+  return { unsafe: (text) => ({ simple: () => withDatabase(admission, (sql) => sql.unsafe(text).simple()) }) };
 }
 
 async function callAsPostgrest(name: RpcName, args: Record<string, unknown>, claims: Claims): Promise<unknown> {

@@ -233,11 +233,10 @@ begin
 end $$;
 grant execute on function realtime.topic() to postgres, anon, authenticated, service_role;
 
--- On a project, supautils lets postgres create and drop policies on
--- realtime.messages, which it does not own (supautils.policy_grants). Plain
--- Postgres wants the owner for that, so the least that makes the same
--- statements succeed is membership in the owner role, inherited for ownership
--- checks but without SET ROLE: postgres cannot act as supabase_realtime_admin.
--- Ownership checks also pass for ALTER and DROP of the realtime objects here,
--- which a project refuses; onecart's migrations only create policies.
-grant supabase_realtime_admin to postgres with inherit true, set false;
+-- Since Realtime's restrict_realtime_schema (2026-07), `postgres` is no member
+-- of supabase_realtime_admin and may not create in schema realtime; it keeps
+-- USAGE with grant option. Revoked here too, for databases bootstrapped before.
+-- Its policies on realtime.messages come from supautils' policy_grants:
+-- sql/platform/supautils_policy_grants.sql.
+revoke supabase_realtime_admin from postgres;
+revoke create on schema realtime from postgres;

@@ -110,10 +110,12 @@ describe("an owner's screen", () => {
     const device = server.client(await server.token(STAFF_A2));
     await device.realtime.setAuth();
     const received: any[] = [];
+    // Joined, and told the database's changes flow (replication_ready), as on a project.
     await new Promise<void>((resolve) => {
-      device.channel(`cart:${cart.id}`, { config: { private: true } })
+      device.channel(`cart:${cart.id}`, { config: { private: true, broadcast: { replication_ready: true } } })
         .on("broadcast", { event: "cart_updated" }, ({ payload }) => received.push(payload))
-        .subscribe((status) => status === "SUBSCRIBED" && resolve());
+        .on("system", {}, (message: { status?: string }) => message.status === "ok" && resolve())
+        .subscribe();
     });
     const released = await owner.rpc("release_cart_lock", { p_cart_id: cart.id, p_reason: "card reader died" });
     expect(released.data).toMatchObject({ status: "active", version: locked.version + 1, lock: null });

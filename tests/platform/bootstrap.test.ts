@@ -42,14 +42,14 @@ describe("the project role", () => {
              pg_has_role('postgres', 'supabase_auth_admin', 'member') as auth_admin,
              pg_has_role('postgres', 'supabase_realtime_admin', 'usage') as realtime_admin_usage,
              pg_has_role('postgres', 'supabase_realtime_admin', 'set') as realtime_admin_set`;
-    // Membership in the realtime owner only for its ownership checks (policies,
-    // as supautils allows on a project), never to act as it.
+    // No membership in the realtime owner since Realtime's restrict_realtime_schema
+    // (tests/platform/bootstrap-realtime-schema.test.ts).
     expect(member).toEqual({
       anon: true,
       authenticated: true,
       service_role: true,
       auth_admin: false,
-      realtime_admin_usage: true,
+      realtime_admin_usage: false,
       realtime_admin_set: false,
     });
   });
@@ -221,10 +221,15 @@ describe("a queue snapshot on its way to a device", () => {
     const client = server.client(token);
     await client.realtime.setAuth();
     const received: any[] = [];
-    const channel: RealtimeChannel = client.channel(`queue:${LOCATION_A1}`, { config: { private: true } })
-      .on("broadcast", { event: "queue_updated" }, ({ payload }) => received.push(payload));
+    let replicating!: () => void;
+    const ready = new Promise<void>((resolve) => (replicating = resolve));
+    const channel: RealtimeChannel = client
+      .channel(`queue:${LOCATION_A1}`, { config: { private: true, broadcast: { replication_ready: true } } })
+      .on("broadcast", { event: "queue_updated" }, ({ payload }) => received.push(payload))
+      .on("system", {}, (message: { status?: string }) => message.status === "ok" && replicating());
     const status = await new Promise<string>((resolve) => channel.subscribe((s) => s !== "CLOSED" && resolve(s)));
     expect(status).toBe("SUBSCRIBED");
+    await ready;
 
     await db.as(STAFF_A1).rpc("add_to_queue", { p_location_id: LOCATION_A1, p_customer_id: CUSTOMER_A[2] });
     const deadline = Date.now() + 10_000;

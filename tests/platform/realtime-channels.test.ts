@@ -11,7 +11,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { freshDatabase, type TestDatabase } from "../helpers/db.ts";
 import { startTestServer, type TestServer } from "../helpers/server.ts";
-import { type Device, joinChannel, pause, until } from "../helpers/realtime.ts";
+import { type Device, joinChannel, pause, SHORT_REALTIME_BACKOFFS, until } from "../helpers/realtime.ts";
 import { CUSTOMER_A, LOCATION_A1, PRODUCT_A, STAFF_A1, STAFF_A2, STAFF_B1 } from "../helpers/fixture.ts";
 
 let db: TestDatabase;
@@ -21,8 +21,8 @@ let publicAllowed: TestServer;
 beforeAll(async () => {
   db = await freshDatabase();
   [privateOnly, publicAllowed] = await Promise.all([
-    startTestServer(db),
-    startTestServer(db, { env: { ONECART_REALTIME_ALLOW_PUBLIC: "1" } }),
+    startTestServer(db, { env: SHORT_REALTIME_BACKOFFS }),
+    startTestServer(db, { env: { ONECART_REALTIME_ALLOW_PUBLIC: "1", ...SHORT_REALTIME_BACKOFFS } }),
   ]);
 });
 

@@ -7,7 +7,7 @@
 import { beforeAll, expect, it } from "vitest";
 import { freshDatabase, type TestDatabase } from "../helpers/db.ts";
 import { startTestServer, TEST_JWT_SECRET, type TestServer } from "../helpers/server.ts";
-import { startServer } from "../../scripts/lib/stack.ts";
+import { apiKeys, startServer } from "../../scripts/lib/stack.ts";
 import { joinChannel, pause, until } from "../helpers/realtime.ts";
 import { LOCATION_A1, PRODUCT_A, STAFF_A1 } from "../helpers/fixture.ts";
 
@@ -89,31 +89,42 @@ it("says which open transactions hold its start back, and starts once they end",
   await open;
 
   const output: string[] = [];
-  const starting = startServer({
+  // The server answers at once: Realtime starts its replication when it is
+  // first connected to, as a project's does.
+  const started = await startServer({
     dbUrl: db.url,
     jwtSecret: TEST_JWT_SECRET,
     onOutput: (text) => output.push(...text.split("\n").filter(Boolean)),
   });
-  const waiting = () =>
+  const lines = () =>
     output.map((line) => {
       try {
         return JSON.parse(line);
       } catch {
         return null;
       }
-    }).find((line) => line?.event === "waiting_for_transactions");
-  try {
-    await until(() => waiting() !== undefined, "the server to say what it waits for", 60_000);
-    expect(waiting().sessions.map((s: { pid: number }) => s.pid)).toContain(holderPid);
-  } finally {
-    // Ended whatever happened: an open transaction holds back every other server's start.
-    end();
-    await holding;
-  }
-  const started = await starting;
+    });
+  const waiting = () => lines().find((line) => line?.event === "waiting_for_transactions");
+  const { anonKey } = await apiKeys(TEST_JWT_SECRET);
+  const socket = new WebSocket(
+    `${started.apiUrl.replace("http", "ws")}/realtime/v1/websocket?vsn=2.0.0&apikey=${anonKey}`,
+  );
   try {
     expect((await fetch(`${started.apiUrl}/health`)).status).toBe(200);
+    try {
+      await until(() => waiting() !== undefined, "the server to say what it waits for", 60_000);
+      expect(waiting().sessions.map((s: { pid: number }) => s.pid)).toContain(holderPid);
+    } finally {
+      // Ended whatever happened: an open transaction holds back every other server's start.
+      end();
+      await holding;
+    }
+    await until(
+      () => lines().some((line) => line?.realtime === "replication" && line?.event === "started"),
+      "the replication to start once the transaction ended",
+    );
   } finally {
+    socket.close();
     await started.stop();
   }
 }, 120_000);

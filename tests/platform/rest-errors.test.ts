@@ -158,8 +158,10 @@ describe("API keys, as the Supabase gateway turns them into roles", () => {
       body: "{}",
     }).then(async (res) => ({ status: res.status, body: await res.json() }));
 
-  it("an sb_secret_ key is service_role, in apikey alone or in Authorization", async () => {
+  it("an sb_secret_ key is service_role, in apikey alone or in Authorization beside it", async () => {
+    // Alone in Authorization it is no key at all (tests/platform/gateway-bearer.test.ts).
     const variants: Record<string, string>[] = [{ apikey: LOCAL_SECRET_KEY }, {
+      apikey: LOCAL_SECRET_KEY,
       authorization: `Bearer ${LOCAL_SECRET_KEY}`,
     }];
     for (const headers of variants) {
