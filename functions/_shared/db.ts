@@ -249,7 +249,8 @@ function watchdogLimitMs(settings: DbSettings): number {
  * cancel arrived stays committed, and its client's retry with the same key
  * finds it.
  */
-async function simple(db: Database, slot: Slot, text: string, signal: AbortSignal | undefined): Promise<unknown> {
+async function simple(db: Database, slot: Slot, text: string, admission: Admission): Promise<unknown> {
+  const { signal } = admission;
   for (let attempt = 1;; attempt++) {
     if (signal?.aborted) throw new ClientGone();
     const call = ++db.calls;
@@ -266,7 +267,7 @@ async function simple(db: Database, slot: Slot, text: string, signal: AbortSigna
     } catch (error) {
       broken = !isStatementError(error);
       if (signal?.aborted) throw new ClientGone();
-      if (db.sent.has(call) || attempt > 1) throw error;
+      if (db.sent.has(call) || attempt > 1 || admission.retryUnsent === false) throw error;
       console.log(JSON.stringify({
         level: "warn",
         msg: "retrying a call that never reached the database",
@@ -304,6 +305,8 @@ export interface Admission {
    * its statement is cancelled if it was.
    */
   signal?: AbortSignal;
+  /** false: a call that never reached Postgres is not tried again (for work that can wait). */
+  retryUnsent?: boolean;
 }
 
 /**
@@ -335,7 +338,7 @@ export async function withDatabase<T>(
   const held = lease(db, admitted);
   const lockWaitMs = Math.max(50, Math.round(deadline - performance.now()));
   const generation = db.generation;
-  const client: SqlClient = { unsafe: (text) => ({ simple: () => simple(db, held.slot, text, signal) }) };
+  const client: SqlClient = { unsafe: (text) => ({ simple: () => simple(db, held.slot, text, admission) }) };
   let work: Promise<T>;
   try {
     work = fn(client, lockWaitMs);
@@ -366,8 +369,8 @@ function ensureScheduleNowAndThen(db: Database): void {
   db.scheduleCheckedAt = performance.now();
   // Never in a request's way: it takes its turn at the gate like any call, with
   // the same bounded waits, and a failure (an older schema, a busy database)
-  // waits for the next check.
-  withDatabase({}, (sql) =>
+  // waits for the next check, untried again.
+  withDatabase({ retryUnsent: false }, (sql) =>
     sql.unsafe(
       "select set_config('lock_timeout', '3s', true), set_config('statement_timeout', '8s', true);\n" +
         "select pos.ensure_maintenance_schedule()",
