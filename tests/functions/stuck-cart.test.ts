@@ -122,11 +122,13 @@ describe("a stuck cart", () => {
 
   it("holds up only its own requests after backends were killed again and again", async () => {
     const s = await stage();
-    // Each kill lands while the tills keep working: some calls fail unavailable
-    // and are retried, as the client library does.
-    for (let round = 0; round < 5; round++) {
+    // Each kill lands while the tills keep working, some while the instance is
+    // still reconnecting from the one before: calls fail unavailable and are
+    // retried, as the client library does.
+    for (let round = 0; round < 6; round++) {
+      await killFunctionBackends();
       const calls = [0, 1, 2].map(() => add(s, s.sameStore, s.ann, PRODUCT_A[2]));
-      await sleep(5);
+      await sleep(round * 2);
       await killFunctionBackends();
       for (const res of await Promise.all(calls)) expect([200, 503]).toContain(res.status);
     }
