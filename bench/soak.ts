@@ -106,7 +106,12 @@ try {
   );
   const devices: Device[] = Array.from({ length: DEVICES }, (_, i) => {
     const store = stores[i % stores.length];
-    return { store, location: store.locations[Math.floor(i / stores.length) % store.locations.length], name: `soak-${i}`, cart: null };
+    return {
+      store,
+      location: store.locations[Math.floor(i / stores.length) % store.locations.length],
+      name: `soak-${i}`,
+      cart: null,
+    };
   });
 
   /** A device's call through the functions, retried with its key as the contract says. */
@@ -201,7 +206,9 @@ try {
       } catch (error) {
         log(`fault ${kind} failed: ${String(error)}`);
       }
-      log(`fault at ${((fault.at - started) / 1000).toFixed(0)} s: ${kind}${fault.cart ? ` (cart ${fault.cart})` : ""}`);
+      log(
+        `fault at ${((fault.at - started) / 1000).toFixed(0)} s: ${kind}${fault.cart ? ` (cart ${fault.cart})` : ""}`,
+      );
     }
   })();
 
@@ -212,14 +219,16 @@ try {
   };
   const connections = async () => {
     try {
-      const [{ n }] = await admin`select count(*)::int as n from pg_stat_activity where backend_type = 'client backend'`;
+      const [{ n }] =
+        await admin`select count(*)::int as n from pg_stat_activity where backend_type = 'client backend'`;
       return String(n);
     } catch {
       return "-";
     }
   };
   const minutes: string[] = [];
-  const header = "| minute | calls | p50 ms | p99 ms | refusals by code | 5xx | of which 500 | server RSS MB | Postgres connections |";
+  const header =
+    "| minute | calls | p50 ms | p99 ms | refusals by code | 5xx | of which 500 | server RSS MB | Postgres connections |";
   const summarize = (from: number, to: number) => {
     const window = answers.filter((a) => a.at >= from && a.at < to);
     const ms = window.map((a) => a.ms).sort((a, b) => a - b);
@@ -258,11 +267,11 @@ try {
     const after = [0, 5000, 10_000, 15_000, 20_000].map((t) => windowOf(t, t + 5000));
     const refusedAfter = after.map((w) => w.filter((a) => a.status !== 200 && a.status !== 204).length);
     const held = f.cart ? answers.filter((a) => a.cart === f.cart && a.at >= f.at && a.at < f.at + LOCK_HELD_MS) : [];
-    return `| ${((f.at - started) / 1000).toFixed(0)} s | ${f.kind}${f.seconds ? ` (${f.seconds.toFixed(1)} s down)` : ""} | ${
-      p99(before).toFixed(0)
-    } | ${after.map((w) => p99(w).toFixed(0)).join(" / ")} | ${refusedAfter.join(" / ")} | ${
-      f.cart ? `${held.length} calls, ${held.filter((a) => a.code === "busy").length} busy` : ""
-    } |`;
+    return `| ${((f.at - started) / 1000).toFixed(0)} s | ${f.kind}${
+      f.seconds ? ` (${f.seconds.toFixed(1)} s down)` : ""
+    } | ${p99(before).toFixed(0)} | ${after.map((w) => p99(w).toFixed(0)).join(" / ")} | ${
+      refusedAfter.join(" / ")
+    } | ${f.cart ? `${held.length} calls, ${held.filter((a) => a.code === "busy").length} busy` : ""} |`;
   });
   const faultHeader =
     "| at | fault | p99 ms, 5 s before | p99 ms, each 5 s after (0–25 s), other carts | not 200, each 5 s after | the held cart's own calls |";
@@ -288,7 +297,9 @@ try {
   const report = [
     `# Soak: ${MINUTES} min, ${DEVICES} devices, a fault every ${FAULT_EVERY_MS / 1000} s`,
     "",
-    `Run ${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC; the capacity mix through the edge functions (pool of 3 per instance, one instance), Postgres without fsync.`,
+    `Run ${
+      new Date().toISOString().slice(0, 16).replace("T", " ")
+    } UTC; the capacity mix through the edge functions (pool of 3 per instance, one instance), Postgres without fsync.`,
     "",
     header,
     "|---:|---:|---:|---:|---|---:|---:|---:|---:|",
@@ -298,7 +309,9 @@ try {
     "|---:|---|---:|---|---|---|",
     ...faultRows,
     "",
-    `Totals: ${total.calls} calls, ${acknowledgedTaps.size} acknowledged adds, lost ${lost}, doubled ${doubled}, 500s ${total.fiveHundred}; server RSS at the end ${(rss / 1024).toFixed(0)} MB.`,
+    `Totals: ${total.calls} calls, ${acknowledgedTaps.size} acknowledged adds, lost ${lost}, doubled ${doubled}, 500s ${total.fiveHundred}; server RSS at the end ${
+      (rss / 1024).toFixed(0)
+    } MB.`,
     "",
     "| ops view | rows | |",
     "|---|---:|---|",

@@ -12,13 +12,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { callRpc } from "../functions/_shared/rpc.ts";
 import { fromPostgresError } from "../functions/_shared/errors.ts";
 import { freePort } from "../scripts/lib/postgres.ts";
-import {
-  assertInvariants,
-  expectError,
-  freshDatabase,
-  staffClaims,
-  type TestDatabase,
-} from "./helpers/db.ts";
+import { assertInvariants, expectError, freshDatabase, staffClaims, type TestDatabase } from "./helpers/db.ts";
 import { openCart, startTestServer, type TestServer } from "./helpers/server.ts";
 import { startTcpProxy } from "./helpers/tcp-proxy.ts";
 import { hold, holdCart, lockWaiters } from "./helpers/locks.ts";
@@ -223,8 +217,7 @@ describe("the same wait limit through supabase.rpc() and direct SQL", () => {
       tx`with cart as (
            insert into pos.carts (store_id, location_id, customer_id) values (${STORE_A}, ${LOCATION_A1}, ${customer.id})
            returning id)
-         select pos.record_cart_created(cart.id, '{}'::jsonb) from cart`
-    );
+         select pos.record_cart_created(cart.id, '{}'::jsonb) from cart`);
     const open = { p_location_id: LOCATION_A1, p_customer_id: customer.id };
     const { error } = await expectError(callRpc(db.sql as never, "get_or_create_cart", open, claims, noLimits), "busy");
     expect(error.code).toBe("PT503");
@@ -295,8 +288,9 @@ describe("the same wait limit through supabase.rpc() and direct SQL", () => {
 
     const cart = await newCart();
     const key = randomUUID();
-    holder = await hold(db, (tx) =>
-      tx`select pg_advisory_xact_lock(hashtextextended(${STORE_A}::text || '/' || ${key}, 7))`
+    holder = await hold(
+      db,
+      (tx) => tx`select pg_advisory_xact_lock(hashtextextended(${STORE_A}::text || '/' || ${key}, 7))`,
     );
     await expectError(
       ann.rpc("add_item", { p_cart_id: cart.id, p_product_id: PRODUCT_A[0], p_idempotency_key: key }),

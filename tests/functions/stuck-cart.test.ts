@@ -16,7 +16,15 @@ import { expectApiError, openCart, startTestServer, type TestServer } from "../h
 import { holdCart, lockWaiters } from "../helpers/locks.ts";
 import { startTcpProxy } from "../helpers/tcp-proxy.ts";
 import { until } from "../helpers/until.ts";
-import { LOCATION_A1, LOCATION_A2, LOCATION_B1, PRODUCT_A, PRODUCT_B1, STAFF_A1, STAFF_B1 } from "../helpers/fixture.ts";
+import {
+  LOCATION_A1,
+  LOCATION_A2,
+  LOCATION_B1,
+  PRODUCT_A,
+  PRODUCT_B1,
+  STAFF_A1,
+  STAFF_B1,
+} from "../helpers/fixture.ts";
 
 // The functions' own connections carry this name, so a test can kill them alone.
 const APP = "onecart_functions_under_test";
