@@ -93,7 +93,9 @@ const log = (line: string) => console.log(`[soak] ${line}`);
 // shared disk's flush stalls would hide them (npm run bench measures durable commits).
 const stack = await startStack({ port: Number(process.env.PORT ?? 0) || undefined });
 const ctx = new BenchContext(stack);
-const admin = ctx.pool(2, stack.adminDbUrl);
+// Named, so that the kills spare the soak's own connections (the held lock among them).
+const SOAK_APP = "onecart_soak";
+const admin = ctx.pool(2, stack.adminDbUrl, { application_name: SOAK_APP });
 const answers: Answer[] = [];
 const acknowledgedTaps = new Set<string>();
 let started = 0;
@@ -189,7 +191,8 @@ try {
       try {
         if (kind === "backends killed") {
           await admin`select pg_terminate_backend(pid) from pg_stat_activity
-            where backend_type = 'client backend' and pid <> pg_backend_pid() and datname = current_database()`;
+            where backend_type = 'client backend' and application_name <> ${SOAK_APP}
+              and datname = current_database()`;
         } else if (kind === "row lock held 20 s") {
           const busy = devices.find((d) => d.cart)?.cart?.id;
           if (!busy) continue;
