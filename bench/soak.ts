@@ -329,6 +329,9 @@ try {
   const broken = viewRows.filter((r) => r.includes("invariant") && !r.includes("| 0 |"));
   if (lost || doubled || total.fiveHundred || broken.length) process.exitCode = 1;
 } finally {
+  // A connection of the soak's own can be left mid-call by the last fault;
+  // waiting for it would keep the run from ever ending.
+  await admin.end({ timeout: 2 }).catch(() => {});
   await ctx.close();
   await stack.stop();
 }
