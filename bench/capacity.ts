@@ -12,6 +12,7 @@
 import { performance } from "node:perf_hooks";
 import { type BenchContext, type Sql } from "./context.ts";
 import { percentile } from "./lib.ts";
+import type { RpcName } from "../functions/_shared/rpc.ts";
 
 const STORES = 50;
 const LOCATIONS_PER_STORE = 2;
@@ -43,7 +44,7 @@ export interface Capacity {
   mix: Record<string, number>;
 }
 
-interface Store {
+export interface Store {
   id: string;
   staff: string;
   locations: string[];
@@ -51,7 +52,7 @@ interface Store {
   customers: string[];
 }
 
-interface Device {
+export interface Device {
   store: Store;
   location: string;
   name: string;
@@ -59,7 +60,7 @@ interface Device {
 }
 
 /** STORES stores, each with locations, products, customers and one staff user, written directly. */
-async function seedStores(admin: Sql): Promise<Store[]> {
+export async function seedStores(admin: Sql): Promise<Store[]> {
   const stores = await admin`insert into pos.stores (name)
     select 'Capacity store ' || n from generate_series(1, ${STORES}) n returning id`;
   const out: Store[] = [];
@@ -87,6 +88,60 @@ async function seedStores(admin: Sql): Promise<Store[]> {
 
 const pick = <T>(xs: T[]): T => xs[Math.floor(Math.random() * xs.length)];
 
+/** One RPC of a device's action, by name and arguments; `change` says whether it commits a change. */
+export type MixCall = (name: RpcName, args: Record<string, unknown>, change?: boolean) => Promise<any>;
+
+/**
+ * One action of one device with the mix a shop floor makes: build a cart
+ * (adds, quantity changes, removes, re-reads), check it out (lock, then
+ * complete), join customers to the queue and call the next one.
+ */
+export async function shopFloorAction(device: Device, call: MixCall): Promise<void> {
+  const r = Math.random();
+  if (!device.cart || r < 0.08) {
+    const cart = await call(
+      "get_or_create_cart",
+      { p_location_id: device.location, p_device_id: device.name },
+      false,
+    );
+    device.cart = { id: cart.id, items: cart.items.map((i: { id: string }) => i.id) };
+    return;
+  }
+  const cart = device.cart;
+  if (r < 0.48 || cart.items.length === 0) {
+    const after = await call("add_item", {
+      p_cart_id: cart.id,
+      p_product_id: pick(device.store.products),
+      p_quantity: 1 + Math.floor(Math.random() * 3),
+    });
+    cart.items = after.items.map((i: { id: string }) => i.id);
+  } else if (r < 0.63) {
+    await call("set_item_quantity", {
+      p_cart_id: cart.id,
+      p_item_id: pick(cart.items),
+      p_quantity: 1 + Math.floor(Math.random() * 4),
+    });
+  } else if (r < 0.71) {
+    const item = pick(cart.items);
+    await call("remove_item", { p_cart_id: cart.id, p_item_id: item });
+    cart.items = cart.items.filter((i) => i !== item);
+  } else if (r < 0.81) {
+    const locked = await call("lock_cart", { p_cart_id: cart.id, p_checkout_ref: `pay-${cart.id}` });
+    await call("complete_checkout", {
+      p_cart_id: cart.id,
+      p_lock_token: locked.lock.token,
+      p_checkout_ref: `pay-${cart.id}`,
+      p_paid_total_cents: locked.lock.total_cents,
+    });
+    device.cart = null;
+  } else if (r < 0.91) {
+    await call("add_to_queue", { p_location_id: device.location, p_customer_id: pick(device.store.customers) });
+  } else {
+    const entry = await call("call_next", { p_location_id: device.location }, false);
+    if (entry) await call("complete_queue_entry", { p_entry_id: entry.id });
+  }
+}
+
 export async function capacity(
   ctx: BenchContext,
   opts: {
@@ -110,7 +165,7 @@ export async function capacity(
 
   /** One action of one device; every RPC it makes is timed on its own. */
   async function act(device: Device, record: (call: string, ms: number, ok: boolean, change: boolean) => void) {
-    const call = async (name: Parameters<BenchContext["rpc"]>[1], args: Record<string, unknown>, change = true) => {
+    await shopFloorAction(device, async (name, args, change = true) => {
       const t = performance.now();
       try {
         const result = await ctx.rpc(pool, name, args as never, device.store.staff);
@@ -120,50 +175,7 @@ export async function capacity(
         record(name, performance.now() - t, false, false);
         throw error;
       }
-    };
-    const r = Math.random();
-    if (!device.cart || r < 0.08) {
-      const cart = await call(
-        "get_or_create_cart",
-        { p_location_id: device.location, p_device_id: device.name },
-        false,
-      );
-      device.cart = { id: cart.id, items: cart.items.map((i: { id: string }) => i.id) };
-      return;
-    }
-    const cart = device.cart;
-    if (r < 0.48 || cart.items.length === 0) {
-      const after = await call("add_item", {
-        p_cart_id: cart.id,
-        p_product_id: pick(device.store.products),
-        p_quantity: 1 + Math.floor(Math.random() * 3),
-      });
-      cart.items = after.items.map((i: { id: string }) => i.id);
-    } else if (r < 0.63) {
-      await call("set_item_quantity", {
-        p_cart_id: cart.id,
-        p_item_id: pick(cart.items),
-        p_quantity: 1 + Math.floor(Math.random() * 4),
-      });
-    } else if (r < 0.71) {
-      const item = pick(cart.items);
-      await call("remove_item", { p_cart_id: cart.id, p_item_id: item });
-      cart.items = cart.items.filter((i) => i !== item);
-    } else if (r < 0.81) {
-      const locked = await call("lock_cart", { p_cart_id: cart.id, p_checkout_ref: `pay-${cart.id}` });
-      await call("complete_checkout", {
-        p_cart_id: cart.id,
-        p_lock_token: locked.lock.token,
-        p_checkout_ref: `pay-${cart.id}`,
-        p_paid_total_cents: locked.lock.total_cents,
-      });
-      device.cart = null;
-    } else if (r < 0.91) {
-      await call("add_to_queue", { p_location_id: device.location, p_customer_id: pick(device.store.customers) });
-    } else {
-      const entry = await call("call_next", { p_location_id: device.location }, false);
-      if (entry) await call("complete_queue_entry", { p_entry_id: entry.id });
-    }
+    });
   }
 
   /** Runs `n` devices for `seconds` after they have all started; returns what the window saw. */

@@ -62,11 +62,34 @@ export function readSettings(env: (name: string) => string | undefined = (n) => 
   };
 }
 
+/**
+ * One connection of the instance: a postgres.js client of its own with one
+ * connection, handed to one request at a time. postgres.js's own pool picks a
+ * connection for a query by itself, and parks it (or pipelines it behind
+ * another request's query) on a connection that cannot serve yet: one waiting
+ * out its reconnect backoff, or still closing. The gate would count such a
+ * slot as serving, and another store's request would wait behind a held cart.
+ * A slot is the request's alone until its call, and any cancel of it, is done.
+ */
+interface Slot {
+  client: ReturnType<typeof postgres>;
+  /** The pool generation it belongs to: slots of a retired pool never serve again. */
+  generation: number;
+}
+
+/** A request's hold on a slot and its place at the gate, given back once. */
+interface Lease {
+  slot: Slot;
+  release(): void;
+}
+
 interface Database {
   /** performance.now() of the last maintenance-schedule check. */
   scheduleCheckedAt: number;
   settings: DbSettings;
-  pool: ReturnType<typeof postgres>;
+  /** Slots no request holds; the gate admits no more requests than there are. */
+  free: Slot[];
+  leases: Set<Lease>;
   gate: ConnectionGate;
   /** Calls postgres.js has handed to a connection: they may have reached Postgres. */
   sent: Set<number>;
@@ -81,13 +104,23 @@ let database: Database | undefined;
 // calls just before it writes a query to a socket) tells which calls were sent.
 const MARK = /^\/\* onecart call (\d+) \*\//;
 
-function newPool(settings: DbSettings, sent: Set<number>): ReturnType<typeof postgres> {
+/**
+ * postgres.js waits before reconnecting, up to 20 s after a run of failed
+ * connects (a restart, a pooler at its limit), and the next call on that
+ * connection waits with it, holding its slot. A failed connect answers
+ * `unavailable` at once and the client paces its retries by Retry-After, so a
+ * short pause is enough to keep a connection that keeps closing from spinning.
+ */
+const reconnectDelaySeconds = (failures: number) => Math.min(0.02 * 2 ** failures, 0.25);
+
+function newClient(settings: DbSettings, sent: Set<number>): ReturnType<typeof postgres> {
   return postgres(settings.url, {
     prepare: false,
     fetch_types: false,
-    max: settings.poolSize,
+    max: 1,
     idle_timeout: 30,
     connect_timeout: settings.connectTimeoutSeconds,
+    backoff: reconnectDelaySeconds,
     onnotice: () => {},
     debug: (_connection: number, query: string) => {
       const mark = MARK.exec(query);
@@ -96,6 +129,43 @@ function newPool(settings: DbSettings, sent: Set<number>): ReturnType<typeof pos
   });
 }
 
+const newSlot = (db: Pick<Database, "settings" | "sent">, generation: number): Slot => ({
+  client: newClient(db.settings, db.sent),
+  generation,
+});
+
+/**
+ * Gives the slot a new connection and closes the old one once its call is
+ * over. After a cancel: the cancel request may still be on its way to the old
+ * backend when the call settles (the statement had finished first), and would
+ * cancel whatever that backend ran next. After the connection broke: postgres.js
+ * hands a query to a connection that has failed but not yet closed and never
+ * answers it (its close after an error rejects only the calls that were on it
+ * before), so the slot would wait for the watchdog.
+ */
+function renew(db: Database, slot: Slot): void {
+  const old = slot.client;
+  slot.client = newClient(db.settings, db.sent);
+  old.end({ timeout: 1 }).catch(() => {});
+}
+
+/**
+ * Sends a cancel request for `query`'s statement. postgres.js's query.cancel()
+ * drops the promise of the request it sends, so one that fails (the database
+ * unreachable just then) would be an unhandled rejection; its canceller
+ * returns that promise.
+ */
+function cancelStatement(query: { cancel(): void }): void {
+  const withCanceller = query as unknown as { canceller?: ((q: unknown) => Promise<unknown>) | null };
+  const canceller = withCanceller.canceller;
+  if (typeof canceller !== "function") return void query.cancel();
+  withCanceller.canceller = null;
+  Promise.resolve(canceller(query)).catch(() => {});
+}
+
+const newSlots = (db: Pick<Database, "settings" | "sent">, generation: number) =>
+  Array.from({ length: db.settings.poolSize }, () => newSlot(db, generation));
+
 function open(): Database {
   if (database) return database;
   const settings = readSettings();
@@ -103,7 +173,8 @@ function open(): Database {
   database = {
     scheduleCheckedAt: -Infinity,
     settings,
-    pool: newPool(settings, sent),
+    free: newSlots({ settings, sent }, 0),
+    leases: new Set(),
     gate: new ConnectionGate(settings.poolSize, settings.perTarget),
     sent,
     calls: 0,
@@ -112,21 +183,47 @@ function open(): Database {
   return database;
 }
 
+/** Takes a free slot for a request the gate admitted. */
+function lease(db: Database, admitted: Release): Lease {
+  // The gate admits no more requests than there are slots, so one is free; the
+  // one given back last is the likeliest to have its connection open.
+  const slot = db.free.pop();
+  if (!slot) throw new Error("the gate admitted a request with no free connection");
+  let released = false;
+  const held: Lease = {
+    slot,
+    release() {
+      if (released) return;
+      released = true;
+      db.leases.delete(held);
+      if (slot.generation === db.generation) db.free.push(slot);
+      admitted();
+    },
+  };
+  db.leases.add(held);
+  return held;
+}
+
 /**
  * A connection that stays silent past every server-side limit is gone (a dead
  * network path, a pooler that lost its end), and postgres.js would keep it,
- * and the call on it, until TCP gives up, minutes later. New calls go to a new
- * pool at once; the old one lets calls still running on its other connections
- * finish within their statement_timeout, then closes every socket it has.
+ * and the call on it, until TCP gives up, minutes later. Its siblings are
+ * likely on the same dead path. New calls go to new connections at once; the
+ * calls still running on the old ones no longer count at the gate (their
+ * connections may be as dead), and have the watchdog's time to finish before
+ * every old socket is closed.
  */
 function retirePool(db: Database, generation: number): void {
   // Calls on a dead path time out one after another; only the first replaces
   // the pool, or each would close the fresh pool the one before it opened.
   if (db.generation !== generation) return;
   db.generation++;
-  const old = db.pool;
-  db.pool = newPool(db.settings, db.sent);
-  old.end({ timeout: Math.ceil(watchdogLimitMs(db.settings) / 1000) }).catch(() => {});
+  const old = [...db.free, ...[...db.leases].map((l) => l.slot)];
+  db.free = newSlots(db, db.generation);
+  for (const held of [...db.leases]) held.release();
+  for (const slot of old) {
+    slot.client.end({ timeout: Math.ceil(watchdogLimitMs(db.settings) / 1000) }).catch(() => {});
+  }
   console.log(JSON.stringify({ level: "warn", msg: "a database connection went silent; the pool was replaced" }));
 }
 
@@ -140,28 +237,56 @@ function watchdogLimitMs(settings: DbSettings): number {
 }
 
 /**
- * Runs one simple query. A call that provably never reached Postgres (the
- * connection failed before postgres.js wrote the query) is tried once more on a
- * fresh connection; one that may have reached it is not, since it may have
- * committed: the client retries that with its idempotency key.
+ * Runs one simple query on the request's slot. A call that provably never
+ * reached Postgres (the connection failed before postgres.js wrote the query)
+ * is tried once more on a fresh connection; one that may have reached it is
+ * not, since it may have committed: the client retries that with its
+ * idempotency key.
+ *
+ * When the request's client goes away, the statement is cancelled (a cancel
+ * request for its backend, as pg_cancel_backend): what it had not committed is
+ * rolled back, and the call ends ClientGone. A call that committed before the
+ * cancel arrived stays committed, and its client's retry with the same key
+ * finds it.
  */
-async function simple(db: Database, text: string, signal: AbortSignal | undefined): Promise<unknown> {
+async function simple(db: Database, slot: Slot, text: string, admission: Admission): Promise<unknown> {
+  const { signal } = admission;
   for (let attempt = 1;; attempt++) {
+    if (signal?.aborted) throw new ClientGone();
     const call = ++db.calls;
+    const query = slot.client.unsafe(`/* onecart call ${call} */ ${text}`).simple();
+    let cancelled = false;
+    const cancel = () => {
+      cancelled = true;
+      cancelStatement(query);
+    };
+    signal?.addEventListener("abort", cancel, { once: true });
+    let broken = false;
     try {
-      return await db.pool.unsafe(`/* onecart call ${call} */ ${text}`).simple();
+      return await query;
     } catch (error) {
-      if (db.sent.has(call) || attempt > 1) throw error;
+      broken = !isStatementError(error);
       if (signal?.aborted) throw new ClientGone();
+      if (db.sent.has(call) || attempt > 1 || admission.retryUnsent === false) throw error;
       console.log(JSON.stringify({
         level: "warn",
         msg: "retrying a call that never reached the database",
         error: (error as { code?: string }).code ?? String(error),
       }));
     } finally {
+      signal?.removeEventListener("abort", cancel);
       db.sent.delete(call);
+      if ((cancelled || broken) && slot.generation === db.generation) renew(db, slot);
     }
   }
+}
+
+/**
+ * An error of the statement (severity ERROR): the connection is fine. Anything
+ * else (a reset, a close, a FATAL such as a terminated backend) broke it.
+ */
+function isStatementError(error: unknown): boolean {
+  return error instanceof postgres.PostgresError && error.severity === "ERROR";
 }
 
 function watchdog<T>(work: Promise<T>, ms: number, onTimeout: () => Error): Promise<T> {
@@ -175,19 +300,24 @@ function watchdog<T>(work: Promise<T>, ms: number, onTimeout: () => Error): Prom
 export interface Admission {
   /** The cart or location the request is about: it may hold only its share of the pool. */
   target?: string | null;
-  /** The request's signal: a request whose client has gone is not sent. */
+  /**
+   * The request's signal: a request whose client has gone is not sent, and
+   * its statement is cancelled if it was.
+   */
   signal?: AbortSignal;
   /** How long it may wait for a connection, when not the contract's 3 s (the local PostgREST's 10 s). */
   waitMs?: number;
+  /** false: a call that never reached Postgres is not tried again (for work that can wait). */
+  retryUnsent?: boolean;
 }
 
 /**
- * Runs `fn` with a connection of the pool once the gate admits the request,
+ * Runs `fn` with a connection of its own once the gate admits the request,
  * passing the milliseconds left of the request's 3 s wait budget, which the
  * call uses as its lock_timeout. Throws `busy` when no connection is free for
- * it within that budget, ClientGone when its client left before it was sent,
- * and `unavailable` (through the mapping of the connection error) when the
- * database cannot be reached.
+ * it within that budget, ClientGone when its client left before its call
+ * committed (nothing of it is applied), and `unavailable` (through the mapping
+ * of the connection error) when the database cannot be reached.
  */
 export async function withDatabase<T>(
   admission: Admission,
@@ -197,35 +327,36 @@ export async function withDatabase<T>(
   ensureScheduleNowAndThen(db);
   const { signal } = admission;
   const deadline = performance.now() + (admission.waitMs ?? db.settings.lockWaitMs);
-  let release: Release;
+  let admitted: Release;
   try {
-    release = await db.gate.acquire(admission.target ?? null, { deadline, signal });
+    admitted = await db.gate.acquire(admission.target ?? null, { deadline, signal });
   } catch (error) {
     throw error instanceof GateTimeout ? busyError() : error;
   }
   if (signal?.aborted) {
-    release();
+    admitted();
     throw new ClientGone();
   }
+  const held = lease(db, admitted);
   const lockWaitMs = Math.max(50, Math.round(deadline - performance.now()));
   const generation = db.generation;
-  const client: SqlClient = { unsafe: (text) => ({ simple: () => simple(db, text, signal) }) };
+  const client: SqlClient = { unsafe: (text) => ({ simple: () => simple(db, held.slot, text, admission) }) };
   let work: Promise<T>;
   try {
     work = fn(client, lockWaitMs);
   } catch (error) {
-    release();
+    held.release();
     throw error;
   }
   // The slot is given back when the call settles: until then its connection is
   // still in use.
-  work.then(release, release);
+  work.then(held.release, held.release);
   // A connection that went silent (no answer, no reset) would otherwise keep
   // the request, and its slot, waiting for TCP keepalive. Its pool is retired,
-  // which ends that connection, so the slot is free at once.
+  // which frees the slot at once.
   return await watchdog(work, watchdogLimitMs(db.settings), () => {
     retirePool(db, generation);
-    release();
+    held.release();
     return Object.assign(new Error("no answer from the database"), { code: "ETIMEDOUT" });
   });
 }
@@ -240,9 +371,9 @@ function ensureScheduleNowAndThen(db: Database): void {
   db.scheduleCheckedAt = performance.now();
   // Never in a request's way: it takes its turn at the gate like any call, with
   // the same bounded waits, and a failure (an older schema, a busy database)
-  // waits for the next check. Straight to the pool, so it is not retried.
-  withDatabase({}, () =>
-    db.pool.unsafe(
+  // waits for the next check, untried again.
+  withDatabase({ retryUnsent: false }, (sql) =>
+    sql.unsafe(
       "select set_config('lock_timeout', '3s', true), set_config('statement_timeout', '8s', true);\n" +
         "select pos.ensure_maintenance_schedule()",
     ).simple()).catch(() => {});

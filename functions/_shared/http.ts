@@ -198,7 +198,8 @@ export function createHandler(name: string, routes: Route[]): (request: Request)
       return json(status, status === 200 ? result : undefined, headers);
     } catch (error) {
       if (error instanceof ClientGone) {
-        // Dropped before it reached the database: it will never be applied.
+        // Dropped before it reached the database, or its statement cancelled
+        // before it committed: it will never be applied.
         status = CLIENT_GONE_STATUS;
         code = "client_gone";
         return new Response(null, { status, headers: { ...CORS_HEADERS, ...headers } });

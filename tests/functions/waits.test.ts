@@ -17,10 +17,10 @@ import {
   cartRow,
   expectError,
   freshDatabase,
-  type Sql,
   staffClaims,
   type TestDatabase,
 } from "../helpers/db.ts";
+import { hold, holdCart, lockWaiters } from "../helpers/locks.ts";
 import { openCart, startTestServer, type TestServer } from "../helpers/server.ts";
 import { startTcpProxy } from "../helpers/tcp-proxy.ts";
 import { until } from "../helpers/until.ts";
@@ -48,49 +48,6 @@ beforeAll(async () => {
   ann = await server.token(STAFF_A1);
   cruz = await server.token(STAFF_B1);
 });
-
-interface Holder {
-  /** True until the holding transaction has ended. */
-  readonly holding: boolean;
-  release(): Promise<void>;
-}
-
-/**
- * A transaction on a connection of its own that takes a lock with `lock` and
- * keeps it for 30 s, or until released.
- */
-async function hold(lock: (tx: Sql) => Promise<unknown>): Promise<Holder> {
-  const connection = db.pool(1);
-  let release!: () => void;
-  const released = new Promise<void>((resolve) => (release = resolve));
-  let locked!: () => void;
-  const taken = new Promise<void>((resolve) => (locked = resolve));
-  let holding = true;
-  const done = connection.begin(async (tx) => {
-    await lock(tx as unknown as Sql);
-    locked();
-    await Promise.race([released, sleep(30_000)]);
-  }).finally(() => (holding = false));
-  await Promise.race([taken, done]);
-  return {
-    get holding() {
-      return holding;
-    },
-    async release() {
-      release();
-      await done;
-    },
-  };
-}
-
-const holdCart = (cartId: string) => hold((tx) => tx`select 1 from pos.carts where id = ${cartId} for update`);
-
-/** Backends of this test's database waiting for a lock. */
-async function lockWaiters(): Promise<number> {
-  const [{ n }] = await db.sql`select count(*)::int as n from pg_stat_activity
-                                where datname = current_database() and wait_event_type = 'Lock'`;
-  return n;
-}
 
 let devices = 0;
 const newCart = (token = ann, location = LOCATION_A1) =>
@@ -122,7 +79,7 @@ async function expectRetryable(res: Response, code: "busy" | "unavailable") {
 describe("a cart held by another transaction", () => {
   it("answers add_item busy (503, Retry-After) while it is still held, and nothing is applied after", async () => {
     const cart = await newCart();
-    const holder = await holdCart(cart.id);
+    const holder = await holdCart(db, cart.id);
     const key = randomUUID();
     const res = await addItem(cart.id, { key });
     expect(holder.holding).toBe(true);
@@ -141,9 +98,9 @@ describe("a cart held by another transaction", () => {
   it("lets 10 waiting requests on it stop neither another store's reads nor its own", async () => {
     const held = await newCart();
     const other = await newCart(cruz, LOCATION_B1);
-    const holder = await holdCart(held.id);
+    const holder = await holdCart(db, held.id);
     const waiting = Array.from({ length: 10 }, () => addItem(held.id));
-    await until(async () => (await lockWaiters()) >= 2, "the held cart's requests to wait for its lock");
+    await until(async () => (await lockWaiters(db.sql)) >= 2, "the held cart's requests to wait for its lock");
 
     const read = await server.call("GET", `/carts/${other.id}`, { token: cruz });
     expect(holder.holding).toBe(true);
@@ -163,10 +120,10 @@ describe("a cart held by another transaction", () => {
 
   it("never applies a request whose client gave up before it reached the database", async () => {
     const cart = await newCart();
-    const holder = await holdCart(cart.id);
+    const holder = await holdCart(db, cart.id);
     // Two requests take the cart's share of the pool and wait for its lock...
     const first = [addItem(cart.id, { product: PRODUCT_A[0] }), addItem(cart.id, { product: PRODUCT_A[0] })];
-    await until(async () => (await lockWaiters()) >= 2, "two requests waiting for the cart's lock");
+    await until(async () => (await lockWaiters(db.sql)) >= 2, "two requests waiting for the cart's lock");
     // ...so a third waits for a connection, and its client gives up.
     const giveUp = new AbortController();
     const third = addItem(cart.id, { product: PRODUCT_A[1], signal: giveUp.signal }).catch((e: Error) => e);
@@ -218,7 +175,7 @@ describe("a client that hangs up halfway through its body", () => {
 describe("the same wait limit through supabase.rpc() and direct SQL", () => {
   it("answers PT503 busy from the SQL itself, whatever lock_timeout the session has", async () => {
     const cart = await newCart();
-    const holder = await holdCart(cart.id);
+    const holder = await holdCart(db, cart.id);
     const claims = staffClaims(STAFF_A1);
     const args = { p_cart_id: cart.id, p_product_id: PRODUCT_A[0] };
     // No lock_timeout at all (a direct session), and hosted PostgREST's 8 s for `authenticated`.
@@ -239,7 +196,7 @@ describe("the same wait limit through supabase.rpc() and direct SQL", () => {
 
   it("bounds the call by its statement_timeout too, which the mapping answers busy", async () => {
     const cart = await newCart();
-    const holder = await holdCart(cart.id);
+    const holder = await holdCart(db, cart.id);
     const { error } = await expectError(
       callRpc(db.sql as never, "add_item", { p_cart_id: cart.id, p_product_id: PRODUCT_A[0] }, staffClaims(STAFF_A1), {
         lockTimeoutMs: null,
@@ -258,12 +215,11 @@ describe("the same wait limit through supabase.rpc() and direct SQL", () => {
     // Another request has inserted this customer's open cart and not committed.
     const [customer] = await db
       .sql`insert into pos.customers (store_id, name) values (${STORE_A}, 'Opening') returning id`;
-    let holder = await hold((tx) =>
+    let holder = await hold(db, (tx) =>
       tx`with cart as (
            insert into pos.carts (store_id, location_id, customer_id) values (${STORE_A}, ${LOCATION_A1}, ${customer.id})
            returning id)
-         select pos.record_cart_created(cart.id, '{}'::jsonb) from cart`
-    );
+         select pos.record_cart_created(cart.id, '{}'::jsonb) from cart`);
     const open = { p_location_id: LOCATION_A1, p_customer_id: customer.id };
     const { error } = await expectError(callRpc(db.sql as never, "get_or_create_cart", open, claims, noLimits), "busy");
     expect(error.code).toBe("PT503");
@@ -276,7 +232,7 @@ describe("the same wait limit through supabase.rpc() and direct SQL", () => {
     const { entry } = await db.service.rpc("add_to_queue", { p_location_id: LOCATION_A1, p_customer_id: customer.id });
     let cart = await db.as(STAFF_A1).rpc("add_item", { p_cart_id: entry.cart_id, p_product_id: PRODUCT_A[0] });
     cart = await db.as(STAFF_A1).rpc("lock_cart", { p_cart_id: cart.id, p_checkout_ref: "pay-1" });
-    holder = await hold((tx) => tx`select 1 from pos.queue_entries where id = ${entry.id} for update`);
+    holder = await hold(db, (tx) => tx`select 1 from pos.queue_entries where id = ${entry.id} for update`);
     const checkout = {
       p_cart_id: cart.id,
       p_lock_token: cart.lock.token,
@@ -300,14 +256,14 @@ describe("the same wait limit through supabase.rpc() and direct SQL", () => {
     const { entry } = await db.service.rpc("add_to_queue", { p_location_id: LOCATION_A1, p_customer_id: customer.id });
 
     // abandon_cart marks the customer's entry left; a queue change in flight holds it.
-    let holder = await hold((tx) => tx`select 1 from pos.queue_entries where id = ${entry.id} for update`);
+    let holder = await hold(db, (tx) => tx`select 1 from pos.queue_entries where id = ${entry.id} for update`);
     const abandon = { p_cart_id: entry.cart_id, p_reason: "left the shop" };
     await expectError(callRpc(db.sql as never, "abandon_cart", abandon, service, noLimits), "busy");
     expect(holder.holding).toBe(true);
     await holder.release();
 
     // Overlapping alert checks: the second waits at most 3 s for the first.
-    holder = await hold((tx) => tx`select pg_advisory_xact_lock(hashtextextended('onecart/check_alerts', 7))`);
+    holder = await hold(db, (tx) => tx`select pg_advisory_xact_lock(hashtextextended('onecart/check_alerts', 7))`);
     await expectError(callRpc(db.sql as never, "check_alerts", {}, service, noLimits), "busy");
     await holder.release();
     expect((await db.sql`select status from pos.queue_entries where id = ${entry.id}`)[0].status).toBe("waiting");
@@ -318,11 +274,11 @@ describe("the same wait limit through supabase.rpc() and direct SQL", () => {
     const queued = await service.rpc("add_to_queue", { p_location_id: LOCATION_A2, p_customer_id: CUSTOMER_A[0] });
     const ann = db.as(STAFF_A1);
 
-    let holder = await hold((tx) => tx`select 1 from pos.locations where id = ${LOCATION_A2} for update`);
+    let holder = await hold(db, (tx) => tx`select 1 from pos.locations where id = ${LOCATION_A2} for update`);
     await expectError(ann.rpc("add_to_queue", { p_location_id: LOCATION_A2, p_customer_id: CUSTOMER_A[1] }), "busy");
     await holder.release();
 
-    holder = await hold((tx) => tx`select 1 from pos.queue_entries where id = ${queued.entry.id} for update`);
+    holder = await hold(db, (tx) => tx`select 1 from pos.queue_entries where id = ${queued.entry.id} for update`);
     await expectError(ann.rpc("leave_queue", { p_entry_id: queued.entry.id }), "busy");
     // Another store's staff learn nothing from a held entry: not_found at once, as
     // for a missing one, never busy (which would say it exists).
@@ -334,8 +290,9 @@ describe("the same wait limit through supabase.rpc() and direct SQL", () => {
 
     const cart = await newCart();
     const key = randomUUID();
-    holder = await hold((tx) =>
-      tx`select pg_advisory_xact_lock(hashtextextended(${STORE_A}::text || '/' || ${key}, 7))`
+    holder = await hold(
+      db,
+      (tx) => tx`select pg_advisory_xact_lock(hashtextextended(${STORE_A}::text || '/' || ${key}, 7))`,
     );
     await expectError(
       ann.rpc("add_item", { p_cart_id: cart.id, p_product_id: PRODUCT_A[0], p_idempotency_key: key }),
@@ -353,7 +310,7 @@ describe("the same wait limit through supabase.rpc() and direct SQL", () => {
 describe("connection faults", () => {
   it("answer unavailable (503, Retry-After) when a backend is terminated during a call", async () => {
     const cart = await newCart();
-    const holder = await holdCart(cart.id);
+    const holder = await holdCart(db, cart.id);
     const pending = addItem(cart.id);
     let pid = 0;
     await until(
