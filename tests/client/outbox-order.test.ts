@@ -1,0 +1,59 @@
+// The order a cart's actions are replayed in after a takeover or a restart is
+// the order they were made in, whatever order the storage lists its keys in
+// (IndexedDB lists them sorted, AsyncStorage and localStorage as they like)
+// and whatever the clock did: two taps share a millisecond, a clock steps back.
+import { expect, it } from "vitest";
+import type { Action } from "../../client/src/actions.ts";
+import { Outbox } from "../../client/src/outbox.ts";
+import { startPresence } from "../../client/src/presence.ts";
+import { type KeyValueStorage, memoryStorage } from "../../client/src/storage.ts";
+
+/** A store that lists its keys sorted, as IndexedDB's getAllKeys does. */
+function sortedKeys(map: Map<string, string>): KeyValueStorage {
+  const inner = memoryStorage(map);
+  return { ...inner, keys: async (prefix) => [...await inner.keys!(prefix)].sort() };
+}
+
+function outboxOf(storage: KeyValueStorage, clientId: string) {
+  const presence = startPresence({ coordination: "lease", storage, storageKey: "till", clientId, leaseMs: 60_000 });
+  return { presence, outbox: new Outbox({ storage, storageKey: "till", presence, clientId }) };
+}
+
+const add = (key: string, createdAt: number): Action =>
+  ({ kind: "add_item", cartId: "c", productId: "p", quantity: 1, options: {}, key, createdAt }) as Action;
+const remove = (key: string, createdAt: number): Action =>
+  ({ kind: "remove_item", cartId: "c", line: { productId: "p", options: {} }, key, createdAt }) as Action;
+
+it("a takeover replays a client's actions in the order it made them, not in the storage's key order", async () => {
+  const storage = sortedKeys(new Map());
+  const gone = outboxOf(storage, "gone");
+  // An add and its removal in one millisecond; then a tap after the clock stepped back.
+  await gone.outbox.put(add("z-add", 5_000));
+  await gone.outbox.put(remove("m-remove", 5_000));
+  await gone.outbox.put(add("a-after-clock-step", 4_000));
+  await gone.presence.stop();
+
+  const stays = outboxOf(storage, "stays");
+  const claimed = await stays.outbox.claimOrphans(() => false);
+  expect(claimed.map((a) => a.key)).toEqual(["z-add", "m-remove", "a-after-clock-step"]);
+  await stays.presence.stop();
+
+  // Claimed, they keep that order for the next client that takes them over.
+  const next = outboxOf(storage, "next");
+  expect((await next.outbox.claimOrphans(() => false)).map((a) => a.key)).toEqual([
+    "z-add",
+    "m-remove",
+    "a-after-clock-step",
+  ]);
+  await next.presence.stop();
+});
+
+it("actions migrated from an older format keep the order they were stored in", async () => {
+  const storage = sortedKeys(new Map());
+  const { outbox, presence } = outboxOf(storage, "upgraded");
+  await outbox.adopt([add("z-add", 5_000), remove("m-remove", 5_000)]);
+  await presence.stop();
+  const next = outboxOf(storage, "next");
+  expect((await next.outbox.claimOrphans(() => false)).map((a) => a.key)).toEqual(["z-add", "m-remove"]);
+  await next.presence.stop();
+});
