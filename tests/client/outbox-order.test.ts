@@ -57,3 +57,29 @@ it("actions migrated from an older format keep the order they were stored in", a
   expect((await next.outbox.claimOrphans(() => false)).map((a) => a.key)).toEqual(["z-add", "m-remove"]);
   await next.presence.stop();
 });
+
+/** A store that cannot list its keys: the outbox keeps one shared index record. */
+function withoutKeys(map: Map<string, string>): KeyValueStorage {
+  const { keys: _, ...rest } = memoryStorage(map);
+  // Each call a turn of the event loop, as AsyncStorage's are.
+  const later = <T>(value: T) => new Promise<T>((r) => setTimeout(() => r(value), 1));
+  return {
+    getItem: (key) => later(rest.getItem(key) as string | null),
+    setItem: (key, value) => later(rest.setItem(key, value)),
+    removeItem: (key) => later(rest.removeItem(key)),
+  };
+}
+
+it("two leased clients in one process never lose each other's actions from a shared index, nor claim one twice", async () => {
+  const storage = withoutKeys(new Map());
+  const a = outboxOf(storage, "a");
+  const b = outboxOf(storage, "b");
+  await Promise.all([0, 1, 2].flatMap((i) => [a.outbox.put(add(`a${i}`, i)), b.outbox.put(add(`b${i}`, i))]));
+  await Promise.all([a.presence.stop(), b.presence.stop()]);
+
+  const c = outboxOf(storage, "c");
+  const d = outboxOf(storage, "d");
+  const [byC, byD] = await Promise.all([c.outbox.claimOrphans(() => false), d.outbox.claimOrphans(() => false)]);
+  expect([...byC, ...byD].map((x) => x.key).sort()).toEqual(["a0", "a1", "a2", "b0", "b1", "b2"]);
+  await Promise.all([c.presence.stop(), d.presence.stop()]);
+});
