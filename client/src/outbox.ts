@@ -86,7 +86,8 @@ export class Outbox {
 
   /** Keeps actions no running client owns (from an older stored format), unless they are kept already. */
   adopt(actions: Action[]): Promise<void> {
-    return this.#enqueue(() =>
+    // Unlike put and remove, a failure reaches the caller: the older record holding these must then stay.
+    const run = this.#chain.then(() =>
       this.#presence.exclusive(async () => {
         for (const action of actions) {
           if (await this.#storage.getItem(this.#prefix + action.key)) continue;
@@ -96,6 +97,8 @@ export class Outbox {
         if (!this.#storage.keys) await this.#editIndex((keys) => actions.forEach((a) => keys.add(a.key)));
       })
     );
+    this.#chain = run.catch(() => undefined);
+    return run;
   }
 
   /**
