@@ -127,14 +127,22 @@ export class Outbox {
         const place = (r: OutboxRecord) => r.seq ?? r.action.createdAt;
         orphans.sort((a, b) => place(a) - place(b));
         // Places of this client's own, in the same order: the next claimant replays them so too.
+        const claimed: Action[] = [];
         for (const record of orphans) {
           const seq = this.#seqOf(record.action.key, true);
-          await this.#storage.setItem(
-            this.#prefix + record.action.key,
-            JSON.stringify({ ...record, format: OUTBOX_FORMAT, owner: this.#clientId, seq } satisfies OutboxRecord),
-          );
+          try {
+            await this.#storage.setItem(
+              this.#prefix + record.action.key,
+              JSON.stringify({ ...record, format: OUTBOX_FORMAT, owner: this.#clientId, seq } satisfies OutboxRecord),
+            );
+          } catch (error) {
+            // Those written are this client's now and must be sent by it; the rest wait, in order, for the next scan.
+            console.error("onecart: could not claim a stored action", error);
+            break;
+          }
+          claimed.push(record.action);
         }
-        return orphans.map((r) => r.action);
+        return claimed;
       })
     );
   }

@@ -83,3 +83,29 @@ it("two leased clients in one process never lose each other's actions from a sha
   expect([...byC, ...byD].map((x) => x.key).sort()).toEqual(["a0", "a1", "a2", "b0", "b1", "b2"]);
   await Promise.all([c.presence.stop(), d.presence.stop()]);
 });
+
+it("a claim cut short by a failing write keeps what it claimed, and the next scan claims the rest", async () => {
+  const map = new Map<string, string>();
+  const gone = outboxOf(memoryStorage(map), "gone");
+  await gone.outbox.put(add("first", 1_000));
+  await gone.outbox.put(add("second", 2_000));
+  await gone.presence.stop();
+
+  const inner = memoryStorage(map);
+  let failures = 1;
+  const flaky: KeyValueStorage = {
+    ...inner,
+    setItem: (key, value) => {
+      if (key.endsWith("/second") && failures-- > 0) throw new Error("the store is busy");
+      return inner.setItem(key, value);
+    },
+  };
+  const stays = outboxOf(flaky, "stays");
+  const claimed: string[] = [];
+  for (let scan = 0; scan < 2; scan++) {
+    const found = await stays.outbox.claimOrphans(() => false).catch(() => []);
+    claimed.push(...found.map((a) => a.key));
+  }
+  expect(claimed).toEqual(["first", "second"]);
+  await stays.presence.stop();
+});
