@@ -78,6 +78,9 @@ export class Onecart {
   /** Signed out: nothing is followed live or read again until someone signs in. */
   #signedOut = false;
   #isReady = false;
+  /** Rejects when the client is destroyed: every handle still waiting settles then, none hangs. */
+  #closed: Promise<never>;
+  #close!: () => void;
 
   constructor(options: OnecartOptions) {
     this.supabase = options.supabase;
@@ -168,6 +171,11 @@ export class Onecart {
     this.#watchAuth();
     if (!this.#connectivity.isOnline()) this.#connectivity.probe();
 
+    this.#closed = new Promise<never>((_, reject) => {
+      this.#close = () =>
+        reject(new OnecartError("network_error", "This onecart client was destroyed; the action stays in storage."));
+    });
+    this.#closed.catch(noop);
     this.ready = this.#restore();
   }
 
@@ -408,6 +416,7 @@ export class Onecart {
    */
   async destroy(): Promise<void> {
     this.#destroyed = true;
+    this.#close();
     for (const stop of this.#cleanup.splice(0)) stop();
     await this.flush().catch(noop);
     // Only now may another client take this one's actions over: they are all in storage.
@@ -426,7 +435,9 @@ export class Onecart {
   #enqueue<T>(action: Action): ActionHandle<T> {
     if (!this.#destroyed) void this.#outbox.put(action);
     // Restored actions come first: a tap made before the restore waits for it, to keep the order.
-    const done = this.#isReady ? this.#start<T>(action) : this.ready.then(() => this.#start<T>(action));
+    const started = this.#isReady ? this.#start<T>(action) : this.ready.then(() => this.#start<T>(action));
+    started.catch(noop);
+    const done = Promise.race([started, this.#closed]);
     done.catch(noop);
     return { key: action.key, action, done };
   }

@@ -16,6 +16,13 @@ export interface OutboxRecord {
   format: number;
   /** The client sending it; "" for an action no running client owns (migrated from an older format). */
   owner: string;
+  /**
+   * Where the action stands among its owner's, increasing in the order they
+   * were made. Claims replay in this order: not the storage's key order
+   * (IndexedDB sorts keys) nor `createdAt` alone (two taps share a
+   * millisecond, a clock steps back). Absent in 1.2.0's records: `createdAt`.
+   */
+  seq?: number;
   action: Action;
 }
 
@@ -27,6 +34,9 @@ export class Outbox {
   readonly #clientId: string;
   /** Writes in the order they were asked for: a removal never lands before its add. */
   #chain: Promise<unknown> = Promise.resolve();
+  /** Each action's place (`seq`), fixed when this client first keeps or claims it. */
+  #seqs = new Map<string, number>();
+  #lastSeq = 0;
 
   constructor(options: { storage: KeyValueStorage; storageKey: string; presence: Presence; clientId: string }) {
     this.#storage = options.storage;
@@ -34,6 +44,16 @@ export class Outbox {
     this.#index = `${options.storageKey}/actions`;
     this.#presence = options.presence;
     this.#clientId = options.clientId;
+  }
+
+  /** Close to the clock, so clients' places compare as their taps' times do, but never going back. */
+  #seqOf(key: string, fresh = false): number {
+    let seq = fresh ? undefined : this.#seqs.get(key);
+    if (seq === undefined) {
+      seq = this.#lastSeq = Math.max(Date.now(), this.#lastSeq + 1);
+      this.#seqs.set(key, seq);
+    }
+    return seq;
   }
 
   #enqueue(write: () => Promise<unknown> | unknown): Promise<void> {
@@ -47,7 +67,7 @@ export class Outbox {
 
   /** Keeps (or rewrites) an action of this client. */
   put(action: Action): Promise<void> {
-    const record: OutboxRecord = { format: OUTBOX_FORMAT, owner: this.#clientId, action };
+    const record: OutboxRecord = { format: OUTBOX_FORMAT, owner: this.#clientId, seq: this.#seqOf(action.key), action };
     const text = JSON.stringify(record);
     return this.#enqueue(async () => {
       await this.#storage.setItem(this.#prefix + action.key, text);
@@ -57,6 +77,7 @@ export class Outbox {
 
   /** Forgets an action answered for good. */
   remove(key: string): Promise<void> {
+    this.#seqs.delete(key);
     return this.#enqueue(async () => {
       await this.#storage.removeItem(this.#prefix + key);
       if (!this.#storage.keys) await this.#presence.exclusive(() => this.#editIndex((keys) => keys.delete(key)));
@@ -65,16 +86,19 @@ export class Outbox {
 
   /** Keeps actions no running client owns (from an older stored format), unless they are kept already. */
   adopt(actions: Action[]): Promise<void> {
-    return this.#enqueue(() =>
+    // Unlike put and remove, a failure reaches the caller: the older record holding these must then stay.
+    const run = this.#chain.then(() =>
       this.#presence.exclusive(async () => {
         for (const action of actions) {
           if (await this.#storage.getItem(this.#prefix + action.key)) continue;
-          const record: OutboxRecord = { format: OUTBOX_FORMAT, owner: "", action };
+          const record: OutboxRecord = { format: OUTBOX_FORMAT, owner: "", seq: this.#seqOf(action.key), action };
           await this.#storage.setItem(this.#prefix + action.key, JSON.stringify(record));
         }
         if (!this.#storage.keys) await this.#editIndex((keys) => actions.forEach((a) => keys.add(a.key)));
       })
     );
+    this.#chain = run.catch(() => undefined);
+    return run;
   }
 
   /**
@@ -85,7 +109,7 @@ export class Outbox {
   claimOrphans(skip: (key: string) => boolean): Promise<Action[]> {
     return this.#enqueue(() => undefined).then(() =>
       this.#presence.exclusive(async () => {
-        const claimed: Action[] = [];
+        const orphans: OutboxRecord[] = [];
         const owners = new Map<string, boolean>();
         for (const key of await this.#keys()) {
           if (skip(key)) continue;
@@ -98,13 +122,27 @@ export class Outbox {
             owners.set(record.owner, alive);
           }
           if (alive) continue;
-          await this.#storage.setItem(
-            this.#prefix + key,
-            JSON.stringify({ ...record, format: OUTBOX_FORMAT, owner: this.#clientId } satisfies OutboxRecord),
-          );
+          orphans.push(record);
+        }
+        const place = (r: OutboxRecord) => r.seq ?? r.action.createdAt;
+        orphans.sort((a, b) => place(a) - place(b));
+        // Places of this client's own, in the same order: the next claimant replays them so too.
+        const claimed: Action[] = [];
+        for (const record of orphans) {
+          const seq = this.#seqOf(record.action.key, true);
+          try {
+            await this.#storage.setItem(
+              this.#prefix + record.action.key,
+              JSON.stringify({ ...record, format: OUTBOX_FORMAT, owner: this.#clientId, seq } satisfies OutboxRecord),
+            );
+          } catch (error) {
+            // Those written are this client's now and must be sent by it; the rest wait, in order, for the next scan.
+            console.error("onecart: could not claim a stored action", error);
+            break;
+          }
           claimed.push(record.action);
         }
-        return claimed.sort((a, b) => a.createdAt - b.createdAt);
+        return claimed;
       })
     );
   }

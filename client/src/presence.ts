@@ -30,6 +30,9 @@ export function defaultCoordination(): Coordination {
   return webLocks() ? "web-locks" : "lease";
 }
 
+/** Per storage and key, the last critical section of the lease clients in this process. */
+const leaseSections = new WeakMap<KeyValueStorage, Map<string, Promise<unknown>>>();
+
 export function startPresence(options: {
   coordination: Coordination;
   storage: KeyValueStorage;
@@ -73,9 +76,11 @@ export function startPresence(options: {
   const timer = setInterval(() => {
     written = Promise.resolve(renew()).catch(() => undefined);
   }, Math.max(50, leaseMs / 3));
-  // Only one section at a time within this process; across processes the
-  // idempotency keys make a rare double send harmless (the server replays).
-  let chain: Promise<unknown> = Promise.resolve();
+  // Only one section at a time within this process, among all its clients
+  // of this storage and key; across processes the idempotency keys make a
+  // rare double send harmless (the server replays).
+  let sections = leaseSections.get(storage);
+  if (!sections) leaseSections.set(storage, sections = new Map());
   return {
     async isAlive(id) {
       await written;
@@ -89,8 +94,8 @@ export function startPresence(options: {
       }
     },
     exclusive(body) {
-      const run = chain.then(body);
-      chain = run.catch(() => undefined);
+      const run = (sections.get(mutex) ?? Promise.resolve()).then(body);
+      sections.set(mutex, run.catch(() => undefined));
       return run;
     },
     async stop() {

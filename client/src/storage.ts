@@ -101,6 +101,7 @@ export function storagePersister(
   onActions: (actions: Action[]) => Promise<void>,
 ): Persister & { flush(): Promise<void> } {
   let chain: Promise<unknown> = Promise.resolve();
+  /** Leave the stored record as it is: of a newer format, or the only copy of actions not yet migrated. */
   let newer = false;
   const enqueue = (write: () => unknown) => {
     chain = chain.then(write).catch((error) => {
@@ -128,7 +129,18 @@ export function storagePersister(
       newer = migrated.newer;
       if (newer) console.error("onecart: storage holds a newer format than this library; it is left as it is");
       // The actions first: once they are outbox records, rewriting this record cannot lose them.
-      if (migrated.actions.length) await onActions(migrated.actions);
+      if (migrated.actions.length) {
+        try {
+          await onActions(migrated.actions);
+        } catch (error) {
+          // Not kept elsewhere yet: this record is their only copy, left as it is for the next start.
+          console.error(
+            "onecart: could not keep the stored actions; the older record is left for the next start",
+            error,
+          );
+          newer = true;
+        }
+      }
       return migrated.client;
     },
     removeClient: () => newer ? Promise.resolve() : enqueue(() => storage.removeItem(key)),

@@ -6,6 +6,8 @@ import { beforeAll, expect, it } from "vitest";
 import { freshDatabase, type TestDatabase } from "../helpers/db.ts";
 import { startTestServer, type TestServer } from "../helpers/server.ts";
 import { LOCATION_A1, PRODUCT_A, STAFF_A1 } from "../helpers/fixture.ts";
+import { memoryStorage } from "../../client/src/index.ts";
+import { startDevice, until } from "./device.ts";
 
 let db: TestDatabase;
 let server: TestServer;
@@ -53,3 +55,16 @@ it.each([
   const [row] = await db.sql`select item_count::int from pos.carts where id = ${report.cartId}`;
   expect(row.item_count).toBe(1);
 });
+
+it("destroy() settles the handles of actions still waiting: they reject, and the actions stay in storage", async () => {
+  const map = new Map<string, string>();
+  const till = startDevice(server, await server.token(STAFF_A1), { storage: memoryStorage(map), storageKey: "till" });
+  const cart = await till.onecart.openCart({ locationId: LOCATION_A1, deviceId: "destroy-pending" });
+  till.network.setDown(true);
+  const handle = cart.addItem(PRODUCT_A[1]);
+  await until(() => !till.onecart.isOnline(), "the till knows it is offline");
+  await till.onecart.destroy();
+  // An app awaiting the tap (a spinner, a receipt) is told, rather than left waiting for ever.
+  expect(await handle.done.catch((e) => e)).toMatchObject({ name: "OnecartError", code: "network_error" });
+  expect([...map.keys()].filter((k) => k.includes("/action/"))).toHaveLength(1);
+}, 15_000);

@@ -119,3 +119,50 @@ it("a record of a newer format than this library knows is left as it is, not ove
   await onecart.flush();
   expect(map.get("till-9")).toBe(newer);
 });
+
+it("when the migrated actions cannot be written (a full store), the 0.1 record is kept as it is for the next start", async () => {
+  const { cartId, map } = await restoredTill("full-store-till");
+  const inner = memoryStorage(map);
+  let full = true;
+  const storage = {
+    ...inner,
+    setItem: (key: string, value: string) => {
+      if (full && key.includes("/action/")) {
+        throw new DOMException("The quota has been exceeded.", "QuotaExceededError");
+      }
+      return inner.setItem(key, value);
+    },
+  };
+  const errors: unknown[] = [];
+  const error = console.error;
+  console.error = (...args: unknown[]) => void errors.push(args);
+  try {
+    const till = startDevice(server, ann, { storage, storageKey: fixture.storageKey });
+    await till.onecart.ready;
+    // Reads and their snapshots go on; the record that still holds the actions is not rewritten.
+    await till.onecart.cart(cartId).refetch();
+    await till.onecart.flush();
+    await till.onecart.destroy();
+  } finally {
+    console.error = error;
+  }
+  expect(errors.length).toBeGreaterThan(0);
+  const stored = JSON.parse(map.get(fixture.storageKey)!);
+  expect(stored.clientState.mutations.map((m: any) => m.state.variables.key)).toEqual(
+    storedActions().map((a) => a.key),
+  );
+
+  // Room again: the next start migrates them.
+  full = false;
+  const network = createNetwork();
+  network.setDown(true);
+  const again = startDevice(server, ann, {
+    storage,
+    storageKey: fixture.storageKey,
+    network,
+    maxActionAgeMs: Number.POSITIVE_INFINITY,
+  });
+  await again.onecart.ready;
+  expect(again.onecart.pending().map((p) => ({ key: p.key, kind: p.kind }))).toEqual(storedActions());
+  await again.onecart.destroy();
+});
