@@ -47,8 +47,31 @@ begin
   end loop;
 end $$;
 
+-- A dropped policy is gone by ddl_command_end, and pg_event_trigger_ddl_commands()
+-- lists no drops: its table is checked here, while the policy is being dropped.
+create or replace function supautils_local.policy_drop_check() returns event_trigger
+language plpgsql
+set search_path = ''
+as $$
+declare
+  dropped record;
+begin
+  for dropped in select * from pg_event_trigger_dropped_objects() where object_type = 'policy' loop
+    if exists (
+      select from pg_class c
+       where c.oid = to_regclass(format('%I.%I', dropped.address_names[1], dropped.address_names[2]))
+         and c.relowner = 'supabase_realtime_admin'::regrole
+         and c.oid <> 'realtime.messages'::regclass
+    ) then
+      raise exception 'must be owner of table %', format('%I.%I', dropped.address_names[1], dropped.address_names[2])
+        using errcode = '42501';
+    end if;
+  end loop;
+end $$;
+
 revoke all on function supautils_local.policy_command_start() from public;
 revoke all on function supautils_local.policy_command_end() from public;
+revoke all on function supautils_local.policy_drop_check() from public;
 
 drop event trigger if exists supautils_local_policy_grants_start;
 create event trigger supautils_local_policy_grants_start on ddl_command_start
@@ -58,3 +81,7 @@ drop event trigger if exists supautils_local_policy_grants_end;
 create event trigger supautils_local_policy_grants_end on ddl_command_end
   when tag in ('CREATE POLICY', 'ALTER POLICY', 'DROP POLICY')
   execute function supautils_local.policy_command_end();
+drop event trigger if exists supautils_local_policy_grants_drop;
+create event trigger supautils_local_policy_grants_drop on sql_drop
+  when tag in ('DROP POLICY')
+  execute function supautils_local.policy_drop_check();

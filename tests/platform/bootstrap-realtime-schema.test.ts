@@ -51,4 +51,17 @@ describe("schema realtime for the project role", () => {
       "42501",
     );
   });
+
+  it("nor may it drop one there that the realtime owner made", async () => {
+    const [{ partition }] = await db.sql`
+      select c.oid::regclass::text as partition from pg_inherits i join pg_class c on c.oid = i.inhrelid
+       where i.inhparent = 'realtime.messages'::regclass limit 1`;
+    // Made by the superuser, past the local policy_grants triggers.
+    await db.admin().unsafe(`set session_replication_role = replica;
+      create policy onecart_owner_probe on ${partition} for select using (true);
+      reset session_replication_role`);
+    expect(await sqlstate(db.sql.unsafe(`drop policy onecart_owner_probe on ${partition}`))).toBe("42501");
+    const [{ member }] = await db.sql`select pg_has_role('postgres', 'supabase_realtime_admin', 'member') as member`;
+    expect(member).toBe(false);
+  });
 });
