@@ -77,6 +77,12 @@ export class Onecart {
   #destroyed = false;
   /** Signed out: nothing is followed live or read again until someone signs in. */
   #signedOut = false;
+  /** Whether supabase-js tells this client of sign-ins (not with third-party `accessToken` auth). */
+  #watchingAuth = false;
+  /** Resolved at the next sign-in or token refresh. */
+  #signInWaiters = new Set<() => void>();
+  /** Actions refused `not_authenticated` while no one was signed in, waiting for a session. */
+  #awaitingSession = new Set<string>();
   #isReady = false;
   /** Rejects when the client is destroyed: every handle still waiting settles then, none hangs. */
   #closed: Promise<never>;
@@ -491,7 +497,13 @@ export class Onecart {
           key: (m.state.variables as Action).key,
           kind: (m.state.variables as Action).kind,
           action: m.state.variables as Action,
-          status: !running ? "queued" : !online ? "offline" : "sending",
+          status: !running
+            ? "queued"
+            : this.#awaitingSession.has((m.state.variables as Action).key)
+            ? "signed_out"
+            : !online
+            ? "offline"
+            : "sending",
           failureCount: m.state.failureCount,
           lastError: m.state.failureReason ? asOnecartError(m.state.failureReason) : null,
         } satisfies PendingAction;
@@ -553,6 +565,7 @@ export class Onecart {
       return await this.#call(operationOf(action.kind), argsOf(action, itemId), { idempotencyKey: key });
     } catch (thrown) {
       const error = asOnecartError(thrown);
+      if (error.code === "not_authenticated" && await this.#waitForSession(action)) return this.#run(action);
       if (error.retryable) {
         if (error.code === "network_error") this.#connectivity.probe();
         const since = this.#failingSince.get(action.key) ?? Date.now();
@@ -625,6 +638,32 @@ export class Onecart {
     }
   }
 
+  /**
+   * A tap refused because no one is signed in (a till signed out, a session
+   * revoked while offline) is the shop's tap still: it keeps its place and its
+   * key, and is sent again once someone signs in, rather than dropped. Refused
+   * while a session exists, it is an answer like any other. Resolves false
+   * when the action should be rejected.
+   */
+  async #waitForSession(action: Action): Promise<boolean> {
+    if (!this.#watchingAuth || this.#destroyed) return false;
+    let signedIn!: () => void;
+    const next = new Promise<void>((resolve) => this.#signInWaiters.add(signedIn = resolve));
+    try {
+      const { data } = await this.supabase.auth.getSession();
+      if (data.session) return false;
+      this.#awaitingSession.add(action.key);
+      this.#storeOf(action)?.notify();
+      await Promise.race([next, this.#closed]);
+      return !this.#destroyed;
+    } catch {
+      return false;
+    } finally {
+      this.#signInWaiters.delete(signedIn);
+      if (this.#awaitingSession.delete(action.key)) this.#storeOf(action)?.notify();
+    }
+  }
+
   #watchAuth(): void {
     try {
       const { data } = this.supabase.auth.onAuthStateChange((event) => {
@@ -643,8 +682,10 @@ export class Onecart {
         if (event === "TOKEN_REFRESHED" || event === "SIGNED_IN") {
           // A refreshed token reaches Realtime through supabase-js; what was missed meanwhile is read again.
           setTimeout(() => this.refetchLive(), 0);
+          for (const resume of [...this.#signInWaiters]) resume();
         }
       });
+      this.#watchingAuth = true;
       this.#cleanup.push(() => data.subscription.unsubscribe());
     } catch {
       // Made with `accessToken` (third-party auth): the app calls refetchLive() when it renews the token.

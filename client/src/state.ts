@@ -9,8 +9,12 @@ export interface PendingAction {
   key: string;
   kind: ActionKind;
   action: Action;
-  /** `queued`: waits for an earlier action of its cart; `sending`: on the wire or between tries; `offline`: paused until the network returns. */
-  status: "queued" | "sending" | "offline";
+  /**
+   * `queued`: waits for an earlier action of its cart; `sending`: on the wire or
+   * between tries; `offline`: paused until the network returns; `signed_out`:
+   * refused for want of a session, kept until someone signs in again.
+   */
+  status: "queued" | "sending" | "offline" | "signed_out";
   failureCount: number;
   lastError: OnecartError | null;
 }
