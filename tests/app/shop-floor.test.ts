@@ -58,6 +58,9 @@ describe.skipIf(!chromiumPath)("the shop floor, in Chromium", () => {
     await mac.getByText("Being served · called just now").waitFor();
     expect(await mac.getByText(/ago ago|just now ago/).count()).toBe(0);
     await expect.poll(() => callNext.isDisabled()).toBe(true);
+    // Beside a customer being served, the header says no one waits, not that there is no one to call.
+    await mac.getByText("No one waiting", { exact: true }).waitFor({ timeout: 5_000 });
+    expect(await mac.getByText("No one to call").count()).toBe(0);
     const [button, row] = await Promise.all([
       callNext.boundingBox(),
       mac.getByRole("heading", { name: "Queue" }).locator("..").boundingBox(),

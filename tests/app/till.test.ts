@@ -262,7 +262,8 @@ describe.skipIf(!chromiumPath)("the POS app in Chromium", () => {
     expect(await page.getByRole("button", { name: "Store health" }).count()).toBe(0);
     // The empty queue: "Call next" is off and says why.
     expect(await page.getByRole("button", { name: "Call next" }).isDisabled()).toBe(true);
-    await page.getByText("No one to call").waitFor();
+    const why = await page.getByRole("button", { name: "Call next" }).getAttribute("aria-describedby");
+    expect(await page.locator(`#${why}`).textContent()).toBe("No one is waiting.");
     till.expectNoConsoleErrors(page, "sign-in and the till", [/status of 400/]);
     await context.close();
   }, 60_000);
