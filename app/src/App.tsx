@@ -57,6 +57,7 @@ function Screens({ supabase, session }: { supabase: SupabaseClient; session: Ses
   const home = useHome(supabase, session.user.id);
   const network = useNetwork(home.fresh);
   const durability = useDurableStorage();
+  const pending = usePendingCount();
   const stores = home.stores;
   const [locationId, setLocationId] = useKept("onecart.location");
   const [tab, setTab] = useState<Tab>("till");
@@ -185,10 +186,11 @@ function Screens({ supabase, session }: { supabase: SupabaseClient; session: Ses
           <StoreHealth supabase={supabase} store={store} />
         </main>
       )}
-      {durability === "refused" && (
+      {/* A browser tab is refused lasting storage as a rule; it matters only while taps wait to be sent. */}
+      {durability === "refused" && pending > 0 && (
         <footer className="footnote" role="note">
-          This browser keeps the till's data only while it has room: install the till (Add to Home Screen, or Install in
-          the browser's menu) so taps not yet sent are never cleared.
+          Tip: install the till (Install in the browser's menu, or Add to Home Screen) so the browser keeps taps not yet
+          sent even when it runs short of space.
         </footer>
       )}
     </>

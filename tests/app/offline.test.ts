@@ -135,10 +135,15 @@ describe.skipIf(!chromiumPath)("the till offline, in Chromium", () => {
       await till.controlledByWorker(page);
       const cartId = await openCartOf(CUSTOMER_A[0]);
 
+      // A browser tab is refused lasting storage; that matters only once taps wait here, and only then is it said.
+      const tip = page.getByRole("note").filter({ hasText: /install the till/ });
+      expect(await tip.count()).toBe(0);
+
       await context.setOffline(true);
       await till.addButton(page, name).click();
       await till.addButton(page, name).click();
       await expect.poll(() => page.getByTestId("pending-count").textContent()).toBe("2 taps to send");
+      await tip.waitFor();
       await expect.poll(() => till.storedTaps(page)).toBe(2);
       await page.reload();
       await expectTillOffline(page, storeName, "2 taps to send");
