@@ -16,6 +16,8 @@ export function QueueBoard({ locationId, customers, onOpenCart }: {
   const entries = state.queue?.entries ?? [];
   const waiting = new Set(entries.map((e) => e.customer_id));
   const anyoneWaiting = entries.some((e) => e.status === "waiting");
+  // One call at a time from this device: a double-tap must not call two customers.
+  const calling = state.pending.some((p) => p.kind === "call_next");
 
   return (
     <section className="panel queue" aria-labelledby="queue-title">
@@ -27,7 +29,7 @@ export function QueueBoard({ locationId, customers, onOpenCart }: {
         <button
           type="button"
           className="primary"
-          disabled={!anyoneWaiting}
+          disabled={!anyoneWaiting || calling}
           aria-describedby={anyoneWaiting ? undefined : "call-next-why"}
           onClick={() => store.callNext()}
         >

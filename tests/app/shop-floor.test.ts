@@ -68,6 +68,19 @@ describe.skipIf(!chromiumPath)("the shop floor, in Chromium", () => {
     expect(button!.height).toBeLessThanOrEqual(row!.height);
     const add = await mac.getByRole("button", { name: "Add to queue" }).boundingBox();
     expect(add!.height).toBeLessThan(50); // one line, not wrapped
+
+    // A double-tap on "Call next" calls one customer, not two.
+    for (const customer of [CUSTOMER_A[1], CUSTOMER_A[2]]) {
+      await mac.getByLabel("Customer to add").selectOption(customer);
+      await mac.getByRole("button", { name: "Add to queue" }).click();
+    }
+    await expect.poll(() => mac.getByText(/^Waiting · #/).count(), { timeout: 10_000 }).toBe(2);
+    await callNext.dblclick();
+    await expect.poll(() => mac.getByText(/^Waiting · #/).count(), { timeout: 10_000 }).toBeLessThan(2);
+    await mac.locator(".queue .badge.pending").waitFor({ state: "detached" }); // every call made is answered
+    const serving = await db.sql`select count(*)::int as n from pos.queue_entries
+      where status = 'serving' and customer_id = any(${[CUSTOMER_A[1], CUSTOMER_A[2]]})`;
+    expect(serving[0].n).toBe(1);
     await till.expectNoSeriousViolations(mac, "the open carts and the queue");
     till.expectNoConsoleErrors(ipad, "the iPad on the shop floor");
     till.expectNoConsoleErrors(mac, "the Mac on the shop floor");
