@@ -140,6 +140,7 @@ describe.skipIf(!chromiumPath)("the till offline, in Chromium", () => {
       expect(await tip.count()).toBe(0);
 
       await context.setOffline(true);
+      await page.getByTestId("network").filter({ hasText: /^Offline/ }).waitFor();
       await till.addButton(page, name).click();
       await till.addButton(page, name).click();
       await expect.poll(() => page.getByTestId("pending-count").textContent()).toBe("2 taps to send");
@@ -179,6 +180,8 @@ describe.skipIf(!chromiumPath)("the till offline, in Chromium", () => {
       const cartId = await openCartOf(CUSTOMER_A[1]);
       const name = await till.productName(db, PRODUCT_A[1]);
       await context.setOffline(true);
+      // The till has seen the network go, so the tap is kept rather than caught on its way out.
+      await page.getByTestId("network").filter({ hasText: /^Offline/ }).waitFor();
       await till.addButton(page, name).click();
       await expect.poll(() => page.getByTestId("pending-count").textContent()).toBe("1 tap to send");
       await expect.poll(() => till.storedTaps(page)).toBe(1);
