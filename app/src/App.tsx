@@ -9,7 +9,7 @@ import { SignIn } from "./SignIn.tsx";
 import { deviceId, useHome } from "./home.ts";
 import { QueueBoard } from "./QueueBoard.tsx";
 import { OpenCarts } from "./OpenCarts.tsx";
-import { CartView } from "./CartView.tsx";
+import { CartView, checkoutKey } from "./CartView.tsx";
 import { StoreHealth } from "./StoreHealth.tsx";
 import { useKept } from "./kept.ts";
 import { useNetwork } from "./network.ts";
@@ -57,6 +57,7 @@ function Screens({ supabase, session }: { supabase: SupabaseClient; session: Ses
   const home = useHome(supabase, session.user.id);
   const network = useNetwork(home.fresh);
   const durability = useDurableStorage();
+  const pending = usePendingCount();
   const stores = home.stores;
   const [locationId, setLocationId] = useKept("onecart.location");
   const [tab, setTab] = useState<Tab>("till");
@@ -103,7 +104,7 @@ function Screens({ supabase, session }: { supabase: SupabaseClient; session: Ses
         <span className={`network ${network}`} role="status" aria-live="polite" data-testid="network">
           {NETWORK_WORDS[network]}
         </span>
-        <UpdateButton />
+        <UpdateButton cartId={cartId} />
         <span>{session.user.email}</span>
         <button type="button" onClick={() => supabase.auth.signOut()}>Sign out</button>
       </header>
@@ -185,25 +186,32 @@ function Screens({ supabase, session }: { supabase: SupabaseClient; session: Ses
           <StoreHealth supabase={supabase} store={store} />
         </main>
       )}
-      {durability === "refused" && (
+      {/* A browser tab is refused lasting storage as a rule; it matters only while taps wait to be sent. */}
+      {durability === "refused" && pending > 0 && (
         <footer className="footnote" role="note">
-          This browser keeps the till's data only while it has room: install the till (Add to Home Screen, or Install in
-          the browser's menu) so taps not yet sent are never cleared.
+          Tip: install the till (Install in the browser's menu, or Add to Home Screen) so the browser keeps taps not yet
+          sent even when it runs short of space.
         </footer>
       )}
     </>
   );
 }
 
-/** "Update ready": taken when the cashier says so, once this device has no pending taps. */
-function UpdateButton() {
+/**
+ * "Update ready": taken when the cashier says so, once this device has no
+ * pending taps and no checkout in progress on the cart on screen (a reload
+ * between the card and the server would leave the payment unrecorded here).
+ */
+function UpdateButton({ cartId }: { cartId: string | null }) {
   const onecart = useOnecart();
   const ready = useSyncExternalStore(updateReady.subscribe, updateReady.get);
   const pending = usePendingCount();
+  const [checkout] = useKept(cartId ? checkoutKey(cartId) : "onecart.checkout.none");
+  const paying = cartId !== null && checkout !== null;
   const [asked, setAsked] = useState(false);
   useEffect(() => {
-    if (asked && ready && pending === 0) void applyUpdate(() => onecart.flush());
-  }, [asked, ready, pending, onecart]);
+    if (asked && ready && pending === 0 && !paying) void applyUpdate(() => onecart.flush());
+  }, [asked, ready, pending, paying, onecart]);
   if (!ready) return null;
   return (
     <button type="button" className="update" disabled={asked} onClick={() => setAsked(true)}>
@@ -211,6 +219,8 @@ function UpdateButton() {
         ? "Update ready"
         : pending > 0
         ? `Update waits for ${pending} pending ${pending === 1 ? "tap" : "taps"}`
+        : paying
+        ? "Update waits for the checkout"
         : "Updating…"}
     </button>
   );

@@ -11,7 +11,7 @@ interface Checkout {
   totalCents: number;
   paymentId?: string;
 }
-const checkoutKey = (cartId: string) => `onecart.checkout.${cartId}`;
+export const checkoutKey = (cartId: string) => `onecart.checkout.${cartId}`;
 /** The payment of a cart paid on this device, for its receipt. */
 const paidKey = (cartId: string) => `onecart.paid.${cartId}`;
 

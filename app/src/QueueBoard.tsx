@@ -16,17 +16,20 @@ export function QueueBoard({ locationId, customers, onOpenCart }: {
   const entries = state.queue?.entries ?? [];
   const waiting = new Set(entries.map((e) => e.customer_id));
   const anyoneWaiting = entries.some((e) => e.status === "waiting");
+  // One call at a time from this device: a double-tap must not call two customers.
+  const calling = state.pending.some((p) => p.kind === "call_next");
 
   return (
     <section className="panel queue" aria-labelledby="queue-title">
       <div className="row">
         <h2 id="queue-title" className="grow">Queue</h2>
         {state.pending.length > 0 && <span className="badge pending">{state.pending.length} pending</span>}
-        {!anyoneWaiting && <span className="muted" id="call-next-why">No one to call</span>}
+        {/* An empty queue says so below; beside a customer being served, no one waiting is what keeps it off. */}
+        {!anyoneWaiting && entries.length > 0 && <span className="muted" id="call-next-why">No one waiting</span>}
         <button
           type="button"
           className="primary"
-          disabled={!anyoneWaiting}
+          disabled={!anyoneWaiting || calling}
           aria-describedby={anyoneWaiting ? undefined : "call-next-why"}
           onClick={() => store.callNext()}
         >
@@ -55,7 +58,7 @@ export function QueueBoard({ locationId, customers, onOpenCart }: {
           {rejectionText(r)} <button type="button" onClick={() => store.dismiss(r.key)}>Dismiss</button>
         </p>
       ))}
-      {entries.length === 0 ? <p className="muted">No one is waiting.</p> : (
+      {entries.length === 0 ? <p className="muted" id="call-next-why">No one is waiting.</p> : (
         <ol aria-label="Customers in the queue">
           {entries.map((entry) => (
             <li
@@ -67,10 +70,21 @@ export function QueueBoard({ locationId, customers, onOpenCart }: {
               <span>
                 <strong>{nameOf(entry.customer_id)}</strong>
                 <br />
+                {/* Each part stays whole, so a narrow row breaks between "Being served" and "called just now". */}
                 <span className="muted">
                   {entry.status === "serving"
-                    ? `Being served · called ${ago(entry.called_at)}`
-                    : `Waiting · #${entry.position} · ${ago(entry.joined_at)}`}
+                    ? (
+                      <>
+                        <span className="nowrap">Being served</span> ·{" "}
+                        <span className="nowrap">called {ago(entry.called_at)}</span>
+                      </>
+                    )
+                    : (
+                      <>
+                        <span className="nowrap">Waiting · #{entry.position}</span> ·{" "}
+                        <span className="nowrap">{ago(entry.joined_at)}</span>
+                      </>
+                    )}
                 </span>
               </span>
               <span className="row">

@@ -135,10 +135,17 @@ describe.skipIf(!chromiumPath)("the till offline, in Chromium", () => {
       await till.controlledByWorker(page);
       const cartId = await openCartOf(CUSTOMER_A[0]);
 
+      // A browser tab is refused lasting storage; that matters only once taps wait here, and only then is it said.
+      const tip = page.getByRole("note").filter({ hasText: /install the till/ });
+      expect(await tip.count()).toBe(0);
+
       await context.setOffline(true);
+      await page.getByTestId("network").filter({ hasText: /^Offline/ }).waitFor();
       await till.addButton(page, name).click();
       await till.addButton(page, name).click();
       await expect.poll(() => page.getByTestId("pending-count").textContent()).toBe("2 taps to send");
+      await tip.waitFor();
+      await expect.poll(() => till.storedTaps(page)).toBe(2);
       await page.reload();
       await expectTillOffline(page, storeName, "2 taps to send");
       expect(await till.qty(page, PRODUCT_A[0]).textContent()).toBe("3");
@@ -173,8 +180,11 @@ describe.skipIf(!chromiumPath)("the till offline, in Chromium", () => {
       const cartId = await openCartOf(CUSTOMER_A[1]);
       const name = await till.productName(db, PRODUCT_A[1]);
       await context.setOffline(true);
+      // The till has seen the network go, so the tap is kept rather than caught on its way out.
+      await page.getByTestId("network").filter({ hasText: /^Offline/ }).waitFor();
       await till.addButton(page, name).click();
       await expect.poll(() => page.getByTestId("pending-count").textContent()).toBe("1 tap to send");
+      await expect.poll(() => till.storedTaps(page)).toBe(1);
       await context.close();
 
       context = await launch(true);
@@ -254,8 +264,8 @@ describe.skipIf(!chromiumPath)("the till offline, in Chromium", () => {
       await first.getByTestId("network").filter({ hasText: /^Offline/ }).waitFor();
       await second.getByTestId("network").filter({ hasText: /^Offline/ }).waitFor();
       for (const page of [first, second, first, second, first]) await till.addButton(page, name).click();
-      // Let both windows write their taps down before they close.
-      await first.waitForTimeout(500);
+      // Both windows have written their taps down before they close.
+      await expect.poll(() => till.storedTaps(first)).toBe(5);
       await first.close();
       await second.close();
       expect(await adds(cartId, PRODUCT_A[2])).toEqual({ events: 0, quantity: 0 });

@@ -58,6 +58,9 @@ describe.skipIf(!chromiumPath)("the shop floor, in Chromium", () => {
     await mac.getByText("Being served · called just now").waitFor();
     expect(await mac.getByText(/ago ago|just now ago/).count()).toBe(0);
     await expect.poll(() => callNext.isDisabled()).toBe(true);
+    // Beside a customer being served, the header says no one waits, not that there is no one to call.
+    await mac.getByText("No one waiting", { exact: true }).waitFor({ timeout: 5_000 });
+    expect(await mac.getByText("No one to call").count()).toBe(0);
     const [button, row] = await Promise.all([
       callNext.boundingBox(),
       mac.getByRole("heading", { name: "Queue" }).locator("..").boundingBox(),
@@ -65,6 +68,19 @@ describe.skipIf(!chromiumPath)("the shop floor, in Chromium", () => {
     expect(button!.height).toBeLessThanOrEqual(row!.height);
     const add = await mac.getByRole("button", { name: "Add to queue" }).boundingBox();
     expect(add!.height).toBeLessThan(50); // one line, not wrapped
+
+    // A double-tap on "Call next" calls one customer, not two.
+    for (const customer of [CUSTOMER_A[1], CUSTOMER_A[2]]) {
+      await mac.getByLabel("Customer to add").selectOption(customer);
+      await mac.getByRole("button", { name: "Add to queue" }).click();
+    }
+    await expect.poll(() => mac.getByText(/^Waiting · #/).count(), { timeout: 10_000 }).toBe(2);
+    await callNext.dblclick();
+    await expect.poll(() => mac.getByText(/^Waiting · #/).count(), { timeout: 10_000 }).toBeLessThan(2);
+    await mac.locator(".queue .badge.pending").waitFor({ state: "detached" }); // every call made is answered
+    const serving = await db.sql`select count(*)::int as n from pos.queue_entries
+      where status = 'serving' and customer_id = any(${[CUSTOMER_A[1], CUSTOMER_A[2]]})`;
+    expect(serving[0].n).toBe(1);
     await till.expectNoSeriousViolations(mac, "the open carts and the queue");
     till.expectNoConsoleErrors(ipad, "the iPad on the shop floor");
     till.expectNoConsoleErrors(mac, "the Mac on the shop floor");

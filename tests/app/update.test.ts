@@ -23,14 +23,14 @@ let dist: string;
  * worker's precache revision of it changed to match (what a rebuild would do),
  * so the browser finds a new worker byte for byte.
  */
-async function deployNextVersion(dir: string): Promise<void> {
+async function deployNextVersion(dir: string, build = "next"): Promise<void> {
   const html = await readFile(join(dir, "index.html"), "utf8");
   await writeFile(
     join(dir, "index.html"),
-    html.replace("<head>", '<head>\n    <meta name="onecart-build" content="next" />'),
+    html.replace("<head>", `<head>\n    <meta name="onecart-build" content="${build}" />`),
   );
   const sw = await readFile(join(dir, "sw.js"), "utf8");
-  const next = sw.replace(/("?url"?:\s*"index\.html",\s*"?revision"?:\s*")[0-9a-f]+"/, '$1next"');
+  const next = sw.replace(/("?url"?:\s*"index\.html",\s*"?revision"?:\s*")[0-9a-z]+"/, `$1${build}"`);
   expect(next).not.toBe(sw);
   await writeFile(join(dir, "sw.js"), next);
 }
@@ -85,6 +85,40 @@ describe.skipIf(!chromiumPath)("a new version of the till, in Chromium", () => {
     const [line] = await db.sql`select quantity from pos.cart_items where cart_id = ${cart.id}`;
     expect(line.quantity).toBe(3);
     expect(await page.getByRole("button", { name: /^Update/ }).count()).toBe(0);
+    await context.close();
+  }, 120_000);
+
+  it("waits for a checkout in progress on this till, then updates over the receipt", async () => {
+    const context = await newDevice(browser, "ipad");
+    const page = await till.signIn(context, server.apiUrl, STAFF_A1);
+    await till.openCustomerCart(page, CUSTOMER_A[1]);
+    await till.controlledByWorker(page);
+    await till.addButton(page, await till.productName(db, PRODUCT_A[1])).click();
+    await page.getByTestId("pending-count").waitFor({ state: "detached" });
+    await page.getByRole("button", { name: "Checkout" }).click();
+    await page.getByText("Checkout in progress on this till").waitFor();
+
+    await deployNextVersion(dist, "during-checkout");
+    await page.evaluate(() => navigator.serviceWorker.getRegistration().then((r) => r?.update()));
+    const update = page.getByRole("button", { name: "Update ready" });
+    await update.waitFor({ timeout: 20_000 });
+    await page.evaluate(() => ((window as unknown as { sameRun: boolean }).sameRun = true));
+    await update.click();
+    // No pending taps, but a reload now could land between the card and the server: it waits.
+    await page.getByRole("button", { name: "Update waits for the checkout" }).waitFor();
+    await page.waitForTimeout(1_000);
+    expect(await page.evaluate(() => (window as unknown as { sameRun?: boolean }).sameRun)).toBe(true);
+
+    await page.getByRole("button", { name: /^Take card payment/ }).click();
+    await page.waitForFunction(
+      () => document.querySelector('meta[name="onecart-build"][content="during-checkout"]') !== null,
+      undefined,
+      { timeout: 30_000 },
+    );
+    await page.getByRole("heading", { name: /^Paid:/ }).waitFor();
+    const [cart] = await db.sql`select status from pos.carts where customer_id = ${CUSTOMER_A[1]}
+      order by created_at desc limit 1`;
+    expect(cart.status).toBe("checked_out");
     await context.close();
   }, 120_000);
 });

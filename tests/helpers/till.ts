@@ -52,6 +52,29 @@ export async function productName(db: TestDatabase, productId: string): Promise<
   return (await db.sql`select name from pos.products where id = ${productId}`)[0].name as string;
 }
 
+/**
+ * How many pending actions the till's storage holds. A tap shows as "to send"
+ * the moment it is made and lands in IndexedDB a few milliseconds later: a test
+ * that reloads or closes the page waits for this, as a device's own crash
+ * could not.
+ */
+export async function storedTaps(page: Page): Promise<number> {
+  return await page.evaluate(() =>
+    new Promise<number>((resolve, reject) => {
+      const open = indexedDB.open("onecart-pos");
+      open.onerror = () => reject(open.error);
+      open.onsuccess = () => {
+        const request = open.result.transaction("kv").objectStore("kv").getAllKeys();
+        request.onerror = () => reject(request.error);
+        request.onsuccess = () => {
+          resolve(request.result.filter((key) => String(key).includes("/action/")).length);
+          open.result.close();
+        };
+      };
+    })
+  );
+}
+
 /** The service worker has taken over the page, so a reload can come from its cache. */
 export async function controlledByWorker(page: Page): Promise<void> {
   await page.waitForFunction(
