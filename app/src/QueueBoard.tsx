@@ -58,46 +58,48 @@ export function QueueBoard({ locationId, customers, onOpenCart }: {
           {rejectionText(r)} <button type="button" onClick={() => store.dismiss(r.key)}>Dismiss</button>
         </p>
       ))}
-      {entries.length === 0 ? <p className="muted" id="call-next-why">No one is waiting.</p> : (
-        <ol aria-label="Customers in the queue">
-          {entries.map((entry) => (
-            <li
-              key={entry.id}
-              data-status={entry.status}
-              aria-label={`Ticket ${entry.ticket_number}, ${nameOf(entry.customer_id)}`}
-            >
-              <span className="ticket">{entry.ticket_number}</span>
-              <span>
-                <strong>{nameOf(entry.customer_id)}</strong>
-                <br />
-                {/* Each part stays whole, so a narrow row breaks between "Being served" and "called just now". */}
-                <span className="muted">
-                  {entry.status === "serving"
-                    ? (
-                      <>
-                        <span className="nowrap">Being served</span> ·{" "}
-                        <span className="nowrap">called {ago(entry.called_at)}</span>
-                      </>
-                    )
-                    : (
-                      <>
-                        <span className="nowrap">Waiting · #{entry.position}</span> ·{" "}
-                        <span className="nowrap">{ago(entry.joined_at)}</span>
-                      </>
-                    )}
+      {entries.length === 0
+        ? <p className="muted" id="call-next-why">No one is waiting.</p>
+        : (
+          <ol aria-label="Customers in the queue">
+            {entries.map((entry) => (
+              <li
+                key={entry.id}
+                data-status={entry.status}
+                aria-label={`Ticket ${entry.ticket_number}, ${nameOf(entry.customer_id)}`}
+              >
+                <span className="ticket">{entry.ticket_number}</span>
+                <span>
+                  <strong>{nameOf(entry.customer_id)}</strong>
+                  <br />
+                  {/* Each part stays whole, so a narrow row breaks between "Being served" and "called just now". */}
+                  <span className="muted">
+                    {entry.status === "serving"
+                      ? (
+                        <>
+                          <span className="nowrap">Being served</span> ·{" "}
+                          <span className="nowrap">called {ago(entry.called_at)}</span>
+                        </>
+                      )
+                      : (
+                        <>
+                          <span className="nowrap">Waiting · #{entry.position}</span> ·{" "}
+                          <span className="nowrap">{ago(entry.joined_at)}</span>
+                        </>
+                      )}
+                  </span>
                 </span>
-              </span>
-              <span className="row">
-                <button type="button" onClick={() => onOpenCart(entry.customer_id)}>Cart</button>
-                {entry.status === "serving" && (
-                  <button type="button" onClick={() => store.complete(entry.id)}>Done</button>
-                )}
-                <button type="button" className="danger" onClick={() => store.leave(entry.id)}>Leave</button>
-              </span>
-            </li>
-          ))}
-        </ol>
-      )}
+                <span className="row">
+                  <button type="button" onClick={() => onOpenCart(entry.customer_id)}>Cart</button>
+                  {entry.status === "serving" && (
+                    <button type="button" onClick={() => store.complete(entry.id)}>Done</button>
+                  )}
+                  <button type="button" className="danger" onClick={() => store.leave(entry.id)}>Leave</button>
+                </span>
+              </li>
+            ))}
+          </ol>
+        )}
     </section>
   );
 }
