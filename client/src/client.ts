@@ -83,6 +83,8 @@ export class Onecart {
   #signInWaiters = new Set<() => void>();
   /** Actions refused `not_authenticated` while no one was signed in, waiting for a session. */
   #awaitingSession = new Set<string>();
+  /** Actions already sent once more after a `not_authenticated` answered while a session existed. */
+  #resentWithSession = new Set<string>();
   #isReady = false;
   /** Rejects when the client is destroyed: every handle still waiting settles then, none hangs. */
   #closed: Promise<never>;
@@ -518,6 +520,7 @@ export class Onecart {
     void this.#outbox.remove(action.key);
     if (this.#destroyed) return;
     this.#failingSince.delete(action.key);
+    this.#resentWithSession.delete(action.key);
     if (isCartAction(action)) this.#base.answer(action, data);
     if (action.kind === "add_to_queue" && isCart((data as QueueJoin | null)?.cart)) {
       this.#base.apply((data as QueueJoin).cart);
@@ -529,6 +532,7 @@ export class Onecart {
     // A client closing stops its actions; they stay in storage for the next start or another window.
     if (this.#destroyed) return;
     this.#failingSince.delete(action.key);
+    this.#resentWithSession.delete(action.key);
     if (isCartAction(action)) this.#base.settle(action);
     const rejection: Rejection = { key: action.key, action, error: asOnecartError(error), at: Date.now() };
     // An expired action waits in storage for the app's decision; any other refusal is final.
@@ -642,8 +646,10 @@ export class Onecart {
    * A tap refused because no one is signed in (a till signed out, a session
    * revoked while offline) is the shop's tap still: it keeps its place and its
    * key, and is sent again once someone signs in, rather than dropped. Refused
-   * while a session exists, it is an answer like any other. Resolves false
-   * when the action should be rejected.
+   * while a session exists, it may have gone with a token that had expired
+   * (the refresh failed while the network was down): it is sent once more with
+   * the session's token, and refused again it is an answer like any other.
+   * Resolves false when the action should be rejected.
    */
   async #waitForSession(action: Action): Promise<boolean> {
     if (!this.#watchingAuth || this.#destroyed) return false;
@@ -651,7 +657,11 @@ export class Onecart {
     const next = new Promise<void>((resolve) => this.#signInWaiters.add(signedIn = resolve));
     try {
       const { data } = await this.supabase.auth.getSession();
-      if (data.session) return false;
+      if (data.session) {
+        if (this.#resentWithSession.has(action.key)) return false;
+        this.#resentWithSession.add(action.key);
+        return true;
+      }
       this.#awaitingSession.add(action.key);
       this.#storeOf(action)?.notify();
       await Promise.race([next, this.#closed]);

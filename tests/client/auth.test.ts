@@ -98,3 +98,34 @@ it("taps pending when the till signs out wait for the next sign-in, then land on
     await onecart.destroy();
   }
 });
+
+it("a tap refused not_authenticated while a session exists is sent once more with the session's token", async () => {
+  const network = createNetwork();
+  const supabase = createClient(server.apiUrl, server.anonKey, {
+    auth: { persistSession: false, autoRefreshToken: false },
+    global: { fetch: network.fetch },
+    realtime: { transport: network.WebSocket as never },
+  });
+  const signIn = await supabase.auth.signInWithPassword({
+    email: "ana@blowing-rock.example",
+    password: "onecart-local",
+  });
+  expect(signIn.error).toBeNull();
+  const onecart = createOnecart({ supabase, testing: { disableIdempotencyKeys: NAIVE } });
+  try {
+    const cart = await onecart.openCart({ locationId: LOCATION_A1, deviceId: "auth-stale-token" });
+    // As a request sent with a token that expired while the refresh could not reach Auth.
+    const stale = () =>
+      new Response(JSON.stringify({ error: { code: "not_authenticated", message: "Expired.", details: null } }), {
+        status: 401,
+        headers: { "content-type": "application/json" },
+      });
+    network.answerNext(1, stale, (url) => url.endsWith("/items"));
+    expect(await cart.addItem(PRODUCT_A[0]).done).toMatchObject({ item_count: 1 });
+    // Refused again with the session's own token, it is an answer: rejected, not retried forever.
+    network.answerNext(2, stale, (url) => url.endsWith("/items"));
+    await expect(cart.addItem(PRODUCT_A[1]).done).rejects.toMatchObject({ code: "not_authenticated" });
+  } finally {
+    await onecart.destroy();
+  }
+});
